@@ -1,0 +1,45 @@
+"""What Linux, macOS and the BSDs share."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+
+def is_admin() -> bool:
+    return os.geteuid() == 0
+
+
+def inode_usage(mountpoint: str) -> dict[str, int | float] | None:
+    """Inode totals of a mounted filesystem, or None where it has no inode table."""
+    try:
+        st = os.statvfs(mountpoint)
+    except OSError:
+        return None
+    if st.f_files == 0:  # btrfs, some network and FUSE filesystems report none
+        return None
+    used = st.f_files - st.f_ffree
+    return {
+        "inodes_total": st.f_files,
+        "inodes_used": used,
+        "inodes_free": st.f_favail,
+        "inodes_percent": round(100.0 * used / st.f_files, 1),
+    }
+
+
+def timezone_name() -> str | None:
+    tz = os.environ.get("TZ")
+    if tz:
+        return tz.lstrip(":")
+    link = Path("/etc/localtime")
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return time.tzname[0] or None
+    marker = "zoneinfo/"
+    return target.split(marker, 1)[1] if marker in target else time.tzname[0]
+
+
+def install_hint(package: str) -> str:
+    return f"install the '{package}' package with your system's package manager"

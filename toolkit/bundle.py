@@ -1,0 +1,359 @@
+"""The evidence bundle: a zip with one top folder, a manifest of hashes, findings,
+a report, each collector's result and raw outputs, attachments and errors.
+
+Written under a hidden ``.NAME.zip.partial`` and renamed when complete, so a
+crash, a full disk or Ctrl-C never leaves a file that looks whole. Every text
+goes through the redactor on its way in. ``verify`` treats the zip as hostile:
+it never extracts, reports unsafe entry names and links, and recomputes every
+hash from the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import stat
+import sys
+import uuid
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+from toolkit import __version__
+from toolkit.errors import BadInput, SupportkitError
+from toolkit.redact import Redactor
+from toolkit.runner import RunResult
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+FINDINGS = "findings.json"
+REPORT = "report.html"
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_CHUNK = 1 << 20
+
+
+def _safe(text: str) -> str:
+    return _SAFE.sub("-", text).strip("-") or "unknown"
+
+
+def _is_text(head: bytes) -> bool:
+    return b"\0" not in head
+
+
+class _ZipOut:
+    """Adds members under the top folder, hashing exactly the bytes stored."""
+
+    def __init__(self, zf: zipfile.ZipFile, top: str, redactor: Redactor) -> None:
+        self.zf, self.top, self.redactor = zf, top, redactor
+        self.files: list[dict[str, Any]] = []
+
+    def _open(self, rel: str) -> IO[bytes]:
+        info = zipfile.ZipInfo(f"{self.top}/{rel}",
+                               date_time=datetime.now().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = (stat.S_IFREG | 0o644) << 16
+        return self.zf.open(info, "w", force_zip64=True)
+
+    def add_bytes(self, rel: str, data: bytes, *, listed: bool = True) -> None:
+        with self._open(rel) as fh:
+            fh.write(data)
+        if listed:
+            self.files.append({"path": rel, "size": len(data),
+                               "sha256": hashlib.sha256(data).hexdigest()})
+
+    def add_json(self, rel: str, value: Any) -> Any:
+        """Add ``value`` as JSON, redacted; returns the redacted value."""
+        clean = self.redactor.data(value)
+        data = json.dumps(clean, indent=2, ensure_ascii=False)
+        self.add_bytes(rel, (data + "\n").encode("utf-8"))
+        return clean
+
+    def add_file(self, rel: str, src: Path) -> None:
+        """Copy a file in; text is redacted line by line, in bounded memory."""
+        digest, size = hashlib.sha256(), 0
+        with open(src, "rb") as raw, self._open(rel) as out:
+            head = raw.read(8192)
+            raw.seek(0)
+            if _is_text(head) and self.redactor.enabled:
+                import io
+
+                text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape",
+                                        newline="")
+                for line in self.redactor.lines(text):
+                    chunk = line.encode("utf-8", errors="surrogateescape")
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+            else:
+                for chunk in iter(lambda: raw.read(_CHUNK), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+        self.files.append({"path": rel, "size": size, "sha256": digest.hexdigest()})
+
+
+@dataclass
+class BundleRequest:
+    run: RunResult
+    out_dir: Path
+    attachments: tuple[Path, ...] = ()
+    redactor: Redactor = field(default_factory=Redactor)
+    ticket: str | None = None
+    command_line: tuple[str, ...] = ()
+    lang: str = "en"
+
+
+def _host() -> dict[str, Any]:
+    import platform
+
+    return {"hostname": socket.gethostname(), "platform": sys.platform,
+            "system": platform.system(), "release": platform.release(),
+            "machine": platform.machine(), "python": platform.python_version()}
+
+
+def write(req: BundleRequest) -> Path:
+    created = datetime.now(timezone.utc)
+    host = _host()
+    run_id = req.ticket or f"run-{uuid.uuid4().hex[:8]}"
+    top = f"{_safe(run_id)}_{_safe(host['hostname'])}_{created:%Y%m%dT%H%M%SZ}"
+    try:
+        req.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SupportkitError(f"cannot create the output folder {req.out_dir}: {exc.strerror}",
+                              "choose another folder with --out") from None
+    final = req.out_dir / f"{top}.zip"
+    partial = req.out_dir / f".{top}.zip.partial"
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            out = _ZipOut(zf, top, req.redactor)
+            manifest = _fill(out, req, host, run_id, created)
+            data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+            out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
+        with open(partial, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, final)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise SupportkitError(f"could not write the bundle in {req.out_dir}: "
+                              f"{exc.strerror or exc}",
+                              "free some space or choose another folder with --out") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return final
+
+
+def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
+          created: datetime) -> dict[str, Any]:
+    run = req.run
+    steps, results, errors = [], {}, []
+    for rec in run.records:
+        files: list[str] = []
+        label = rec.step.label
+        if rec.step.kind == "collect":
+            folder = run.staging / "steps" / label
+            if rec.outcome == "ok":
+                results[label] = out.add_json(f"steps/{label}/result.json", rec.result)
+                files.append(f"steps/{label}/result.json")
+            if folder.is_dir():
+                for src in sorted(folder.iterdir()):
+                    if src.is_file() and not src.name.startswith("_"):
+                        out.add_file(f"steps/{label}/{src.name}", src)
+                        files.append(f"steps/{label}/{src.name}")
+        if rec.traceback:
+            rel = f"errors/{label}.txt"
+            out.add_bytes(rel, "".join(req.redactor.lines(
+                rec.traceback.splitlines(keepends=True))).encode("utf-8"))
+            files.append(rel)
+            errors.append(rel)
+        steps.append(rec.as_manifest(files))
+    attached = []
+    used: set[str] = set()
+    for src in req.attachments:
+        name, n = _safe(src.name), 1
+        while name in used:
+            n += 1
+            name = f"{Path(_safe(src.name)).stem}-{n}{Path(src.name).suffix}"
+        used.add(name)
+        out.add_file(f"attachments/{name}", src)
+        attached.append({"path": f"attachments/{name}", "original_name": src.name})
+    pb = run.playbook
+    findings = out.add_json(FINDINGS, {"outcome": run.outcome, "findings": run.findings,
+                                       "escalation": run.escalation})["findings"]
+    manifest: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "bundle_id": str(uuid.uuid4()),
+        "run_id": run_id,
+        "tool": {"name": "supportkit", "version": __version__},
+        "command_line": list(req.command_line),
+        "created": created.isoformat(timespec="seconds"),
+        "started": run.started,
+        "finished": run.finished,
+        "host": host,
+        "playbook": {"id": pb.id, "version": pb.version, "sha256": pb.sha256,
+                     "title": pb.title.get(req.lang), "category": pb.category},
+        "ticket": req.ticket,
+        "lang": req.lang,
+        "inputs": run.inputs,
+        "input_sources": run.input_sources,
+        "outcome": run.outcome,
+        "resolved_by": run.resolved_by,
+        "tried": run.tried(),
+        "escalation": run.escalation,
+        "steps": steps,
+        "attachments": attached,
+        "errors": errors,
+    }
+    # Answers, inputs and parameters are user text too: the manifest is redacted whole.
+    manifest = req.redactor.data(manifest)
+    from toolkit.report import render
+
+    manifest["redaction"] = req.redactor.summary()
+    out.add_bytes(REPORT, render(manifest, findings, results).encode("utf-8"))
+    manifest["files"] = out.files
+    manifest["redaction"] = req.redactor.summary()
+    return manifest
+
+
+# --------------------------------------------------------------------------- reading
+
+@dataclass
+class Verification:
+    path: Path
+    top: str | None
+    problems: list[str]
+    checked: int
+    manifest: dict[str, Any] | None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise BadInput(f"{path}: no such file", "check the bundle path") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a folder", "give the bundle's .zip file") from None
+    except PermissionError:
+        raise BadInput(f"{path}: permission denied", "make the bundle readable") from None
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadInput(f"{path} is not a readable zip ({exc})",
+                       "is this a supportkit bundle? it may be truncated") from None
+
+
+def unsafe_reason(info: zipfile.ZipInfo) -> str | None:
+    name = info.filename
+    mode = info.external_attr >> 16
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link"
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return "has an absolute path"
+    if "\\" in name:
+        return "has a backslash in its path"
+    if ".." in PurePosixPath(name).parts:
+        return "climbs out of its folder (..)"
+    return None
+
+
+def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with zf.open(info) as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def _read_json(zf: zipfile.ZipFile, name: str, limit: int = 64 * 1024 * 1024) -> Any:
+    info = zf.getinfo(name)
+    if info.file_size > limit:
+        raise ValueError(f"{name} is {info.file_size} bytes, more than a bundle ever writes")
+    with zf.open(info) as fh:
+        return json.loads(fh.read(limit + 1))
+
+
+def _layout(zf: zipfile.ZipFile, path: Path) -> tuple[str, list[str], dict[str, zipfile.ZipInfo]]:
+    problems: list[str] = []
+    members: dict[str, zipfile.ZipInfo] = {}
+    tops: set[str] = set()
+    for info in zf.infolist():
+        why = unsafe_reason(info)
+        if why:
+            problems.append(f"{info.filename}: unsafe entry, {why} (not extracted)")
+            continue
+        parts = PurePosixPath(info.filename).parts
+        if not parts:
+            continue
+        tops.add(parts[0])
+        if info.is_dir():
+            continue
+        if info.filename in members:
+            problems.append(f"{info.filename}: appears twice in the zip")
+        members[info.filename] = info
+    if len(tops) != 1:
+        raise BadInput(f"{path}: a bundle has exactly one top folder, this zip has {len(tops)}",
+                       "is this a supportkit bundle?")
+    return tops.pop(), problems, members
+
+
+def verify(path: Path) -> Verification:
+    with _open_zip(path) as zf:
+        top, problems, members = _layout(zf, path)
+        manifest_name = f"{top}/{MANIFEST}"
+        if manifest_name not in members:
+            raise BadInput(f"{path}: no {MANIFEST} in {top}/", "is this a supportkit bundle?")
+        try:
+            manifest = _read_json(zf, manifest_name)
+            listed = {f["path"]: f for f in manifest["files"]}
+        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
+            problems.append(f"{MANIFEST}: unreadable or not a manifest ({exc}) — altered")
+            return Verification(path, top, problems, 0, None)
+        checked = 0
+        for rel, entry in listed.items():
+            info = members.get(f"{top}/{rel}")
+            if info is None:
+                problems.append(f"{rel}: listed in the manifest but missing (removed)")
+                continue
+            try:
+                digest, size = _hash_member(zf, info)
+            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+                problems.append(f"{rel}: cannot be read back ({exc}) — altered")
+                continue
+            checked += 1
+            if digest != entry.get("sha256") or size != entry.get("size"):
+                problems.append(f"{rel}: content differs from the manifest (altered)")
+        for name in members:
+            rel = name[len(top) + 1:]
+            if rel != MANIFEST and rel not in listed:
+                problems.append(f"{rel}: not listed in the manifest (added)")
+    return Verification(path, top, problems, checked, manifest)
+
+
+def read(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Manifest, findings document and collector results of a bundle (not verified)."""
+    with _open_zip(path) as zf:
+        top, _, members = _layout(zf, path)
+        try:
+            manifest = _read_json(zf, f"{top}/{MANIFEST}")
+            findings = _read_json(zf, f"{top}/{FINDINGS}")
+            results = {}
+            for step in manifest.get("steps", []):
+                name = f"{top}/steps/{step.get('index', 0):02d}-{step.get('collector')}/result.json"
+                if step.get("kind") == "collect" and name in members:
+                    results[name.split("/")[-2]] = _read_json(zf, name)
+        except KeyError as exc:
+            raise BadInput(f"{path}: {exc.args[0]} is missing", "is this a supportkit bundle?") \
+                from None
+        except (ValueError, zipfile.BadZipFile, zlib.error) as exc:
+            raise BadInput(f"{path}: unreadable ({exc})",
+                           "run 'supportkit bundle verify' on it") from None
+    return manifest, findings, results

@@ -1,0 +1,111 @@
+"""The ``supportkit`` command line.
+
+Commands are imported only when used, so ``supportkit --help`` stays fast.
+Every error reaches the terminal as one line, ``Error: <what> — <what to
+do>``, with the exit codes of DESIGN.md; a traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from toolkit import __version__
+from toolkit.cli._common import CONTEXT_SETTINGS
+from toolkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SupportkitError
+
+COMMANDS = {
+    "run": ("toolkit.cli.run", "run", "Run a playbook and write an evidence bundle."),
+    "collect": ("toolkit.cli.collect", "collect", "Run one collector and print its result."),
+    "collectors": ("toolkit.cli.collect", "collectors", "List the collectors."),
+    "playbook": ("toolkit.cli.playbook", "playbook",
+                 "List, show, lint playbooks; print the schema."),
+    "bundle": ("toolkit.cli.bundle", "bundle", "Verify, show or re-render an evidence bundle."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Short help from the table above: listing commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, text) for name, (_, _, text) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "--version", prog_name="supportkit")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+def cli(debug: bool) -> None:
+    """Guided diagnostic playbooks and verifiable evidence bundles for support teams.
+
+    \b
+    Start with:   supportkit run general
+    Exit codes:   0 done · 1 error · 2 bad usage or input · 3 a step failed or
+                  timed out (bundle written) · 4 bundle tampered · 130 interrupted
+    SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
+    """
+
+
+def _usage_hint(exc: click.ClickException) -> str:
+    ctx = getattr(exc, "ctx", None)
+    path = ctx.command_path if ctx is not None else "supportkit"
+    return f"see '{path} --help'"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        rv: Any = cli.main(args=args, prog_name="supportkit", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:  # Ctrl-C or EOF at a prompt
+        _stop_workers()
+        click.echo("\nInterrupted — nothing was written.", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        code = exc.exit_code if exc.exit_code != 1 else EXIT_ERROR
+        if isinstance(exc, click.UsageError):
+            code = EXIT_USAGE
+        click.echo(f"Error: {exc.format_message()} — {_usage_hint(exc)}", err=True)
+        return code
+    except SupportkitError as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"Error: {exc.one_line()}", err=True)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _stop_workers()
+        click.echo("\nInterrupted — nothing was written.", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as exc:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"Error: internal error: {type(exc).__name__}: {exc} — rerun with --debug "
+                   "and report it with the traceback", err=True)
+        return EXIT_ERROR
+
+
+def _stop_workers() -> None:
+    mod = sys.modules.get("toolkit.isolation")
+    if mod is not None:
+        mod.kill_all()

@@ -1,0 +1,34 @@
+"""Pieces shared by the command modules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from toolkit.errors import BadInput
+
+F = Callable[..., Any]
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def json_option(f: F) -> F:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document on stdout and nothing else there.")(f)
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def parse_pairs(pairs: tuple[str, ...], option: str = "-p") -> list[tuple[str, str]]:
+    out = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"{option} {pair!r} is not key=value", f"write it as {option} key=value")
+        out.append((key.strip(), value))
+    return out

@@ -1,0 +1,99 @@
+"""``supportkit bundle verify | show | report``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.errors import EXIT_OK, EXIT_TAMPERED
+
+BUNDLE = click.argument("path", metavar="BUNDLE", type=click.Path(path_type=Path))
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+def bundle() -> None:
+    """Check and read evidence bundles (zip files written by 'supportkit run')."""
+
+
+@bundle.command(context_settings=CONTEXT_SETTINGS)
+@BUNDLE
+@json_option
+def verify(path: Path, as_json: bool) -> int:
+    """Recompute every hash in BUNDLE's manifest; name each altered, missing or added file.
+
+    Exit 0 intact, 4 tampered, 2 not a readable bundle.
+    """
+    from toolkit.bundle import verify as run_verify
+
+    v = run_verify(path)
+    if as_json:
+        emit_json({"bundle": str(path), "intact": v.ok, "files_checked": v.checked,
+                   "problems": v.problems})
+    elif v.ok:
+        click.echo(f"OK: {path} — {v.checked} files match the manifest")
+    else:
+        click.echo(f"TAMPERED: {path}")
+        for problem in v.problems:
+            click.echo(f"  {problem}")
+    return EXIT_OK if v.ok else EXIT_TAMPERED
+
+
+@bundle.command(context_settings=CONTEXT_SETTINGS)
+@BUNDLE
+@json_option
+def show(path: Path, as_json: bool) -> None:
+    """Summarise BUNDLE: run, host, steps and findings (does not verify; use verify)."""
+    from toolkit.bundle import read
+
+    manifest, findings, _ = read(path)
+    steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
+             for s in manifest.get("steps", [])]
+    summary = {"bundle": str(path), "run_id": manifest.get("run_id"),
+               "created": manifest.get("created"), "host": manifest.get("host", {}),
+               "playbook": manifest.get("playbook"), "ticket": manifest.get("ticket"),
+               "outcome": manifest.get("outcome"), "steps": steps,
+               "findings": findings.get("findings", []),
+               "escalation": findings.get("escalation"),
+               "redaction": manifest.get("redaction")}
+    if as_json:
+        emit_json(summary)
+        return
+    pb = summary["playbook"] or {}
+    click.echo(f"{summary['run_id']} · {pb.get('id')} v{pb.get('version')} · "
+               f"{summary['host'].get('hostname')} · {summary['created']} · {summary['outcome']}")
+    for s in steps:
+        reason = f" — {s['reason']}" if s.get("reason") else ""
+        click.echo(f"  {s['index']:>2}. {s['kind']:<7} {s.get('collector') or s['id']:<20} "
+                   f"{s['outcome']}{reason}")
+    click.echo(f"Findings: {len(summary['findings'])}")
+    for f in summary["findings"]:
+        click.echo(f"  [{f['severity']}] {f['finding']}")
+        if f.get("recommend"):
+            click.echo(f"      → {f['recommend']}")
+    esc = summary["escalation"]
+    if esc and esc.get("needed"):
+        click.echo(f"Escalate to {esc['to']}: {', '.join(esc.get('resources', []))}")
+
+
+@bundle.command(context_settings=CONTEXT_SETTINGS)
+@BUNDLE
+@click.option("-o", "--out", type=click.Path(path_type=Path),
+              help="Where to write the HTML (default: BUNDLE's name with .html).")
+def report(path: Path, out: Path | None) -> None:
+    """Re-render BUNDLE's report.html into a file next to it."""
+    from toolkit.bundle import read
+    from toolkit.report import render
+
+    manifest, findings, results = read(path)
+    target = out or path.with_suffix(".html")
+    try:
+        target.write_text(render(manifest, findings.get("findings", []), results),
+                          encoding="utf-8")
+    except OSError as exc:
+        from toolkit.errors import SupportkitError
+
+        raise SupportkitError(f"cannot write {target}: {exc.strerror}",
+                              "choose another file with --out") from None
+    click.echo(str(target))

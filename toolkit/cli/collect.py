@@ -1,0 +1,85 @@
+"""``supportkit collectors`` and ``supportkit collect NAME``."""
+
+from __future__ import annotations
+
+import click
+
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs
+from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@json_option
+def collectors(as_json: bool) -> None:
+    """List the collectors: built-in and from plugins.
+
+    Broken plugins are reported on stderr; they never stop the command.
+    """
+    from toolkit.plugins import load
+
+    registry = load()
+    items = [registry.collectors[n].describe() for n in registry.names()]
+    if as_json:
+        emit_json({"collectors": items, "problems": registry.problems})
+    else:
+        width = max((len(c["name"]) for c in items), default=10)
+        for c in items:
+            click.echo(f"{c['name']:<{width}}  {c['summary']}")
+    for problem in registry.problems:
+        click.echo(f"Warning: {problem}", err=True)
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Collector parameter (repeatable), e.g. -p source=smartctl.json")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds before the collector is stopped.")
+@json_option
+def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -> int:
+    """Run one collector NAME and print its result.
+
+    \b
+    Exit 0 when it ends ok or skipped (the reason says why), 3 when it failed
+    or timed out, 2 for an unknown collector or a bad parameter.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from toolkit.isolation import execute
+    from toolkit.plugins import load
+    from toolkit.redact import Redactor
+
+    registry = load()
+    collector = registry.get(name)
+    try:
+        resolved = collector.resolve_params(dict(parse_pairs(params)))
+    except ValueError as exc:
+        raise BadInput(str(exc), f"see 'supportkit collectors --json' for {name}'s parameters") \
+            from None
+    from toolkit import _platform
+
+    workdir = Path(tempfile.mkdtemp(prefix="supportkit-collect-"))
+    try:
+        if _platform.NAME not in collector.platforms:
+            outcome, reason, result, duration = (
+                "skipped", f"{name} does not run on {_platform.NAME}", {}, 0.0)
+        else:
+            got = execute(collector, resolved, workdir / "step", timeout)
+            outcome, reason, result, duration = (got.outcome, got.reason, got.result,
+                                                 got.duration_s)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    result = Redactor().data(result)
+    if as_json:
+        emit_json({"collector": name, "outcome": outcome, "reason": reason,
+                   "duration_s": round(duration, 3), "result": result})
+    else:
+        import json
+
+        click.echo(f"{name}: {outcome} in {duration:.1f}s" + (f" — {reason}" if reason else ""),
+                   err=True)
+        if result:
+            click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    return EXIT_STEP_FAILED if outcome in ("failed", "timed_out") else EXIT_OK

@@ -1,0 +1,190 @@
+"""``supportkit run PLAYBOOK`` — guided run, evidence bundle, findings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs
+from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
+
+
+def _split(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(part.strip() for v in values for part in v.split(",") if part.strip())
+
+
+def _answers(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    from toolkit import yamlsafe
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read answers file {path}: {exc}", "check the path") from None
+    loc = yamlsafe.load(text)
+    if loc.problems:
+        line, col, msg = loc.problems[0]
+        raise BadInput(f"{path}:{line}:{col}: {msg}", "fix the answers file")
+    if not isinstance(loc.data, dict):
+        raise BadInput(f"{path}: answers must be a mapping of step or input id to answer",
+                       "write it as 'id: value' lines")
+    return loc.data
+
+
+def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for key, value in parse_pairs(pairs):
+        step, dot, param = key.partition(".")
+        if not dot or not param:
+            raise BadInput(f"-p {key}=…: name the step and the parameter",
+                           "write it as -p STEP.KEY=VALUE (see --plan for step ids)")
+        out.setdefault(step, {})[param] = value
+    return out
+
+
+def _default_lang() -> str:
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def _plan(pb: Any, opts: Any, as_json: bool) -> None:
+    steps = []
+    for s in pb.steps:
+        item = {"index": s.index, "id": s.id, "kind": s.kind}
+        if s.kind == "collect":
+            item.update(collector=s.collector,
+                        params={**dict(s.params), **opts.overrides.get(s.id, {})},
+                        timeout=opts.timeout or s.timeout or pb.timeout)
+        elif s.kind == "check":
+            item.update(check=s.expression, severity=s.severity)
+        else:
+            item.update(text=s.text.get(opts.lang) if s.text else "", resolves=s.resolves)
+        if s.when:
+            item["when"] = s.when
+        names = {s.id, s.collector or "", s.kind}
+        if s.id in opts.skip or (s.collector or "") in opts.skip:
+            item["planned"] = "skipped by --skip"
+        elif opts.only and s.kind == "collect" and not names & opts.only:
+            item["planned"] = "not selected by --only"
+        steps.append(item)
+    doc = {"playbook": pb.id, "version": pb.version, "steps": steps,
+           "escalate": {"when": pb.escalate.when, "to": pb.escalate.to}
+           if pb.escalate else None}
+    if as_json:
+        emit_json(doc)
+        return
+    click.echo(f"Plan for {pb.id} v{pb.version} — nothing is run:")
+    for item in steps:
+        what = item.get("collector") or item.get("check") or item.get("text", "")
+        extra = f" {item['params']}" if item.get("params") else ""
+        note = f"  [{item['planned']}]" if "planned" in item else ""
+        click.echo(f"  {item['index']:>2}. {item['kind']:<7} {item['id']:<18} {what}{extra}{note}")
+
+
+@click.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("playbook_ref", metavar="PLAYBOOK")
+@click.option("--ticket", metavar="ID", help="Ticket this run belongs to (names the bundle).")
+@click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
+              help="YAML/JSON answers for inputs, ask and guide steps, by id.")
+@click.option("--non-interactive", is_flag=True,
+              help="Never wait for input: answers file or defaults (also when stdin is no TTY).")
+@click.option("--out", type=click.Path(path_type=Path), metavar="DIR",
+              help="Folder for the bundle (default: $SUPPORTKIT_HOME/bundles).")
+@click.option("--only", multiple=True, metavar="A,B", help="Run only these collect steps "
+              "(step ids or collector names).")
+@click.option("--skip", multiple=True, metavar="C", help="Skip these steps (ids or collectors).")
+@click.option("-p", "--param", "params", multiple=True, metavar="STEP.KEY=VALUE",
+              help="Override a collect step's parameter, e.g. -p disk.source=df.txt")
+@click.option("--attach", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Add a file to the bundle (screenshot, log…); repeatable. Text is redacted.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), metavar="S",
+              help="Seconds per collect step, replacing the playbook's limits.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), help="Language (default: locale).")
+@click.option("--plan", is_flag=True, help="Print what would run and collect; run nothing.")
+@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@json_option
+def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interactive: bool,
+        out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
+        params: tuple[str, ...], attach: tuple[Path, ...], timeout: float | None,
+        lang: str | None, plan: bool, quiet: bool, as_json: bool) -> int:
+    """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
+
+    Walks you through self-help steps, runs the collectors, turns checks into
+    findings and writes a zip evidence bundle (verifiable, secrets redacted).
+
+    \b
+    Exit 0 done (or fixed by self-help), 3 some step failed or timed out
+    (the bundle is still written), 2 bad input, 130 interrupted.
+    """
+    import shutil
+    import tempfile
+
+    from toolkit import bundle, paths
+    from toolkit import playbook as pbmod
+    from toolkit.plugins import load
+    from toolkit.runner import Runner, RunOptions
+    from toolkit.ui import ConsoleUI, HeadlessUI
+
+    pb = pbmod.load(pbmod.find(playbook_ref))
+    opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
+                      skip=_split(skip), overrides=_overrides(params),
+                      lang=lang or _default_lang())
+    for item in attach:
+        if not item.is_file() or not os.access(item, os.R_OK):
+            raise BadInput(f"cannot attach {item}: not a readable file", "check the path")
+    if plan:
+        _plan(pb, opts, as_json)
+        return EXIT_OK
+    interactive = not non_interactive and sys.stdin.isatty()
+    ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
+    registry = load()
+    staging = Path(tempfile.mkdtemp(prefix="supportkit-run-"))  # 0700: raw data stays private
+    try:
+        runner = Runner(pb, registry, staging, opts, ui)
+        ui.info(f"{pb.title.get(opts.lang)} — {pb.id} v{pb.version}")
+        result = runner.run()
+        path = bundle.write(bundle.BundleRequest(
+            run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
+            command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if as_json:
+        emit_json({"bundle": str(path), "outcome": result.outcome, "findings": result.findings,
+                   "escalation": result.escalation, "resolved_by": result.resolved_by,
+                   "steps": [{"id": r.step.id, "kind": r.step.kind, "outcome": r.outcome,
+                              "reason": r.reason} for r in result.records]})
+    else:
+        _summary(result, path)
+    return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
+
+
+def _summary(result: Any, path: Path) -> None:
+    echo = click.echo
+    echo("", err=True)
+    if result.resolved_by:
+        echo(f"Resolved at step '{result.resolved_by}'. The bundle records what was done.",
+             err=True)
+    elif result.findings:
+        echo(f"{len(result.findings)} finding(s):", err=True)
+        for f in result.findings:
+            echo(f"  [{f['severity']}] {f['finding']}", err=True)
+            if f["recommend"]:
+                echo(f"      → {f['recommend']}", err=True)
+    else:
+        echo("No problems found by this playbook's checks.", err=True)
+    bad = [r for r in result.records if r.outcome in ("failed", "timed_out")]
+    for r in bad:
+        echo(f"  {r.step.label}: {r.outcome} — {r.reason}", err=True)
+    esc = result.escalation
+    if esc and esc.get("needed"):
+        echo(f"Next: escalate to {esc['to']} with this bundle "
+             f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)
+    echo(str(path))

@@ -1,0 +1,260 @@
+"""The collector contract: what a collector declares, and what it gets to work with.
+
+A collector module reads top to bottom in one screen: its docstring (what it
+returns: the output schema, which ``supportkit collectors --json`` and the
+docs show), a ``COLLECTOR = Collector(...)`` declaration, a ``gather(ctx,
+params)`` that talks to the machine through ``ctx``, and a pure ``parse``
+from recorded output to the result dict.
+
+``gather`` runs in a separate worker process under a timeout (see
+``toolkit.isolation``): it may hang or crash without stopping a run.
+It ends in one of four outcomes: it returns a dict (``ok``), raises
+``Skipped`` or ``Failed`` with a reason a person can act on, or the runner
+records ``timed_out``. Collectors never print, prompt or render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OUTCOMES = ("ok", "skipped", "failed", "timed_out")
+ALL_PLATFORMS = ("linux", "darwin", "windows")
+PARAM_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
+
+
+class Skipped(Exception):
+    """The collector cannot run here; the reason says why and what would fix it."""
+
+
+class Failed(Exception):
+    """The collector ran and failed; the reason says what went wrong."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "str"
+    default: Any = None
+    help: str = ""
+    choices: tuple[Any, ...] = ()
+
+    def coerce(self, value: Any) -> Any:
+        """Turn a command-line string or a YAML value into this parameter's type."""
+        if value is None:
+            return None
+        kind = PARAM_TYPES[self.type]
+        if self.type == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on", "y"):
+                return True
+            if text in ("0", "false", "no", "off", "n"):
+                return False
+            raise ValueError(f"'{self.name}' expects true or false, not {value!r}")
+        if self.type == "list":
+            if isinstance(value, (list, tuple)):
+                return list(value)
+            return [part.strip() for part in str(value).split(",") if part.strip()]
+        if self.type in ("int", "float") and isinstance(value, bool):
+            raise ValueError(f"'{self.name}' expects a number, not {value!r}")
+        try:
+            out = kind(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"'{self.name}' expects {self.type}, not {value!r}") from None
+        if self.choices and out not in self.choices:
+            options = ", ".join(map(str, self.choices))
+            raise ValueError(f"'{self.name}' must be one of {options}, not {value!r}")
+        return out
+
+
+@dataclass(frozen=True)
+class Needs:
+    commands: tuple[str, ...] = ()
+    root: bool = False  # True: runs without root but sees less (or skips)
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Collector:
+    name: str
+    summary: str
+    gather: Callable[[Context, dict[str, Any]], dict[str, Any]]
+    platforms: tuple[str, ...] = ALL_PLATFORMS
+    needs: Needs = Needs()
+    params: tuple[Param, ...] = ()
+    doc: str = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+    def resolve_params(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults overlaid with ``given``, each coerced; raises ValueError naming the fix."""
+        from toolkit.errors import did_you_mean
+
+        out = self.defaults()
+        for key, value in given.items():
+            spec = self.param(key)
+            if spec is None:
+                names = [p.name for p in self.params]
+                hint = did_you_mean(key, names)
+                known = ", ".join(names) or "none"
+                raise ValueError(f"{self.name} has no parameter '{key}'{hint}; it takes: {known}")
+            out[key] = spec.coerce(value)
+        return out
+
+    @property
+    def target(self) -> str:
+        """Where the worker process finds ``gather``: ``module:qualname``."""
+        return f"{self.gather.__module__}:{self.gather.__qualname__}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": self.summary,
+            "platforms": list(self.platforms),
+            "needs": {"commands": list(self.needs.commands), "root": self.needs.root,
+                      "notes": self.needs.notes},
+            "params": [{"name": p.name, "type": p.type, "default": p.default, "help": p.help,
+                        **({"choices": list(p.choices)} if p.choices else {})}
+                       for p in self.params],
+            "doc": self.doc.strip(),
+        }
+
+
+@dataclass
+class CommandRecord:
+    """One command a collector ran, recorded sos-style in the manifest."""
+
+    argv: list[str]
+    returncode: int | None
+    duration_s: float
+    stdout_file: str | None = None
+    truncated: bool = False
+    timed_out: bool = False
+    error: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"argv": self.argv, "returncode": self.returncode,
+                "duration_s": round(self.duration_s, 3), "file": self.stdout_file,
+                "truncated": self.truncated, "timed_out": self.timed_out,
+                **({"error": self.error} if self.error else {})}
+
+
+@dataclass
+class CommandResult:
+    record: CommandRecord
+    stdout: bytes
+    stderr: bytes
+
+    @property
+    def ok(self) -> bool:
+        return self.record.returncode == 0
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode("utf-8", errors="replace")
+
+
+@dataclass
+class Context:
+    """What a collector may touch: its own output folder and a command runner."""
+
+    workdir: Path
+    deadline: float  # time.monotonic() value at which the runner will stop the step
+    commands: list[CommandRecord] = field(default_factory=list)
+    max_output: int = 64 * 1024 * 1024
+
+    def remaining(self) -> float:
+        return max(0.1, self.deadline - time.monotonic())
+
+    def save(self, name: str, data: bytes | str) -> str:
+        """Keep a raw output in the bundle (``steps/NN-<collector>/<name>``)."""
+        safe = Path(name).name
+        if not safe or safe in ("result.json", ".", ".."):
+            raise ValueError(f"not a usable raw file name: {name!r}")
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        (self.workdir / safe).write_bytes(payload)
+        return safe
+
+    def require(self, command: str, package: str | None = None) -> str:
+        """The command's path, or ``Skipped`` with how to install it."""
+        path = shutil.which(command)
+        if path is None:
+            from toolkit import _platform
+
+            hint = _platform.install_hint(package or command)
+            raise Skipped(f"{command} not installed: {hint}")
+        return path
+
+    def run(self, argv: Sequence[str], *, timeout: float | None = None,
+            save_as: str | None = None) -> CommandResult:
+        """Run a command (an argv list, never a shell string) and record it.
+
+        A missing command is recorded with return code 127, not raised; a
+        command that overruns its timeout is killed and recorded as timed out.
+        """
+        argv = [str(a) for a in argv]
+        limit = min(timeout, self.remaining()) if timeout else self.remaining()
+        start = time.monotonic()
+        record = CommandRecord(argv=argv, returncode=None, duration_s=0.0)
+        self.commands.append(record)
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=limit, check=False,
+                                  stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            record.returncode, record.error = 127, "command not found"
+            record.duration_s = time.monotonic() - start
+            return CommandResult(record, b"", b"")
+        except PermissionError as exc:
+            record.returncode, record.error = 126, f"not executable: {exc}"
+            record.duration_s = time.monotonic() - start
+            return CommandResult(record, b"", b"")
+        except subprocess.TimeoutExpired as exc:
+            record.timed_out, record.error = True, f"killed after {limit:.1f}s"
+            record.duration_s = time.monotonic() - start
+            out = exc.stdout if isinstance(exc.stdout, bytes) else b""
+            err = exc.stderr if isinstance(exc.stderr, bytes) else b""
+            return CommandResult(record, out, err)
+        record.returncode = proc.returncode
+        record.duration_s = time.monotonic() - start
+        stdout = proc.stdout
+        if len(stdout) > self.max_output:
+            stdout, record.truncated = stdout[-self.max_output:], True
+        if save_as:
+            record.stdout_file = self.save(save_as, stdout)
+        return CommandResult(record, stdout, proc.stderr)
+
+
+def read_source(path: str | Path, limit: int = 256 * 1024 * 1024) -> bytes:
+    """Read a saved command output for ``-p source=FILE`` analysis."""
+    p = Path(path).expanduser()
+    try:
+        if p.stat().st_size > limit:
+            raise Failed(f"{p} is larger than {limit // (1024 * 1024)} MB; "
+                         "pass a smaller extract of the saved output")
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise Failed(f"saved output {p} does not exist — check the path given as source=") from None
+    except PermissionError:
+        raise Skipped(f"cannot read {p}: permission denied — copy it somewhere readable") from None
+    except IsADirectoryError:
+        raise Failed(f"{p} is a folder — give the saved output file as source=") from None
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,63 @@
+"""The small error hierarchy the CLI turns into one-line messages and exit codes.
+
+Exit codes are public interface (DESIGN.md › CLI contract):
+0 done; 1 error; 2 bad usage or bad input; 3 run finished but some step
+failed or timed out; 4 bundle verify found tampering; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_STEP_FAILED = 3
+EXIT_TAMPERED = 4
+EXIT_INTERRUPTED = 130
+
+
+class SupportkitError(Exception):
+    """An error a person can act on: ``what`` went wrong and ``fix``, what to do."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, what: str, fix: str = "") -> None:
+        super().__init__(what)
+        self.what = what
+        self.fix = fix
+
+    def one_line(self) -> str:
+        text = f"{self.what} — {self.fix}" if self.fix else self.what
+        return " ".join(text.split())
+
+
+class BadInput(SupportkitError):
+    """Bad usage or bad input: invalid playbook, unknown collector, corrupt bundle."""
+
+    exit_code = EXIT_USAGE
+
+
+class PlaybookInvalid(BadInput):
+    """A playbook failed validation; ``problems`` holds every located message."""
+
+    def __init__(self, problems: list[str]) -> None:
+        first = problems[0] if problems else "invalid playbook"
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(first + more, "run 'supportkit playbook lint' on it to see them all")
+        self.problems = problems
+
+
+class Tampered(SupportkitError):
+    exit_code = EXIT_TAMPERED
+
+
+def closest(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.5)
+    return found[0] if found else None
+
+
+def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str:
+    """`` (did you mean 'x'?)`` when a close option exists, else ``""``."""
+    found = closest(word, options)
+    return f" (did you mean '{found}'?)" if found else ""

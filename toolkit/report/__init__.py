@@ -1,0 +1,34 @@
+"""report.html: one self-contained page (inline CSS, no scripts, nothing fetched).
+
+Rendered from the manifest, the findings and the collectors' results, so
+``supportkit bundle report`` can re-render any bundle. Bundle data is
+untrusted: the template autoescapes everything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#c62828", "medium": "#ef6c00",
+                    "low": "#f9a825", "info": "#1565c0"}
+
+
+def _gb(value: Any) -> str:
+    try:
+        return f"{float(value) / 1e9:,.1f} GB"
+    except (TypeError, ValueError):
+        return "?"
+
+
+def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
+           results: dict[str, Any]) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(loader=PackageLoader("toolkit.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["gb"] = _gb
+    env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
+    worst = findings[0]["severity"] if findings else None
+    return env.get_template("report.html.j2").render(
+        m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS)

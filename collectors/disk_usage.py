@@ -14,7 +14,8 @@ Output::
          "free_bytes": 15032385536, "percent": 30.0,
          "inodes_total": 1310720 | null, "inodes_used": 201312 | null,
          "inodes_free": 1109408 | null, "inodes_percent": 15.4 | null,
-         "approximate": false}        # true when read from df -h's rounded sizes
+         "approximate": false,        # true when read from df -h's rounded sizes
+         "pseudo": false}             # devfs, autofs maps…: always "full", never a finding
       ],
       "fullest": {"mountpoint": "/", "percent": 30.0} | null
     }
@@ -30,6 +31,15 @@ from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param, read_source
 
+# Rows df shows that hold no data: macOS devfs is always 100 % "used", autofs maps 0 bytes,
+# and snap packages are read-only squashfs images on loop devices, always 100 % "full".
+_PSEUDO_DEVICES = re.compile(r"^(devfs|map .*|proc|sysfs|none)$")
+
+
+def _pseudo(device: str, mountpoint: str, total: int, free: int) -> bool:
+    if total == 0 or _PSEUDO_DEVICES.match(device) or mountpoint.startswith("/snap/"):
+        return True
+    return bool(re.match(r"^/dev/loop\d+$", device)) and free == 0
 _HUMAN = re.compile(r"^(\d+(?:\.\d+)?)([KMGTPE]?)(i?)B?$", re.IGNORECASE)
 _UNITS = {"": 0, "K": 1, "M": 2, "G": 3, "T": 4, "P": 5, "E": 6}
 
@@ -92,12 +102,13 @@ def parse_df(text: str) -> list[dict[str, Any]]:
             "percent": float(tokens[i + 3].rstrip("%")),
             **inodes,
             "approximate": any(s[1] for s in sizes if s),
+            "pseudo": _pseudo(" ".join(tokens[:i]), " ".join(rest), total, free),
         })
     return rows
 
 
 def summarise(filesystems: list[dict[str, Any]], source: str) -> dict[str, Any]:
-    real = [f for f in filesystems if f["total_bytes"] > 0]
+    real = [f for f in filesystems if not f["pseudo"]]
     fullest = max(real, key=lambda f: f["percent"], default=None)
     return {
         "source": source,
@@ -135,6 +146,7 @@ def _live() -> list[dict[str, Any]]:
             if usage.used + usage.free else 0.0,
             **inodes,
             "approximate": False,
+            "pseudo": usage.total == 0,
         })
     return rows
 

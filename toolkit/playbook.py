@@ -197,7 +197,10 @@ def _translate(err: Any, loc: yamlsafe.Located, prefix: tuple[Any, ...] = ()) ->
     elif kind == "required":
         for req in schema["required"]:
             if isinstance(inst, dict) and req not in inst:
-                owner = f"'{name}'" if path else "playbook"
+                if len(path) == 2 and path[0] == "steps" and isinstance(path[1], int):
+                    owner = f"step {path[1] + 1}"
+                else:
+                    owner = f"'{name}'" if path else "playbook"
                 yield (*where, f"{owner} is missing the required field '{req}'")
     elif kind == "additionalProperties" and isinstance(inst, dict):
         known = list(schema.get("properties", {}))

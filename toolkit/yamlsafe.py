@@ -83,7 +83,7 @@ def load(text: str) -> Located:
     try:
         root = loader.get_single_node()
     except yaml.composer.ComposerError as exc:
-        if "expected a single document" in str(exc.problem or exc):
+        if "expected a single document" in f"{exc.context} {exc.problem}":
             mark = exc.problem_mark
             out.problems.append((mark.line + 1 if mark else 1, mark.column + 1 if mark else 1,
                                  "more than one YAML document — one playbook per file"))

@@ -38,3 +38,38 @@ def cpu_model() -> str | None:
 
 def install_hint(package: str) -> str:
     return f"brew install {package}"
+
+
+# --- ICMP access and probe commands (network.ping, network.traceroute) ---
+
+# macOS lets every user open an ICMP datagram socket and delivers replies to it
+# with the IP header in front (unlike Linux).
+ICMP_DGRAM_IP_HEADER = True
+
+
+def raw_socket_fix() -> str:
+    return "run with sudo: raw sockets need root on macOS"
+
+
+def icmp_dgram_fix() -> str:
+    return "macOS normally allows unprivileged ICMP sockets; run with sudo"
+
+
+def ping_argv(host: str, *, count: int, interval: float, timeout: float, size: int,
+              ipv6: bool = False) -> list[str]:
+    # macOS ping: -W is the per-reply wait in milliseconds; IPv6 is ping6.
+    if ipv6:
+        return ["ping6", "-n", "-c", str(count), "-i", f"{interval:g}", "-s", str(size), host]
+    return ["ping", "-n", "-c", str(count), "-i", f"{interval:g}",
+            "-W", str(int(timeout * 1000)), "-s", str(size), host]
+
+
+def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeout: float,
+                    ipv6: bool = False) -> list[str]:
+    flags = {"udp": [], "icmp": ["-I"], "tcp": ["-P", "tcp"]}[mode]
+    return ["traceroute6" if ipv6 else "traceroute", "-n", *flags, "-q", str(queries),
+            "-m", str(max_hops), "-w", str(max(1, round(timeout))), host]
+
+
+__all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "raw_socket_fix",
+            "traceroute_argv"]

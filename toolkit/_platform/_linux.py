@@ -61,3 +61,54 @@ def install_hint(package: str) -> str:
         if shutil.which(tool):
             return f"{cmd} {package}"
     return f"install the '{package}' package with your distribution's package manager"
+
+
+# --- ICMP access and probe commands (network.ping, network.traceroute) ---
+
+# Linux hands an unprivileged ICMP datagram socket the ICMP message without
+# the IP header (macOS keeps it); see ip-sysctl "ping_group_range".
+ICMP_DGRAM_IP_HEADER = False
+
+
+def ping_group_range() -> tuple[int, int] | None:
+    """The group ids allowed to open ICMP datagram sockets in this network namespace."""
+    try:
+        with open("/proc/sys/net/ipv4/ping_group_range", encoding="ascii") as fh:
+            low, high = fh.read().split()[:2]
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return None
+
+
+def raw_socket_fix() -> str:
+    import sys
+
+    return ("run as root, or let this Python open raw sockets: "
+            f"sudo setcap cap_net_raw+ep $(readlink -f {sys.executable})")
+
+
+def icmp_dgram_fix() -> str:
+    import os
+
+    current = ping_group_range()
+    now = f" (now '{current[0]} {current[1]}')" if current else ""
+    return (f"allow your group (gid {os.getgid()}) to send unprivileged pings: "
+            f"sudo sysctl -w net.ipv4.ping_group_range='0 2147483647'{now}")
+
+
+def ping_argv(host: str, *, count: int, interval: float, timeout: float, size: int,
+              ipv6: bool = False) -> list[str]:
+    # iputils: -W is the per-reply wait in seconds; -n keeps names out of the output.
+    return ["ping", "-6" if ipv6 else "-4", "-n", "-c", str(count), "-i", f"{interval:g}",
+            "-W", f"{max(timeout, 1.0):g}", "-s", str(size), host]
+
+
+def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeout: float,
+                    ipv6: bool = False) -> list[str]:
+    flag = {"udp": "-U", "icmp": "-I", "tcp": "-T"}[mode]
+    return ["traceroute", "-6" if ipv6 else "-4", "-n", flag, "-q", str(queries),
+            "-m", str(max_hops), "-w", f"{timeout:g}", host]
+
+
+__all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "ping_group_range",
+            "raw_socket_fix", "traceroute_argv"]

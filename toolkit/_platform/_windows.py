@@ -48,3 +48,36 @@ def cpu_model() -> str | None:
 
 def install_hint(package: str) -> str:
     return f"winget install {package}"
+
+
+# --- ICMP access and probe commands (network.ping, network.traceroute) ---
+
+# Python cannot send raw ICMP on Windows without a capture driver (Npcap), and
+# there is no unprivileged ICMP socket: the collectors use ping.exe/tracert.exe.
+ICMP_DGRAM_IP_HEADER = True
+
+
+def raw_socket_fix() -> str:
+    return "raw ICMP from Python is not used on Windows; the system ping and tracert are"
+
+
+def icmp_dgram_fix() -> str:
+    return "Windows has no unprivileged ICMP socket; the system ping is used"
+
+
+def ping_argv(host: str, *, count: int, interval: float, timeout: float, size: int,
+              ipv6: bool = False) -> list[str]:
+    # ping.exe has no interval option; -w is the per-reply wait in milliseconds.
+    return ["ping", "-6" if ipv6 else "-4", "-n", str(count), "-w", str(int(timeout * 1000)),
+            "-l", str(size), host]
+
+
+def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeout: float,
+                    ipv6: bool = False) -> list[str]:
+    # tracert only sends ICMP echo, three per hop; mode and queries cannot be changed.
+    return ["tracert", "-6" if ipv6 else "-4", "-d", "-h", str(max_hops),
+            "-w", str(int(timeout * 1000)), host]
+
+
+__all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "raw_socket_fix",
+            "traceroute_argv"]

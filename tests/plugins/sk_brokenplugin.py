@@ -1,0 +1,3 @@
+"""A plugin whose import fails: it must be reported, never fatal."""
+
+raise ImportError("planted: this plugin cannot load")

@@ -80,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.exit_code if exc.exit_code != 1 else EXIT_ERROR
         if isinstance(exc, click.UsageError):
             code = EXIT_USAGE
-        click.echo(f"Error: {exc.format_message()} — {_usage_hint(exc)}", err=True)
+        message = " ".join(exc.format_message().split()).rstrip(".")
+        click.echo(f"Error: {message} — {_usage_hint(exc)}", err=True)
         return code
     except SupportkitError as exc:
         if debug:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from conftest import REALDATA
+from conftest import FIXTURES
 
 
 def _playbook(tmp_path: Path, steps: str, extra: str = "", name: str = "pb") -> Path:
@@ -195,7 +195,7 @@ def test_bad_answers_file_is_bad_input(tmp_path: Path, cli, plugins, content: st
 
 
 def test_param_override_reads_a_saved_df_output(tmp_path: Path, cli) -> None:
-    saved = REALDATA / "net" / "centos-7.7__df.out"
+    saved = FIXTURES / "disk.usage" / "centos-7.7-df.out"
     r, doc = _run(cli, "general", tmp_path / "out", "-p", f"disk.source={saved}")  # type: ignore[arg-type]
     assert r.code == 0, r.err
     zf, top, manifest = _zip(doc["bundle"])

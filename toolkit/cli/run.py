@@ -109,7 +109,8 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
               help="Seconds per collect step, replacing the playbook's limits.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Language (default: locale).")
 @click.option("--plan", is_flag=True, help="Print what would run and collect; run nothing.")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("--quiet", is_flag=True, help="Nothing on stderr but errors; the bundle path "
+              "still goes to stdout.")
 @json_option
 def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
@@ -161,6 +162,8 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
                    "escalation": result.escalation, "resolved_by": result.resolved_by,
                    "steps": [{"id": r.step.id, "kind": r.step.kind, "outcome": r.outcome,
                               "reason": r.reason} for r in result.records]})
+    elif quiet:
+        click.echo(str(path))
     else:
         _summary(result, path)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK

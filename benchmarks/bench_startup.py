@@ -37,7 +37,8 @@ def main() -> None:
     med_help, med_bare = statistics.median(help_s), statistics.median(bare_s)
     print(f"supportkit --help : median {med_help * 1000:6.1f} ms, best {min(help_s) * 1000:6.1f} ms"
           f" ({args.runs} runs)")
-    print(f"python -c pass    : median {med_bare * 1000:6.1f} ms, best {min(bare_s) * 1000:6.1f} ms")
+    print(f"python -c pass    : median {med_bare * 1000:6.1f} ms, "
+          f"best {min(bare_s) * 1000:6.1f} ms")
     print(f"ratio             : {med_help / med_bare:.1f}x bare Python start-up")
 
 

@@ -119,7 +119,7 @@ def test_run_refuses_invalid_playbook_with_one_line(tmp_path: Path, cli) -> None
 def test_alias_bomb_is_refused_without_expanding(tmp_path: Path) -> None:
     # Nine levels of nine: 9**9 (387 million) strings if expanded.
     rows = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    for prev, cur in zip("abcdefgh", "bcdefghi"):
+    for prev, cur in zip("abcdefgh", "bcdefghi", strict=True):
         rows.append(f"{cur}: &{cur} [" + ",".join([f"*{prev}"] * 9) + "]")
     path = _write(tmp_path, "bomb", "\n".join(rows) + "\n")
     # Expanding it would take minutes and gigabytes; refusing it takes milliseconds.

@@ -13,6 +13,14 @@ BUILTIN = (
 )
 
 
+def _load(name: str) -> Collector | Exception:
+    try:
+        collector: Collector = importlib.import_module(name).COLLECTOR
+    except Exception as exc:  # one broken module must not hide the others
+        return exc.__class__(f"{name}: {exc}")
+    return collector
+
+
 @hookimpl
-def supportkit_collectors() -> list[Collector]:
-    return [importlib.import_module(name).COLLECTOR for name in BUILTIN]
+def supportkit_collectors() -> list[Collector | Exception]:
+    return [_load(name) for name in BUILTIN]

@@ -34,8 +34,8 @@ hookimpl = pluggy.HookimplMarker("supportkit")
 
 class HookSpecs:
     @hookspec
-    def supportkit_collectors(self) -> list[Collector]:  # type: ignore[empty-body]
-        """Return the collectors this plugin provides."""
+    def supportkit_collectors(self) -> list[Collector | Exception]:  # type: ignore[empty-body]
+        """Return the collectors this plugin provides (an exception for one it could not load)."""
 
 
 @dataclass
@@ -67,7 +67,10 @@ def _add(registry: Registry, source: str, items: Any) -> None:
                                  f"{type(items).__name__}, not a list of collectors")
         return
     for item in items:
-        if not isinstance(item, Collector):
+        if isinstance(item, Exception):  # a plugin may report an item it could not load
+            registry.problems.append(f"plugin {source}: could not load "
+                                     f"{type(item).__name__}: {item}")
+        elif not isinstance(item, Collector):
             registry.problems.append(f"plugin {source}: {item!r} is not a Collector")
         elif item.name in registry.collectors:
             registry.problems.append(f"plugin {source}: collector '{item.name}' is already "

@@ -221,7 +221,10 @@ def test_binary_attachment_is_kept_byte_for_byte(tmp_path: Path, cli) -> None:
         assert zf.read(name) == payload  # binary: never rewritten
 
 
-def test_ctrl_c_mid_run_exits_130_and_leaves_no_bundle(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["group", "parent"])
+def test_ctrl_c_mid_run_exits_130_and_leaves_no_bundle(tmp_path: Path, target: str) -> None:
+    import psutil
+
     pb = tmp_path / "slow.yaml"
     pb.write_text("id: slow\nversion: 1\ntitle: Slow\ncategory: general\nsteps:\n"
                   "  - collect: tests.sleep\n    with: {seconds: 60}\n", encoding="utf-8")
@@ -235,16 +238,21 @@ def test_ctrl_c_mid_run_exits_130_and_leaves_no_bundle(tmp_path: Path) -> None:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # wait until the worker runs
-        import psutil
-
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and not workers:  # wait until the worker runs
         kids = psutil.Process(proc.pid).children(recursive=True)
-        if any("toolkit._worker" in " ".join(k.cmdline()) for k in kids):
-            break
+        workers = [k for k in kids if "toolkit._worker" in " ".join(k.cmdline())]
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    assert workers
+    t0 = time.monotonic()
+    if target == "group":
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+    else:
+        proc.send_signal(signal.SIGINT)  # kill -INT: the worker gets nothing itself
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
+    assert time.monotonic() - t0 < 20  # not the collector's 60 s
+    assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers)
     assert "Interrupted" in err and "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
 
@@ -266,3 +274,26 @@ def test_full_disk_gives_a_clear_error_and_no_partial_file(tmp_path: Path, cli) 
         assert list(mnt.iterdir()) == []
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_same_ticket_same_second_never_overwrites_and_bundle_is_private(tmp_path: Path,
+                                                                       cli) -> None:
+    paths = []
+    for _ in range(3):
+        r = cli("run", "general", "--non-interactive", "--quiet", "--only", "disk",
+                "--ticket", "SUP-000042", "--out", str(tmp_path))
+        assert r.code == 0
+        paths.append(Path(r.out.strip()))
+    assert len(set(paths)) == 3 and all(p.is_file() for p in paths)
+    assert all(p.name.startswith("SUP-000042_") for p in paths)
+    assert all((p.stat().st_mode & 0o777) == 0o600 for p in paths)
+    assert all(cli("bundle", "verify", str(p)).code == 0 for p in paths)
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path: Path, cli) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = cli("run", "general", "--non-interactive", "--quiet", "--only", "disk",
+            "--out", str(blocker / "sub"))
+    assert r.code == 1
+    assert r.err.startswith("Error: cannot write in the output folder")

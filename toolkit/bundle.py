@@ -121,21 +121,38 @@ def write(req: BundleRequest) -> Path:
     created = datetime.now(timezone.utc)
     host = _host()
     run_id = req.ticket or f"run-{uuid.uuid4().hex[:8]}"
-    top = f"{_safe(run_id)}_{_safe(host['hostname'])}_{created:%Y%m%dT%H%M%SZ}"
+    base = f"{_safe(run_id)}_{_safe(host['hostname'])}_{created:%Y%m%dT%H%M%SZ}"
     try:
         req.out_dir.mkdir(parents=True, exist_ok=True)
+        # Never overwrite an earlier bundle (same ticket, same second): take the next name.
+        # The partial file is created exclusively and private (0600): it holds user data.
+        for n in range(1, 1000):
+            top = base if n == 1 else f"{base}-{n}"
+            final = req.out_dir / f"{top}.zip"
+            partial = req.out_dir / f".{top}.zip.partial"
+            if final.exists():
+                continue
+            try:
+                flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+                fd = os.open(partial, flags, 0o600)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise SupportkitError(f"too many bundles named {base} in {req.out_dir}",
+                                  "choose another folder with --out")
     except OSError as exc:
-        raise SupportkitError(f"cannot create the output folder {req.out_dir}: {exc.strerror}",
+        raise SupportkitError(f"cannot write in the output folder {req.out_dir}: "
+                              f"{exc.strerror or exc}",
                               "choose another folder with --out") from None
-    final = req.out_dir / f"{top}.zip"
-    partial = req.out_dir / f".{top}.zip.partial"
     try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            out = _ZipOut(zf, top, req.redactor)
-            manifest = _fill(out, req, host, run_id, created)
-            data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-            out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
-        with open(partial, "rb+") as fh:
+        with os.fdopen(fd, "w+b") as fh:
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                out = _ZipOut(zf, top, req.redactor)
+                manifest = _fill(out, req, host, run_id, created)
+                data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+                out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
+            fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, final)
     except OSError as exc:

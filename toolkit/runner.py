@@ -20,7 +20,7 @@ from jinja2 import UndefinedError
 
 from toolkit import expr
 from toolkit.errors import BadInput, did_you_mean
-from toolkit.isolation import StepOutcome, execute
+from toolkit.isolation import StepOutcome, execute, kill_all
 from toolkit.playbook import Playbook, Step
 from toolkit.plugins import Registry
 from toolkit.ui import NO_ANSWER, HeadlessUI
@@ -274,7 +274,8 @@ class Runner:
             self.ui.step_started(self._label(rec.step))
             return execute(col, rec.params, self.staging / "steps" / rec.step.label, limit)
 
-        with ThreadPoolExecutor(max_workers=min(4, len(runnable))) as pool:
+        pool = ThreadPoolExecutor(max_workers=min(4, len(runnable)))
+        try:
             futures = [(item, pool.submit(work, item)) for item in runnable]
             for (rec, _), fut in futures:
                 got = fut.result()
@@ -285,6 +286,11 @@ class Runner:
                     self.ctx["steps"][rec.step.id] = rec.result
                 self._finish(rec, f"{rec.duration_s:.1f}s" + (f" — {rec.reason}"
                                                               if rec.reason else ""))
+        except BaseException:
+            kill_all()  # Ctrl-C: stop the workers now, or shutdown() waits for their timeouts
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
     def _check(self, step: Step) -> None:
         rec = StepRecord(step, started=_now())

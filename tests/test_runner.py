@@ -246,7 +246,7 @@ def test_check_finding_and_escalation(tmp_path: Path, cli) -> None:
     r, doc = _run(cli, "general", tmp_path / "out", "-p", f"disk.source={saved}")  # type: ignore[arg-type]
     assert r.code == 0, r.err
     assert [(f["id"], f["severity"]) for f in doc["findings"]] == [("disk_critical", "critical")]
-    assert doc["findings"][0]["finding"].startswith("/boot is 96.0% full")
+    assert doc["findings"][0]["finding"] == "/boot is 96.0% full (42.5 MB free)"
     assert doc["findings"][0]["kb"] == "KB-DISK-001"
     assert doc["escalation"]["needed"] is True
     assert doc["escalation"]["to"] == "L2-hardware"

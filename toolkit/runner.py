@@ -92,7 +92,7 @@ class RunResult:
     def tried(self) -> list[dict[str, Any]]:
         """Self-help steps the user went through (PROCESS.md step 3), for escalation."""
         return [{"step": r.step.id, "instruction": r.step.text.get() if r.step.text else "",
-                 "fixed": bool(r.answer)}
+                 "fixed": bool(r.answer) if r.step.resolves else None}
                 for r in self.records if r.step.kind == "guide" and r.outcome == "ok"]
 
 

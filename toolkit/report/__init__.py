@@ -14,11 +14,16 @@ SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#c62828", "medium": "#ef6c00
                     "low": "#f9a825", "info": "#1565c0"}
 
 
-def _gb(value: Any) -> str:
+def _duration(seconds: Any) -> str:
     try:
-        return f"{float(value) / 1e9:,.1f} GB"
+        s = float(seconds)
     except (TypeError, ValueError):
         return "?"
+    if s < 3600:
+        return f"{s / 60:.0f} min"
+    if s < 2 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.0f} days"
 
 
 def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
@@ -27,7 +32,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
 
     env = Environment(loader=PackageLoader("toolkit.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
-    env.filters["gb"] = _gb
+    env.filters["duration"] = _duration
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
     worst = findings[0]["severity"] if findings else None
     return env.get_template("report.html.j2").render(

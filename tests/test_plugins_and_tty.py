@@ -17,7 +17,8 @@ PLUGINS = str(Path(__file__).parent / "plugins")
 
 def _dist(site: Path, name: str, target: str) -> None:
     """A minimal installed distribution declaring one supportkit.collectors entry point."""
-    info = site / f"{name}-1.0.dist-info"
+    # As wheels write it: "-" in the name escaped to "_" (importlib.metadata keys on it).
+    info = site / f"{name.replace('-', '_')}-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     (info / "entry_points.txt").write_text(f"[supportkit.collectors]\n{name} = {target}\n")

@@ -10,6 +10,7 @@ from toolkit.plugins import hookimpl
 BUILTIN = (
     "collectors.system_info",
     "collectors.disk_usage",
+    "collectors.disk_health",
 )
 
 

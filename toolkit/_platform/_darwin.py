@@ -73,3 +73,10 @@ def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeou
 
 __all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "raw_socket_fix",
             "traceroute_argv"]
+
+
+# --- accounts (account.identity, account.auth_failures) ---
+ADMIN_GROUPS = ("admin", "wheel")
+AUTH_LOG_FILES: tuple[str, ...] = ()  # macOS keeps them in the unified log, not in files
+
+__all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]

@@ -112,3 +112,87 @@ def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeou
 
 __all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "ping_group_range",
             "raw_socket_fix", "traceroute_argv"]
+
+
+# --- disks and the kernel's record of their errors (disk.health) ---
+
+# journald keeps the kernel log across reboots where dmesg may be restricted;
+# containers and minimal systems often have only dmesg.
+KERNEL_LOG_COMMANDS = (
+    ["journalctl", "-k", "-b", "0", "--no-pager", "-q", "-o", "short-iso"],
+    ["dmesg", "-T"],
+    ["dmesg"],
+)
+
+# Lines the block layer, SCSI disk, libata and NVMe drivers log when a disk
+# misbehaves; group 1 is the device (or ata port) named in the line.
+_KERNEL_DISK_ERRORS = (
+    r"\berror, dev (\w+), sector",                    # blk: I/O error / critical medium error
+    r"Buffer I/O error on dev(?:ice)? (\w+)",
+    r"\[(sd[a-z]+)\] .*(?:FAILED Result|Medium Error|Hardware Error|Unrecovered read error"
+    r"|timing out command|Sense Key : (?:Medium|Hardware|Aborted))",
+    r"\b(nvme\d+)(?:n\d+)?: .*(?:timeout|[Rr]eset|I/O error|controller is down"
+    r"|Device not ready|failed)",
+    r"\b(ata\d+)(?:\.\d+)?: (?:failed command|exception Emask|hard resetting link"
+    r"|COMRESET failed|reset failed|limiting SATA link speed)",
+)
+_PARTITION = (r"^((?:sd|vd|xvd|hd)[a-z]+)\d+$|^(nvme\d+)n\d+(?:p\d+)?$"
+              r"|^(mmcblk\d+)p\d+$")
+
+
+def disk_errors_from_kernel_log(text: str) -> dict[str, list[str]]:
+    """Kernel log lines reporting disk I/O errors or resets, by disk.
+
+    Keys are disk names as smartctl uses them (``sda``, ``nvme0``) or libata
+    ports (``ata3``) — ``block_disks`` says which port a disk hangs on.
+    """
+    import re
+
+    patterns = [re.compile(p) for p in _KERNEL_DISK_ERRORS]
+    partition = re.compile(_PARTITION)
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        for pattern in patterns:
+            m = pattern.search(line)
+            if m:
+                name = m.group(1)
+                whole = partition.match(name)
+                key = next((g for g in whole.groups() if g), name) if whole else name
+                found.setdefault(key, []).append(line.strip()[:240])
+                break
+    return found
+
+
+def block_disks() -> list[dict[str, object]]:
+    """Whole disks the kernel knows: ``{name, aliases, hint}`` (no loop, RAM, dm or md)."""
+    import os
+    import re
+
+    try:
+        names = sorted(os.listdir("/sys/block"))
+    except OSError:
+        return []
+    disks: list[dict[str, object]] = []
+    for name in names:
+        path = os.path.realpath(f"/sys/block/{name}")
+        if "/virtual/" in path or name.startswith(("sr", "fd")):
+            continue
+        hint = None
+        if "/virtio" in path or name.startswith(("vd", "xvd")):
+            hint = ("virtual disk (virtio/Xen): the hypervisor hides SMART — check the "
+                    "host's physical disks")
+        disks.append({"name": f"/dev/{name}", "aliases": re.findall(r"/(ata\d+)/", path),
+                      "hint": hint})
+    return disks
+
+
+__all__ += ["KERNEL_LOG_COMMANDS", "block_disks", "disk_errors_from_kernel_log"]
+
+
+# --- accounts (account.identity, account.auth_failures) ---
+# Membership of one of these groups is what grants administrator rights here.
+ADMIN_GROUPS = ("sudo", "wheel", "admin")
+# Where syslog writes authentication messages when journald does not keep them.
+AUTH_LOG_FILES = ("/var/log/auth.log", "/var/log/secure")
+
+__all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]

@@ -81,3 +81,10 @@ def traceroute_argv(host: str, *, mode: str, queries: int, max_hops: int, timeou
 
 __all__ += ["ICMP_DGRAM_IP_HEADER", "icmp_dgram_fix", "ping_argv", "raw_socket_fix",
             "traceroute_argv"]
+
+
+# --- accounts: Windows has no POSIX groups; account.* collectors do not run here ---
+ADMIN_GROUPS: tuple[str, ...] = ()
+AUTH_LOG_FILES: tuple[str, ...] = ()
+
+__all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]

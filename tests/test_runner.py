@@ -264,3 +264,15 @@ def test_unknown_playbook_suggests_the_closest(cli, tmp_path: Path) -> None:
     r = cli("run", "genral", "--non-interactive", "--out", str(tmp_path))
     assert r.code == 2
     assert "no playbook 'genral' (did you mean 'general'?)" in r.err
+
+
+def test_output_of_a_command_that_timed_out_is_kept(tmp_path: Path, cli, plugins) -> None:
+    plugins("sk_testcollectors")
+    pb = _playbook(tmp_path, "  - collect: tests.partial_output\n")
+    r, doc = _run(cli, pb, tmp_path / "out")
+    assert r.code == 0, r.err
+    zf, top, manifest = _zip(doc["bundle"])
+    (command,) = manifest["steps"][0]["commands"]
+    assert command["timed_out"] is True and command["returncode"] is None
+    assert command["file"] == "partial.txt"
+    assert zf.read(f"{top}/steps/01-tests.partial_output/partial.txt") == b"first line\n"

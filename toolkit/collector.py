@@ -16,6 +16,7 @@ records ``timed_out``. Collectors never print, prompt or render.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import time
@@ -198,11 +199,13 @@ class Context:
         return path
 
     def run(self, argv: Sequence[str], *, timeout: float | None = None,
-            save_as: str | None = None) -> CommandResult:
+            save_as: str | None = None, env: Mapping[str, str] | None = None) -> CommandResult:
         """Run a command (an argv list, never a shell string) and record it.
 
         A missing command is recorded with return code 127, not raised; a
         command that overruns its timeout is killed and recorded as timed out.
+        ``env`` adds to (does not replace) the environment, e.g. ``{"LC_ALL": "C"}``
+        for output that is parsed.
         """
         argv = [str(a) for a in argv]
         limit = min(timeout, self.remaining()) if timeout else self.remaining()
@@ -211,7 +214,8 @@ class Context:
         self.commands.append(record)
         try:
             proc = subprocess.run(argv, capture_output=True, timeout=limit, check=False,
-                                  stdin=subprocess.DEVNULL)
+                                  stdin=subprocess.DEVNULL,
+                                  env={**os.environ, **env} if env else None)
         except FileNotFoundError:
             record.returncode, record.error = 127, "command not found"
             record.duration_s = time.monotonic() - start
@@ -221,19 +225,22 @@ class Context:
             record.duration_s = time.monotonic() - start
             return CommandResult(record, b"", b"")
         except subprocess.TimeoutExpired as exc:
+            # What a hung command printed before it was killed is evidence too: keep it.
             record.timed_out, record.error = True, f"killed after {limit:.1f}s"
-            record.duration_s = time.monotonic() - start
             out = exc.stdout if isinstance(exc.stdout, bytes) else b""
             err = exc.stderr if isinstance(exc.stderr, bytes) else b""
-            return CommandResult(record, out, err)
+            return self._finish(record, start, out, err, save_as)
         record.returncode = proc.returncode
+        return self._finish(record, start, proc.stdout, proc.stderr, save_as)
+
+    def _finish(self, record: CommandRecord, start: float, stdout: bytes, stderr: bytes,
+                save_as: str | None) -> CommandResult:
         record.duration_s = time.monotonic() - start
-        stdout = proc.stdout
         if len(stdout) > self.max_output:
             stdout, record.truncated = stdout[-self.max_output:], True
         if save_as:
             record.stdout_file = self.save(save_as, stdout)
-        return CommandResult(record, stdout, proc.stderr)
+        return CommandResult(record, stdout, stderr)
 
 
 def read_source(path: str | Path, limit: int = 256 * 1024 * 1024) -> bytes:

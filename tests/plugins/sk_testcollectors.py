@@ -55,3 +55,13 @@ COLLECTORS = [
 @hookimpl
 def supportkit_collectors() -> list[Collector]:
     return COLLECTORS
+
+
+def partial_output(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    got = ctx.run([sys.executable, "-c", "import sys, time; print('first line', flush=True); "
+                   "time.sleep(60)"], timeout=1, save_as="partial.txt")
+    return {"timed_out": got.record.timed_out, "text": got.text}
+
+
+COLLECTORS.append(Collector("tests.partial_output", "a command that prints, then hangs",
+                            partial_output))

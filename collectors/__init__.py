@@ -11,6 +11,9 @@ BUILTIN = (
     "collectors.system_info",
     "collectors.disk_usage",
     "collectors.disk_health",
+    "collectors.account_identity",
+    "collectors.account_access",
+    "collectors.account_auth",
 )
 
 

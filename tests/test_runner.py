@@ -85,7 +85,8 @@ def test_skipped_collector_keeps_its_reason_and_exit_is_zero(tmp_path: Path, cli
     assert doc["steps"][0] == {"id": "tests_skip", "kind": "collect", "outcome": "skipped",
                                "reason": "frobnicator not installed: apt install frobnicator"}
     assert doc["steps"][1]["outcome"] == "skipped"
-    assert "no data to check" in doc["steps"][1]["reason"]
+    assert doc["steps"][1]["reason"] == ("no data to check: step 'tests_skip' skipped "
+                                         "(frobnicator not installed: apt install frobnicator)")
 
 
 def test_hung_command_inside_collector_is_killed_with_it(tmp_path: Path, cli, plugins) -> None:
@@ -276,3 +277,15 @@ def test_output_of_a_command_that_timed_out_is_kept(tmp_path: Path, cli, plugins
     assert command["timed_out"] is True and command["returncode"] is None
     assert command["file"] == "partial.txt"
     assert zf.read(f"{top}/steps/01-tests.partial_output/partial.txt") == b"first line\n"
+
+
+def test_worker_that_cannot_start_is_a_failed_step(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import toolkit.isolation as isolation
+    from toolkit.plugins import load
+
+    monkeypatch.setattr(isolation.sys, "executable", str(tmp_path / "no-python"))
+    collector = load().get("disk.usage")
+    got = isolation.execute(collector, collector.defaults(), tmp_path / "w", 5)
+    assert got.outcome == "failed"
+    assert got.reason.startswith("could not start a worker process for disk.usage:")

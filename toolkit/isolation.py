@@ -83,8 +83,13 @@ def execute(collector: Collector, params: dict[str, Any], workdir: Path,
     started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
     t0 = time.monotonic()
     with open(workdir / WORKER_LOG, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "toolkit._worker"],
-                                stdin=subprocess.PIPE, stdout=log, stderr=log, env=_env())
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "toolkit._worker"],
+                                    stdin=subprocess.PIPE, stdout=log, stderr=log, env=_env())
+        except OSError as exc:
+            return StepOutcome("failed", started=started, duration_s=time.monotonic() - t0,
+                               reason=f"could not start a worker process for {collector.name}: "
+                                      f"{exc.strerror or exc} ({sys.executable})")
         with _LIVE_LOCK:
             _LIVE.add(proc)
         try:

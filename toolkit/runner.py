@@ -310,12 +310,25 @@ class Runner:
                 self.findings.append(finding)
                 rec.fired, rec.result = True, finding
         except UndefinedError as exc:
-            rec.outcome = "skipped"
-            rec.reason = f"no data to check ({exc.message}); the step it needs did not succeed"
+            rec.outcome, rec.reason = "skipped", self._missing_data(step.expression or "", exc)
         except Exception as exc:
             rec.outcome, rec.reason = "failed", f"check could not be evaluated: {exc}"
         rec.duration_s = time.monotonic() - t0
         self._finish(rec, rec.result.get("finding", "") if rec.fired else "")
+
+    def _missing_data(self, source: str, exc: UndefinedError) -> str:
+        """Why a check has nothing to look at, in terms of the steps it reads."""
+        missing = [ref for ref in sorted(expr.step_refs(source, template=False))
+                   if ref not in self.ctx["steps"]]
+        if not missing:
+            return f"no data to check: {exc.message}"
+        states = []
+        for ref in missing:
+            rec = next((r for r in self.records if r.step.id == ref), None)
+            states.append(f"step '{ref}' {rec.outcome}" + (f" ({rec.reason})" if rec.reason
+                                                           else "") if rec
+                          else f"step '{ref}' has not run")
+        return "no data to check: " + "; ".join(states)
 
     def _independent(self, batch: list[Step], step: Step) -> bool:
         """Can ``step`` run alongside ``batch``? Not if it reads results of the batch."""

@@ -14,6 +14,8 @@ BUILTIN = (
     "collectors.account_identity",
     "collectors.account_access",
     "collectors.account_auth",
+    "collectors.net_ping",
+    "collectors.net_traceroute",
 )
 
 

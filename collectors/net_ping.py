@@ -1,0 +1,267 @@
+"""network.ping — ICMP echo to a host: loss and round-trip times, probe by probe.
+
+Live, the first method this process is allowed to use:
+
+1. ``scapy`` — echo requests built and read with scapy over a raw ICMP socket
+   (root, or ``cap_net_raw`` on Linux); also reports ICMP errors such as
+   "Destination Host Unreachable" per probe. IPv4.
+2. ``icmp_dgram`` — an unprivileged ICMP datagram socket (Linux when the
+   user's group is inside ``net.ipv4.ping_group_range``; macOS).
+3. ``system_ping`` — the system ``ping``, its output parsed.
+
+If none works the step ends ``skipped`` with the fixes. With ``source=FILE``
+a saved ping output is analysed instead: Linux iputils (``-O``, ``-D``),
+Alpine/busybox, macOS and FreeBSD ``ping``/``ping6``, Windows ``ping``.
+
+Output::
+
+    {
+      "source": "live" | "<path of the saved output>",
+      "host": "example.com", "address": "93.184.216.34",
+      "method": "scapy" | "icmp_dgram" | "system_ping" | "saved",
+      "format": null | "iputils" | "busybox" | "bsd" | "windows",
+      "sent": 5, "received": 4, "duplicates": 0, "errors": 0,
+      "loss_pct": 20.0,
+      "rtt_min_ms": 0.041, "rtt_avg_ms": 0.048, "rtt_max_ms": 0.081,
+      "rtt_mdev_ms": 0.009,           # iputils mdev / BSD stddev; computed when absent
+      "probes": [{"seq": 1, "status": "reply" | "duplicate" | "timeout" |
+                  "unreachable" | "error", "address": "93.184.216.34" | null,
+                  "ttl": 56 | null, "rtt_ms": 0.041 | null,
+                  "detail": "Destination Host Unreachable"}]   # detail only on errors
+    }
+
+``loss_pct`` counts echo replies only: a "Destination Host Unreachable"
+answer is a lost probe (Windows ``ping`` counts it as received; its saved
+output is recounted). Saved outputs add ``complete`` (the statistics block
+was there) and ``unparsed`` (lines that were not understood).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import struct
+import time
+from typing import Any
+
+from collectors._netparse import parse_ping, ping_summary
+from collectors._netprobe import checksum, dgram_allowed, no_access, raw_allowed, resolve
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+
+METHODS = ("auto", "scapy", "icmp_dgram", "system_ping")
+
+
+def _payload(size: int) -> bytes:
+    return bytes(i & 0xFF for i in range(size))
+
+
+class _Echo:
+    """One echo session: sends probes, reads answers, keeps per-probe records."""
+
+    def __init__(self, method: str, address: str, family: int, size: int) -> None:
+        self.method, self.address, self.family = method, address, family
+        self.ident = os.getpid() & 0xFFFF
+        self.payload = _payload(size)
+        v6 = family == socket.AF_INET6
+        if method == "scapy":
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+        else:
+            proto = socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP
+            self.sock = socket.socket(family, socket.SOCK_DGRAM, proto)
+            if not v6 and hasattr(socket, "IP_RECVTTL"):
+                self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_RECVTTL, 1)
+        self.sock.setblocking(False)
+        self.sent_at: dict[int, float] = {}
+        self.answers: dict[int, dict[str, Any]] = {}
+        self.extra: list[dict[str, Any]] = []  # duplicates and ICMP errors
+
+    def send(self, seq: int) -> None:
+        if self.method == "scapy":
+            from scapy.layers.inet import ICMP
+
+            icmp: Any = ICMP(type=8, id=self.ident, seq=seq)
+            data = bytes(icmp / self.payload)
+        else:
+            kind = 128 if self.family == socket.AF_INET6 else 8
+            head = struct.pack("!BBHHH", kind, 0, 0, self.ident, seq)
+            # The kernel rewrites id and checksum on Linux ping sockets; macOS wants both.
+            head = struct.pack("!BBHHH", kind, 0, checksum(head + self.payload), self.ident, seq)
+            data = head + self.payload
+        self.sent_at[seq] = time.monotonic()
+        self.sock.sendto(data, (self.address, 0))
+
+    def _record(self, seq: int, status: str, src: str, ttl: int | None, now: float,
+                detail: str = "") -> None:
+        if seq not in self.sent_at:
+            return  # another ping's answer on a shared raw socket
+        probe: dict[str, Any] = {"seq": seq, "status": status, "address": src, "ttl": ttl,
+                                 "rtt_ms": round((now - self.sent_at[seq]) * 1000, 3)
+                                 if status == "reply" else None}
+        if detail:
+            probe["detail"] = detail
+        if status == "reply" and seq in self.answers:
+            self.extra.append({**probe, "status": "duplicate"})
+        elif status == "reply":
+            self.answers[seq] = probe
+        else:
+            self.extra.append(probe)
+
+    def receive(self) -> None:
+        now = time.monotonic()
+        if self.method == "scapy":
+            data, (src, *_) = self.sock.recvfrom(65535)
+            self._read_raw(data, src, now)
+            return
+        data, ancdata, _, addr = self.sock.recvmsg(65535, socket.CMSG_SPACE(4))
+        ttl = next((int.from_bytes(d[:4], "little") for lvl, kind, d in ancdata
+                    if lvl == socket.IPPROTO_IP and kind == getattr(socket, "IP_TTL", -1)),
+                   None)
+        from toolkit import _platform
+
+        if self.family == socket.AF_INET and _platform.ICMP_DGRAM_IP_HEADER:
+            ttl, data = data[8], data[(data[0] & 0x0F) * 4:]
+        if len(data) < 8:
+            return
+        kind, _, _, _, seq = struct.unpack("!BBHHH", data[:8])
+        if kind in (0, 129):  # echo reply (ICMP, ICMPv6)
+            self._record(seq, "reply", addr[0], ttl, now)
+
+    def _read_raw(self, data: bytes, src: str, now: float) -> None:
+        from scapy.layers.inet import ICMP, IP, ICMPerror
+
+        pkt = IP(data)
+        icmp = pkt.getlayer(ICMP)
+        if icmp is None:
+            return
+        if icmp.type == 0 and icmp.id == self.ident:
+            self._record(icmp.seq, "reply", src, pkt.ttl, now)
+        elif icmp.type in (3, 11, 12):
+            quoted = pkt.getlayer(ICMPerror)
+            if quoted is not None and quoted.type == 8 and quoted.id == self.ident:
+                detail = icmp.sprintf("%ICMP.type% %ICMP.code%").replace("-", " ")
+                status = "unreachable" if icmp.type == 3 else "error"
+                self._record(quoted.seq, status, src, pkt.ttl, now, detail)
+
+    def run(self, count: int, interval: float, timeout: float, deadline: float) -> None:
+        seq, next_send, end = 1, time.monotonic(), deadline
+        try:
+            while True:
+                now = time.monotonic()
+                if seq <= count and now >= next_send:
+                    self.send(seq)
+                    seq, next_send = seq + 1, next_send + interval
+                    if seq > count:
+                        end = min(deadline, now + timeout)
+                if seq > count and (now >= end or len(self.answers) == count):
+                    return
+                wake = next_send if seq <= count else end
+                ready, _, _ = select.select([self.sock], [], [], max(0.0, wake - now))
+                if ready:
+                    try:
+                        self.receive()
+                    except (BlockingIOError, InterruptedError):
+                        pass
+        finally:
+            self.sock.close()
+
+    def probes(self) -> list[dict[str, Any]]:
+        out = []
+        for seq in sorted(self.sent_at):
+            out.append(self.answers.get(seq) or {"seq": seq, "status": "timeout",
+                                                  "address": None, "ttl": None,
+                                                  "rtt_ms": None})
+            out.extend(p for p in self.extra if p["seq"] == seq)
+        return out
+
+
+def _system_ping(ctx: Context, address: str, family: int, params: dict[str, Any]
+                 ) -> dict[str, Any]:
+    from toolkit import _platform
+
+    try:
+        ctx.require("ping", "iputils-ping")
+    except Skipped as exc:  # the last fallback is missing: name every fix
+        raise no_access("ping", str(exc)) from None
+    argv = _platform.ping_argv(address, count=params["count"], interval=params["interval"],
+                               timeout=params["timeout"], size=params["size"],
+                               ipv6=family == socket.AF_INET6)
+    limit = params["count"] * params["interval"] + params["timeout"] + 5
+    res = ctx.run(argv, timeout=limit, save_as="ping.txt")
+    err = res.stderr.decode("utf-8", errors="replace").strip()
+    try:
+        parsed = parse_ping(res.text)
+    except ValueError:
+        err = err or res.record.error
+        if res.record.returncode == 126 or "not permitted" in err.lower() or \
+                "permission" in err.lower():
+            raise no_access("ping", f"system ping: {err.splitlines()[-1][:200]}") from None
+        raise Failed(f"ping failed (exit {res.record.returncode}): "
+                     f"{(err or res.text).strip()[:300] or 'no output'}") from None
+    return parsed
+
+
+def _check(params: dict[str, Any]) -> None:
+    if params["count"] < 1 or params["count"] > 100000:
+        raise Failed("count must be between 1 and 100000")
+    if params["interval"] < 0.01 or params["timeout"] <= 0:
+        raise Failed("interval must be at least 0.01 s and timeout above 0")
+    if not 0 <= params["size"] <= 65000:
+        raise Failed("size must be between 0 and 65000 bytes")
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    source = params.get("source")
+    if source:
+        text = read_source(source).decode("utf-8", errors="replace")
+        try:
+            parsed = parse_ping(text)
+        except ValueError as exc:
+            raise Failed(f"{source}: {exc}") from None
+        fmt = parsed.pop("format")
+        return {"source": str(source), "method": "saved", "format": fmt, **parsed}
+    _check(params)
+    address, family = resolve(params.get("host") or "")
+    wanted = params.get("method") or "auto"
+    v4 = family == socket.AF_INET
+    if wanted in ("auto", "scapy") and v4 and raw_allowed():
+        method = "scapy"
+    elif wanted in ("auto", "icmp_dgram") and dgram_allowed(family):
+        method = "icmp_dgram"
+    elif wanted in ("auto", "system_ping"):
+        parsed = _system_ping(ctx, address, family, params)
+        parsed.pop("unparsed", None)
+        parsed.pop("complete", None)
+        parsed.pop("host", None)
+        parsed.pop("format", None)
+        return {"source": "live", "host": params["host"], **parsed, "address": address,
+                "method": "system_ping", "format": None}
+    else:
+        raise no_access(f"ping method '{wanted}' is not available")
+    echo = _Echo(method, address, family, params["size"])
+    # Leave a moment before the runner's own deadline to return what was measured.
+    echo.run(params["count"], params["interval"], params["timeout"], ctx.deadline - 0.5)
+    probes = echo.probes()
+    return {"source": "live", "host": params["host"], "address": address, "method": method,
+            "format": None, **ping_summary(probes, len(echo.sent_at)), "probes": probes}
+
+
+COLLECTOR = Collector(
+    name="network.ping",
+    summary="ICMP echo to a host: loss and round-trip times per probe",
+    gather=gather,
+    needs=Needs(commands=("ping",), root=True,
+                notes="raw ICMP (root or cap_net_raw) or net.ipv4.ping_group_range for "
+                      "unprivileged sockets; otherwise the system ping is used"),
+    params=(
+        Param("host", "str", None, "name or address to ping"),
+        Param("count", "int", 5, "echo requests to send"),
+        Param("interval", "float", 0.5, "seconds between requests"),
+        Param("timeout", "float", 2.0, "seconds to wait for the last reply"),
+        Param("size", "int", 56, "payload bytes per request"),
+        Param("method", "str", "auto", "force one method (tests, comparisons)",
+              choices=METHODS),
+        Param("source", "str", None, "analyse a saved ping output instead"),
+    ),
+    doc=__doc__ or "",
+)

@@ -1,0 +1,372 @@
+"""network.traceroute — the routers on the way to a host, and where loss starts.
+
+Live with scapy (root or ``cap_net_raw``, IPv4): the probes for every TTL are
+sent at once, not hop after hop, so a path that stops answering costs one
+``timeout``, not ``max_hops × timeout``. Once the target has answered, the
+missing replies of nearer hops are waited for only briefly (three times the
+slowest reply seen), as traceroute's ``-w MAX,HERE,NEAR`` does. Modes: ``icmp``
+(echo, the default, as mtr and tracert), ``udp`` (traceroute's default), ``tcp``
+(SYN to ``port``; a SYN-ACK or a reset both mean the target was reached).
+
+With ``count > 1`` the probes are sent in rounds ``interval`` seconds apart and
+an mtr-style ``summary`` is added. Routers limit the ICMP errors they send
+(Linux: a burst of 6, then one a second per source), so a round sends
+``queries`` = 1 probe per hop by default and the default interval keeps ten
+rounds inside that budget.
+
+Without raw sockets the system ``traceroute``/``tracert`` is run and parsed
+(an ICMP trace that the system tool may not send unprivileged is retried in
+UDP mode); if that is missing too the step is skipped with the fixes. With
+``source=FILE`` a saved traceroute/traceroute6 (Linux, macOS, FreeBSD) or
+Windows tracert output is analysed instead.
+
+Output::
+
+    {
+      "source": "live" | "<path>", "target": "example.com", "address": "10.200.3.2",
+      "method": "scapy" | "system_traceroute" | "saved", "mode": "icmp" | "udp" | "tcp" | null,
+      "reached": true | false | null,     # null: a saved output without its header
+      "hops": [{"ttl": 1, "address": "10.200.1.1" | null, "name": null,
+                "addresses": ["10.200.1.1"], "rtts_ms": [0.05, 0.04, 0.04],
+                "sent": 3, "loss_pct": 0.0, "flags": ["!H"]}],   # flags only when any
+      "loss_starts_at": 2 | null,         # first TTL of loss that lasts to the end
+      "summary": [{"ttl": 1, "address": "10.200.1.1", "sent": 10, "received": 10,
+                   "loss_pct": 0.0, "last_ms": 0.05, "avg_ms": 0.05, "best_ms": 0.04,
+                   "worst_ms": 0.07, "stdev_ms": 0.01}]            # only with count > 1
+    }
+
+Hops after the last one that answered are left out: they all timed out.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from collectors._netparse import _stdev, hop_record, loss_starts_at, parse_traceroute
+from collectors._netprobe import no_access, raw_allowed, resolve
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+
+UDP_BASE = 33434  # traceroute's customary first destination port
+# ICMP destination-unreachable codes as traceroute prints them.
+_UNREACH_FLAGS = {0: "!N", 1: "!H", 2: "!P", 4: "!F", 9: "!X", 10: "!X", 13: "!X"}
+
+
+@dataclass
+class _Probe:
+    round: int
+    ttl: int
+    sent_at: float
+    address: str | None = None
+    rtt_ms: float | None = None
+    flag: str | None = None
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: str
+    port: int
+    queries: int
+    max_hops: int
+    count: int
+    interval: float
+    timeout: float
+
+
+class _Tracer:
+    def __init__(self, address: str, plan: Plan) -> None:
+        self.address, self.plan = address, plan
+        self.ident = os.getpid() & 0xFFFF
+        self.sport = 0x8000 | (os.getpid() & 0x3FFF)
+        self.send_sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        self.socks = [socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)]
+        if plan.mode == "tcp":
+            self.socks.append(socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP))
+        for sock in self.socks:
+            if hasattr(socket, "SO_TIMESTAMPNS"):
+                # The kernel's arrival time: replies may wait while a round is sent.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
+        self.probes: dict[int, _Probe] = {}
+        self.reached_ttl: int | None = None
+
+    def _packet(self, index: int, ttl: int) -> bytes:
+        from scapy.layers.inet import ICMP, IP, TCP, UDP
+
+        ip: Any = IP(dst=self.address, ttl=ttl, id=(self.ident + index) & 0xFFFF)
+        if self.plan.mode == "udp":
+            return bytes(ip / UDP(sport=self.sport, dport=UDP_BASE + index) / (b"\0" * 32))
+        if self.plan.mode == "icmp":
+            return bytes(ip / ICMP(type=8, id=self.ident, seq=index) / (b"\0" * 32))
+        return bytes(ip / TCP(sport=self.sport + index, dport=self.plan.port, flags="S",
+                              seq=index << 16, window=1024))
+
+    def send_round(self, rnd: int) -> None:
+        last = self.reached_ttl or self.plan.max_hops  # later rounds stop at the target
+        # Build the whole round first: scapy needs ~0.5 ms a packet, which would
+        # otherwise delay the later probes and inflate the first hops' times.
+        batch: list[tuple[int, int, bytes]] = []
+        for ttl in range(1, last + 1):
+            for _ in range(self.plan.queries):
+                index = len(self.probes) + len(batch)
+                batch.append((index, ttl, self._packet(index, ttl)))
+        for index, ttl, data in batch:
+            self.probes[index] = _Probe(rnd, ttl, time.time())
+            self.send_sock.sendto(data, (self.address, 0))
+
+    def _match(self, data: bytes) -> tuple[int, str, str | None, bool] | None:
+        """(probe index, replying address, flag, final) for an answer to one of our probes."""
+        from scapy.layers.inet import ICMP, IP, TCP, ICMPerror, IPerror, TCPerror, UDPerror
+
+        pkt = IP(data)
+        src = pkt.src
+        if pkt.haslayer(TCP) and src == self.address:
+            tcp = pkt[TCP]
+            index = tcp.dport - self.sport
+            return (index, src, None, True) if tcp.sport == self.plan.port else None
+        icmp = pkt.getlayer(ICMP)
+        if icmp is None:
+            return None
+        if icmp.type == 0:
+            ok = self.plan.mode == "icmp" and icmp.id == self.ident and src == self.address
+            return (icmp.seq, src, None, True) if ok else None
+        if icmp.type not in (3, 11) or not pkt.haslayer(IPerror):
+            return None
+        if pkt[IPerror].dst != self.address:
+            return None
+        index = None
+        if self.plan.mode == "udp" and pkt.haslayer(UDPerror) and \
+                pkt[UDPerror].sport == self.sport:
+            index = pkt[UDPerror].dport - UDP_BASE
+        elif self.plan.mode == "icmp" and pkt.haslayer(ICMPerror) and \
+                pkt[ICMPerror].id == self.ident:
+            index = pkt[ICMPerror].seq
+        elif self.plan.mode == "tcp" and pkt.haslayer(TCPerror):
+            index = pkt[TCPerror].sport - self.sport
+        if index is None:
+            return None
+        if icmp.type == 3:
+            final = src == self.address  # port unreachable from the target itself
+            return index, src, None if final else _UNREACH_FLAGS.get(icmp.code, "!"), final
+        return index, src, None, False
+
+    def _read(self, sock: socket.socket) -> None:
+        now = time.time()
+        try:
+            data, ancdata, _, _ = sock.recvmsg(65535, 64)
+        except (BlockingIOError, InterruptedError):
+            return
+        for level, kind, value in ancdata:
+            if level == socket.SOL_SOCKET and kind == getattr(socket, "SO_TIMESTAMPNS", -1):
+                sec, nsec = struct.unpack("@qq", value[:16])
+                now = sec + nsec / 1e9
+        got = self._match(data)
+        if got is None or got[0] not in self.probes:
+            return
+        index, src, flag, final = got
+        probe = self.probes[index]
+        if probe.address is not None:
+            return
+        probe.address, probe.rtt_ms = src, round((now - probe.sent_at) * 1000, 3)
+        probe.flag, probe.final = flag, final or flag is not None
+        if probe.final and (self.reached_ttl is None or probe.ttl < self.reached_ttl):
+            self.reached_ttl = probe.ttl
+
+    def _done(self, now: float, last_send: float) -> bool:
+        if self.reached_ttl is None:
+            return now >= last_send + self.plan.timeout
+        waiting = [p for p in self.probes.values()
+                   if p.ttl <= self.reached_ttl and p.address is None]
+        if not waiting:
+            return True
+        slowest = max((p.rtt_ms or 0.0 for p in self.probes.values()), default=0.0) / 1000
+        grace = min(self.plan.timeout, max(0.2, 3 * slowest))
+        return now >= last_send + grace
+
+    def run(self, budget: float) -> None:
+        plan = self.plan
+        # Wall-clock time throughout: the kernel's receive timestamps are wall-clock.
+        start = time.time()
+        deadline = start + budget
+        rnd, last_send = 0, start
+        try:
+            while True:
+                now = time.time()
+                if rnd < plan.count and now >= start + rnd * plan.interval:
+                    self.send_round(rnd)
+                    rnd, last_send = rnd + 1, time.time()
+                    continue
+                if now >= deadline or (rnd >= plan.count and self._done(now, last_send)):
+                    return
+                wake = start + rnd * plan.interval if rnd < plan.count else now + 0.05
+                ready, _, _ = select.select(self.socks, [], [], max(0.0, min(wake, deadline)
+                                                                   - now))
+                for sock in ready:
+                    self._read(sock)
+        finally:
+            for sock in (self.send_sock, *self.socks):
+                sock.close()
+
+    def hops(self) -> list[dict[str, Any]]:
+        answered = [p.ttl for p in self.probes.values() if p.address is not None]
+        last = self.reached_ttl or max(answered, default=0)
+        by_ttl: dict[int, list[dict[str, Any]]] = {}
+        for p in self.probes.values():
+            if p.ttl <= last:
+                by_ttl.setdefault(p.ttl, []).append(
+                    {"address": p.address, "rtt_ms": p.rtt_ms, "flag": p.flag})
+        return [hop_record(ttl, by_ttl[ttl]) for ttl in sorted(by_ttl)]
+
+    def last_rtts(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for p in sorted(self.probes.values(), key=lambda p: p.round):
+            if p.rtt_ms is not None:
+                out[p.ttl] = p.rtt_ms
+        return out
+
+
+def summarise(hops: list[dict[str, Any]], last: dict[int, float]) -> list[dict[str, Any]]:
+    """mtr's report columns per hop: Loss%, Snt, Last, Avg, Best, Wrst, StDev."""
+    rows = []
+    for hop in hops:
+        rtts = hop["rtts_ms"]
+        rows.append({
+            "ttl": hop["ttl"], "address": hop["address"], "sent": hop["sent"],
+            "received": len(rtts), "loss_pct": hop["loss_pct"],
+            "last_ms": last.get(hop["ttl"]),
+            "avg_ms": round(sum(rtts) / len(rtts), 3) if rtts else None,
+            "best_ms": min(rtts) if rtts else None,
+            "worst_ms": max(rtts) if rtts else None,
+            "stdev_ms": round(_stdev(rtts), 3) if rtts else None,
+        })
+    return rows
+
+
+def _merge(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Hops of several system traceroute runs, as one set of rounds."""
+    by_ttl: dict[int, list[dict[str, Any]]] = {}
+    for hops in runs:
+        for hop in hops:
+            probes = by_ttl.setdefault(hop["ttl"], [])
+            rtts = list(hop["rtts_ms"])
+            for i in range(hop["sent"]):
+                rtt = rtts[i] if i < len(rtts) else None
+                probes.append({"address": hop["address"] if rtt is not None else None,
+                               "rtt_ms": rtt})
+    return [hop_record(ttl, by_ttl[ttl]) for ttl in sorted(by_ttl)]
+
+
+def _system(ctx: Context, address: str, family: int, plan: Plan) -> tuple[dict[str, Any], str]:
+    from toolkit import _platform
+
+    def once(mode: str, n: int) -> tuple[dict[str, Any] | None, str]:
+        argv = _platform.traceroute_argv(address, mode=mode, queries=plan.queries,
+                                         max_hops=plan.max_hops, timeout=plan.timeout,
+                                         ipv6=family == socket.AF_INET6)
+        try:
+            ctx.require(argv[0], "traceroute")
+        except Skipped as exc:  # the last fallback is missing: name every fix
+            raise no_access("traceroute", str(exc)) from None
+        res = ctx.run(argv, timeout=plan.max_hops * plan.timeout + 10,
+                      save_as=f"traceroute-{n}.txt")
+        err = res.stderr.decode("utf-8", errors="replace").strip()
+        try:
+            return parse_traceroute(res.text), err
+        except ValueError:
+            return None, err or f"exit {res.record.returncode}"
+
+    mode = plan.mode
+    parsed, err = once(mode, 1)
+    if parsed is None and mode != "udp":
+        mode = "udp"  # ICMP and TCP traces need privileges the UDP one does not
+        parsed, err = once(mode, 1)
+    if parsed is None:
+        raise no_access("traceroute", f"system traceroute: {err.splitlines()[-1][:200]}")
+    runs = [parsed["hops"]]
+    for n in range(2, plan.count + 1):
+        more, _ = once(mode, n)
+        if more is not None:
+            runs.append(more["hops"])
+    if len(runs) > 1:
+        parsed["hops"] = _merge(runs)
+    return parsed, mode
+
+
+def _plan(params: dict[str, Any]) -> Plan:
+    count = params["count"]
+    queries = params["queries"] if params["queries"] is not None else (3 if count == 1 else 1)
+    plan = Plan(mode=params["mode"], port=params["port"], queries=queries,
+                max_hops=params["max_hops"], count=count, interval=params["interval"],
+                timeout=params["timeout"])
+    if not 1 <= plan.max_hops <= 64 or not 1 <= plan.queries <= 10:
+        raise Failed("max_hops must be 1-64 and queries 1-10")
+    if not 1 <= count <= 1000 or plan.interval < 0.05 or plan.timeout <= 0:
+        raise Failed("count must be 1-1000, interval at least 0.05 s, timeout above 0")
+    return plan
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    source = params.get("source")
+    if source:
+        text = read_source(source).decode("utf-8", errors="replace")
+        try:
+            parsed = parse_traceroute(text)
+        except ValueError as exc:
+            raise Failed(f"{source}: {exc}") from None
+        parsed.pop("format")
+        return {"source": str(source), "method": "saved", "mode": None, **parsed,
+                "loss_starts_at": loss_starts_at(parsed["hops"])}
+    plan = _plan(params)
+    address, family = resolve(params.get("host") or "")
+    wanted = params["method"]
+    base = {"source": "live", "target": params["host"], "address": address,
+            "max_hops": plan.max_hops, "queries": plan.queries, "count": plan.count}
+    if wanted in ("auto", "scapy") and family == socket.AF_INET and raw_allowed():
+        tracer = _Tracer(address, plan)
+        tracer.run(ctx.remaining() - 0.5)  # return what was measured in time
+        hops = tracer.hops()
+        result = {**base, "method": "scapy", "mode": plan.mode,
+                  "reached": tracer.reached_ttl is not None, "hops": hops,
+                  "loss_starts_at": loss_starts_at(hops)}
+        if plan.count > 1:
+            result["summary"] = summarise(hops, tracer.last_rtts())
+        return result
+    if wanted == "scapy":
+        raise no_access("traceroute with scapy")
+    parsed, mode = _system(ctx, address, family, plan)
+    hops = parsed["hops"]
+    result = {**base, "method": "system_traceroute", "mode": mode,
+              "reached": bool(parsed["reached"]), "hops": hops,
+              "loss_starts_at": loss_starts_at(hops)}
+    if plan.count > 1:
+        result["summary"] = summarise(hops, {})
+    return result
+
+
+COLLECTOR = Collector(
+    name="network.traceroute",
+    summary="Routers on the way to a host, loss per hop and where it starts",
+    gather=gather,
+    needs=Needs(commands=("traceroute",), root=True,
+                notes="raw sockets (root or cap_net_raw) for the parallel scapy trace; "
+                      "otherwise the system traceroute/tracert is used"),
+    params=(
+        Param("host", "str", None, "name or address to trace"),
+        Param("mode", "str", "icmp", "probe type", choices=("icmp", "udp", "tcp")),
+        Param("port", "int", 80, "destination port in tcp mode"),
+        Param("queries", "int", None, "probes per hop per round (3, or 1 when count > 1)"),
+        Param("max_hops", "int", 30, "highest TTL probed"),
+        Param("count", "int", 1, "rounds; above 1 adds the mtr-style summary"),
+        Param("interval", "float", 0.5, "seconds between rounds"),
+        Param("timeout", "float", 2.0, "seconds to wait for a hop that does not answer"),
+        Param("method", "str", "auto", "force one method (tests, comparisons)",
+              choices=("auto", "scapy", "system")),
+        Param("source", "str", None, "analyse a saved traceroute/tracert output instead"),
+    ),
+    doc=__doc__ or "",
+)

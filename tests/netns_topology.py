@@ -1,0 +1,96 @@
+"""A four-namespace test network: client — router1 — router2 — server.
+
+Everything lives in namespaces this module creates; they are joined by veth
+pairs only, so no packet can leave for a real network. Addresses::
+
+    client  10.200.1.2 ─ 10.200.1.1  router1  10.200.2.1 ─ 10.200.2.2  router2
+    router2 10.200.3.1 ─ 10.200.3.2  server        (10.200.3.99: nobody)
+
+Run as a script (root) to build it by hand: ``python tests/netns_topology.py up|down``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+CLIENT, ROUTER1, ROUTER2, SERVER = "10.200.1.2", "10.200.1.1", "10.200.2.2", "10.200.3.2"
+ROUTER2_OUT = "10.200.3.1"
+DEAD = "10.200.3.99"  # in the server's subnet, behind router2; nothing answers
+
+
+def _run(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)
+
+
+@dataclass
+class Topology:
+    tag: str = field(default_factory=lambda: f"sk{os.getpid()}")
+
+    @property
+    def client(self) -> str:
+        return f"{self.tag}-c"
+
+    @property
+    def router1(self) -> str:
+        return f"{self.tag}-r1"
+
+    @property
+    def router2(self) -> str:
+        return f"{self.tag}-r2"
+
+    @property
+    def server(self) -> str:
+        return f"{self.tag}-s"
+
+    def names(self) -> list[str]:
+        return [self.client, self.router1, self.router2, self.server]
+
+    def ns(self, name: str, *argv: str) -> None:
+        _run("ip", "netns", "exec", name, *argv)
+
+    def _link(self, a: str, a_addr: str, b: str, b_addr: str, n: int) -> None:
+        ea, eb = f"v{n}a", f"v{n}b"
+        _run("ip", "link", "add", ea, "netns", a, "type", "veth", "peer", "name", eb,
+             "netns", b)
+        self.ns(a, "ip", "addr", "add", a_addr, "dev", ea)
+        self.ns(b, "ip", "addr", "add", b_addr, "dev", eb)
+        self.ns(a, "ip", "link", "set", ea, "up")
+        self.ns(b, "ip", "link", "set", eb, "up")
+
+    def up(self) -> None:
+        for name in self.names():
+            _run("ip", "netns", "add", name)
+            self.ns(name, "ip", "link", "set", "lo", "up")
+        self._link(self.client, f"{CLIENT}/24", self.router1, f"{ROUTER1}/24", 1)
+        self._link(self.router1, "10.200.2.1/24", self.router2, f"{ROUTER2}/24", 2)
+        self._link(self.router2, f"{ROUTER2_OUT}/24", self.server, f"{SERVER}/24", 3)
+        for router in (self.router1, self.router2):
+            self.ns(router, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self.ns(self.client, "ip", "route", "add", "default", "via", ROUTER1)
+        self.ns(self.router1, "ip", "route", "add", "10.200.3.0/24", "via", ROUTER2)
+        self.ns(self.router2, "ip", "route", "add", "10.200.1.0/24", "via", "10.200.2.1")
+        self.ns(self.server, "ip", "route", "add", "default", "via", ROUTER2_OUT)
+
+    def down(self) -> None:
+        for name in self.names():
+            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30,
+                           check=False)
+
+    def drop(self, router: str, percent: int) -> None:
+        """Drop a share of the packets a router forwards (nftables, random)."""
+        self.ns(router, "nft", "add", "table", "inet", "sktest")
+        self.ns(router, "nft", "add", "chain", "inet", "sktest", "lossy",
+                "{ type filter hook forward priority 0 ; }")
+        self.ns(router, "nft", "add", "rule", "inet", "sktest", "lossy",
+                "numgen", "random", "mod", "100", "lt", str(percent), "drop")
+
+
+if __name__ == "__main__":
+    topo = Topology(tag=sys.argv[2] if len(sys.argv) > 2 else "skman")
+    if sys.argv[1] == "up":
+        topo.up()
+    else:
+        topo.down()

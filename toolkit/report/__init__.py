@@ -14,6 +14,19 @@ SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#c62828", "medium": "#ef6c00
                     "low": "#f9a825", "info": "#1565c0"}
 
 
+def _bar(percent: Any) -> Any:
+    """A usage bar: green, amber from 80 %, red from 90 %."""
+    from markupsafe import Markup
+
+    try:
+        pct = max(0.0, min(100.0, float(percent)))
+    except (TypeError, ValueError):
+        return ""
+    colour = "#c62828" if pct >= 90 else "#ef6c00" if pct >= 80 else "#2e7d32"
+    return Markup(f'<span class="bar"><span style="width:{pct:.1f}%;background:{colour}">'
+                  '</span></span>')
+
+
 def _duration(seconds: Any) -> str:
     try:
         s = float(seconds)
@@ -33,6 +46,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     env = Environment(loader=PackageLoader("toolkit.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["duration"] = _duration
+    env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
     worst = findings[0]["severity"] if findings else None
     return env.get_template("report.html.j2").render(

@@ -1,0 +1,58 @@
+"""report.html: self-contained, escaped, one section per collector with its picture."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+
+FIX = Path(__file__).parent / "fixtures"
+
+PLAYBOOK = f"""\
+id: sections
+version: 1
+title: Report sections
+category: general
+steps:
+  - collect: disk.usage
+    with: {{source: "{FIX / 'disk.usage' / 'ubuntu-18.04-df.out'}"}}
+  - collect: disk.health
+    with: {{source: "{FIX / 'disk.health' / 'smart-fail2.json'}"}}
+  - collect: network.ping
+    with: {{source: "{FIX / 'network.ping' / 'centos-7.7__ping-ip-dup.out'}"}}
+  - collect: network.traceroute
+    with: {{source: "{FIX / 'network.traceroute' / 'centos-7.7__traceroute.out'}"}}
+  - collect: account.auth_failures
+    with: {{source: "{FIX / 'account.auth_failures' / 'OpenSSH_2k.log'}"}}
+  - check: "steps.disk_health.verdict == 'failing'"
+    severity: critical
+    finding: "<script>alert(1)</script> {{{{ steps.disk_health.summary }}}}"
+"""
+
+
+def _report(tmp_path: Path, cli) -> str:
+    pb = tmp_path / "sections.yaml"
+    pb.write_text(PLAYBOOK)
+    r = cli("run", str(pb), "--non-interactive", "--json", "--out", str(tmp_path))
+    assert r.code == 0, r.err
+    with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
+        name = next(n for n in zf.namelist() if n.endswith("/report.html"))
+        return zf.read(name).decode()
+
+
+def test_report_sections_and_safety(tmp_path: Path, cli) -> None:
+    html = _report(tmp_path, cli)
+    # Self-contained: nothing is fetched, nothing runs.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "<script" not in html.replace("&lt;script&gt;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 1 failing (/dev/sdc)" in html
+    # One section per collector, with what L2 looks for first.
+    assert "Read from a saved output" in html
+    assert 'class="badge v-failing"' in html and "MSK423Y20S3HBC" in html
+    assert "197 Current_Pending_Sector = 8" in html
+    assert "not reached" in html and "12.122.149.186" in html  # traceroute hops
+    assert "<svg" in html  # ping and traceroute pictures
+    assert "183.62.140.253" in html and "533</strong> failed authentications" in html
+    # The verdict line comes before the per-collector sections.
+    assert html.index("worst: critical") < html.index("<h2>disk.usage")

@@ -289,3 +289,21 @@ def test_worker_that_cannot_start_is_a_failed_step(tmp_path: Path,
     got = isolation.execute(collector, collector.defaults(), tmp_path / "w", 5)
     assert got.outcome == "failed"
     assert got.reason.startswith("could not start a worker process for disk.usage:")
+
+
+def test_general_points_to_the_playbook_a_finding_calls_for(tmp_path: Path, cli) -> None:
+    failing = FIXTURES / "disk.health" / "smart-fail2.json"
+    r, doc = _run(cli, "general", tmp_path / "out", "-p", f"smart.source={failing}")  # type: ignore[arg-type]
+    (finding,) = doc["findings"]
+    assert (finding["id"], finding["next"]) == ("disk_failing", "hardware-failure")
+    assert doc["escalation"]["to"] == "L2-hardware"
+
+
+def test_next_must_name_a_playbook(tmp_path: Path, cli) -> None:
+    pb = _playbook(tmp_path, "  - collect: disk.usage\n"
+                             "  - check: \"true\"\n    severity: low\n    finding: x\n"
+                             "    next: hardware-failur\n")
+    r = cli("playbook", "lint", str(pb))
+    assert r.code == 2
+    assert ("'next' names no playbook 'hardware-failur' (did you mean 'hardware-failure'?)"
+            in r.out)

@@ -76,6 +76,7 @@ class Step:
     severity: str | None = None
     recommend: Text | None = None
     kb: str | None = None
+    next: str | None = None  # check: the playbook a finding calls for
 
     @property
     def label(self) -> str:
@@ -310,6 +311,12 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
                 spec.coerce(value)
             except ValueError as exc:
                 yield (*loc.where(base + ("with", key)), str(exc))
+    playbook_ids = {p.stem for p in shipped()} | {p.stem for p in user_dir().glob("*.yaml")}
+    for i, raw in enumerate(data.get("steps", [])):
+        target = raw.get("next") if isinstance(raw, dict) else None
+        if isinstance(target, str) and target not in playbook_ids and target != data.get("id"):
+            yield (*loc.where(("steps", i, "next")),
+                   f"'next' names no playbook '{target}'{did_you_mean(target, playbook_ids)}")
     esc = data.get("escalate")
     if isinstance(esc, dict) and isinstance(esc.get("when"), str):
         yield from check_source(("escalate", "when"), esc["when"], template=False)
@@ -368,7 +375,8 @@ def _build_step(raw: dict[str, Any], index: int, line: int) -> Step:
                     params=MappingProxyType(dict(raw.get("with") or {})),
                     timeout=raw.get("timeout"))
     return Step(**common, expression=raw["check"], severity=raw["severity"],
-                text=Text.of(raw["finding"]), recommend=Text.of(raw.get("recommend")))
+                text=Text.of(raw["finding"]), recommend=Text.of(raw.get("recommend")),
+                next=raw.get("next"))
 
 
 def load(path: Path) -> Playbook:

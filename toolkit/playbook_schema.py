@@ -59,6 +59,8 @@ CHECK = _step("check", ["severity", "finding"], {
     "finding": TEXT,
     "recommend": TEXT,
     "kb": KB_ID,
+    "next": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$",
+             "description": "the playbook to run next when this finding appears"},
 })
 STEP_SCHEMAS = {"guide": GUIDE, "ask": ASK, "collect": COLLECT, "check": CHECK}
 

@@ -306,6 +306,7 @@ class Runner:
                     "recommend": expr.render(step.recommend.get(self.opts.lang), scope)
                     if step.recommend else "",
                     "kb": step.kb,
+                    "next": step.next,
                 }
                 self.findings.append(finding)
                 rec.fired, rec.result = True, finding

@@ -181,6 +181,8 @@ def _summary(result: Any, path: Path) -> None:
             echo(f"  [{f['severity']}] {f['finding']}", err=True)
             if f["recommend"]:
                 echo(f"      → {f['recommend']}", err=True)
+            if f.get("next"):
+                echo(f"      → next: supportkit run {f['next']}", err=True)
     else:
         echo("No problems found by this playbook's checks.", err=True)
     bad = [r for r in result.records if r.outcome in ("failed", "timed_out")]

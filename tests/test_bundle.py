@@ -199,6 +199,9 @@ def test_secrets_are_redacted_from_results_raw_files_and_attachments(tmp_path: P
         manifest = json.loads(zf.read(f"{top}/manifest.json"))
     assert secret.encode() not in blob
     assert "nothing secret here" in notes and "[REDACTED:url_credentials]" in notes
+    with zipfile.ZipFile(bundle) as zf:
+        report = zf.read(f"{top}/report.html").decode()
+    assert '<a href="attachments/notes.txt">notes.txt</a>' in report
     assert sum(manifest["redaction"]["rules"].values()) >= 4
     assert cli("bundle", "verify", str(bundle)).code == 0
 

@@ -232,8 +232,8 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
     from toolkit.report import render
 
     manifest["redaction"] = req.redactor.summary()
+    manifest["files"] = out.files  # the report lists sizes; it adds itself to this list
     out.add_bytes(REPORT, render(manifest, findings, results).encode("utf-8"))
-    manifest["files"] = out.files
     manifest["redaction"] = req.redactor.summary()
     return manifest
 

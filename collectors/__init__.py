@@ -10,6 +10,7 @@ from toolkit.plugins import hookimpl
 BUILTIN = (
     "collectors.system_info",
     "collectors.disk_usage",
+    "collectors.logs_files",
     "collectors.disk_health",
     "collectors.account_identity",
     "collectors.account_access",

@@ -3,96 +3,415 @@
 Each rule replaces only the secret part of a match with ``[REDACTED:<rule>]``
 and counts its hits; the manifest records the counts, never the values.
 The replacement contains no quotes, so redacting JSON text keeps it valid.
-Private-key blocks (PEM, OpenSSH) are removed whole, across lines.
+Private-key blocks (PEM, OpenSSH, PGP) are removed whole, across lines.
+
+Speed: most log lines hold no secret, so a line is first tested against the
+literal "triggers" of every rule (lower-cased substrings such as ``pass``,
+``bearer``, ``ghp_``) with one compiled alternation; only a line that holds
+a trigger is lower-cased and offered to the rules whose triggers it holds.
+Site rules (``redact:`` in ``$SUPPORTKIT_HOME/config.yaml``) add keywords to
+the key/value rules and regexes of their own; see ``Redactor.from_config``.
+
+The token formats below were checked against the public rule lists of
+gitleaks and detect-secrets (formats only, as facts; no rules copied).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-# Labels that announce a secret value, English and Chinese.
-_LABELS = (r"pass(?:word|wd|phrase)?|pwd|secret|client[_-]?secret|api[_-]?key|apikey|"
-           r"access[_-]?key(?:[_-]?id)?|secret[_-]?key|auth[_-]?token|access[_-]?token|"
-           r"refresh[_-]?token|token|private[_-]?key|credentials?|密码|口令|令牌|密钥")
+MARK = "[REDACTED:"
 
-# (name, pattern, group holding the secret; 0: the first group that matched)
-RULES: tuple[tuple[str, str, int], ...] = (
-    ("private_key_inline",
-     r"(-----BEGIN [A-Z ]*PRIVATE KEY-----[^-]+-----END [A-Z ]*PRIVATE KEY-----)", 1),
-    ("url_credentials", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\"']+:([^\s@/\"']+)@", 1),
-    ("authorization_header",
-     r"(?i)\b(?:proxy-)?authorization\b[\"']?\s*[:=]\s*[\"']?"
-     r"(?:(?:bearer|basic|digest|token|negotiate)\s+)?([^\s\"',;]+)", 1),
-    ("cookie_header", r"(?i)\b(?:set-)?cookie\b[\"']?\s*[:=]\s*[\"']?([^\r\n\"']+)", 1),
-    ("bearer_token", r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]{8,}=*)", 1),
-    ("jwt", r"\b(eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})", 1),
-    ("aws_access_key_id", r"\b((?:AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16})\b", 1),
-    ("github_token", r"\b(gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b", 1),
-    ("gitlab_token", r"\b(glpat-[A-Za-z0-9_-]{20,})\b", 1),
-    ("slack_token", r"\b(xox[abposr]-[A-Za-z0-9-]{10,})", 1),
-    ("stripe_key", r"\b((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,})\b", 1),
-    ("google_api_key", r"\b(AIza[0-9A-Za-z_-]{35})\b", 1),
-    ("connection_string_password", r"(?i)\b(?:password|pwd)\s*=\s*([^;\s\"']+)", 1),
-    ("labelled_secret",
-     r"(?i)(?<![A-Za-z0-9])(?:" + _LABELS + r")(?![A-Za-z0-9])[\"']?\s*(?:[:=]|=>|：)\s*"
-     r"(?:\"([^\"\r\n]*)\"|'([^'\r\n]*)'|([^\s\"',;&]+))", 0),
+# Words that announce a secret in key/value text, English and Chinese. Short
+# ones (pass, pwd) must not follow a letter, so "bypass=1" is left alone.
+_STRONG = (r"pass(?:word|wd|phrase)|(?<![a-z])pass(?![a-z])|(?<![a-z])pwd|secret|"
+           r"api[_-]?key|access[_-]?key|private[_-]?key|account[_-]?key|"
+           r"(?:encryption|signing|master|auth|shared)[_-]?key|credentials?|"
+           r"密码|口令|令牌|密钥|秘钥")
+# "token" names many harmless things (max_tokens=5, wtoken=Token{…}): its
+# value must also look random (see _looks_random).
+_WEAK = r"tokens?"
+# A key may end in one of these and still name the secret itself
+# (secret_key, passwordHash); any other tail (password_expiry_days) does not.
+_SUFFIX = (r"(?:s|es)?(?:[_.-]?(?:value|string|str|text|hash|b64|base64|enc|encrypted|plain|"
+           r"plaintext|raw|key))?")
+_SEP = r"(?:\\?[\"'])?\s*(?:=>|:=|[:=：＝])\s*"
+_VALUE = (r"(?:\"((?:[^\"\\\r\n]|\\.)*)\"|'([^'\r\n]*)'|\\\"((?:[^\"\\\r\n]|\\[^\"])*)\\\"|"
+          r"([^\s\"'`,;&<>{}，。；、）】]+))")
+_PLACEHOLDERS = frozenset(("", "null", "none", "nil", "true", "false", "undefined", "(null)",
+                           "<none>", "<redacted>", "<hidden>", "redacted", "hidden", "-"))
+_B64 = re.compile(r"^[A-Za-z0-9+/=]+$")
+_NONSECRET = re.compile(r"^(?:\*+|x{3,}|\$\{[^}]*\}|%\([^)]*\)s|\{\{[^}]*\}\})$", re.I)
+
+
+def _keep_placeholder(value: str) -> bool:
+    """True for values that are no secret: empty, null, ****, ${VAR} references."""
+    return value.lower() in _PLACEHOLDERS or bool(_NONSECRET.match(value))
+
+
+_TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_\-+/=.~%]+$")
+
+
+def _looks_random(value: str) -> bool:
+    """A token-like value: token characters only (not "BinderProxy@2bd79ce" nor
+    "com.apple.xpc/4505:"), 8+ of them with a digit, or 20+."""
+    if _keep_placeholder(value) or len(value) < 8 or not _TOKEN_CHARS.match(value):
+        return False
+    return len(value) >= 20 or any(c.isdigit() for c in value)
+
+
+def _basic_credentials(value: str) -> bool:
+    """HTTP Basic credentials are base64 of ``user:password``; plain words are not."""
+    try:
+        raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return b":" in raw
+
+
+def _not_a_path(value: str) -> bool:
+    # PWD=/home/me is the shell's working directory, not a password.
+    return not _keep_placeholder(value) and not value.startswith(("/", "~"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One redaction rule. ``group`` 0: the secret is the first group that matched
+    (the whole match when the pattern has no group). ``triggers``: lower-case
+    literals, one of which every match contains (or one of ``cased``); with neither,
+    the rule is a site rule, tried wherever its own regex finds something."""
+
+    name: str
+    pattern: str
+    triggers: tuple[str, ...] = ()
+    group: int = 0
+    check: Callable[[str], bool] | None = None
+    cased: tuple[str, ...] = ()  # more triggers, matched with their case as written
+    pre: str = ""  # regex on the lower-cased line that must match first (default: triggers)
+
+
+def _kv_rule(name: str, words: str, check: Callable[[str], bool] | None,
+             triggers: tuple[str, ...]) -> Rule:
+    return Rule(name, r"(?i)(?:" + words + r")" + _SUFFIX + _SEP + _VALUE, triggers, 0, check,
+                pre=_kv_pre(triggers))
+
+
+def _kv_pre(triggers: tuple[str, ...]) -> str:
+    # Cheap test before the costly keyword regex: a trigger word soon followed by
+    # a separator ("check pass; user unknown" fails here in a microsecond).
+    return _trie(triggers) + r"[\w.-]{0,24}\\?[\"']?\s*(?:[:=：＝]|=>)"
+
+
+_STRONG_TRIGGERS = ("pass", "pwd", "secret", "key", "credential", "密码", "口令", "令牌",
+                    "密钥", "秘钥")
+# Access key ids only: AIDA/AROA/ANPA… name users and roles, they grant nothing.
+_AWS_PREFIXES = ("AKIA", "ASIA", "ABIA", "ACCA", "A3T")
+# Fixed-format tokens: one alternation, one named group per kind (the rule name).
+_TOKENS = {
+    "aws_access_key_id": r"\b(?:" + "|".join(_AWS_PREFIXES) + r")[A-Z0-9]{16,17}\b",
+    "github_token": r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
+    "gitlab_token": r"\bgl(?:pat|dt|rt|ptt|soat|cbt|oas|ft|imt)-[A-Za-z0-9_-]{20,}",
+    "slack_token": r"\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)",
+    "stripe_key": r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b|\bwhsec_[A-Za-z0-9]{24,}\b",
+    "gcp_api_key": r"\bAIza[0-9A-Za-z_-]{35}",
+    "gcp_oauth": r"\bya29\.[0-9A-Za-z_-]{20,}|\bGOCSPX-[A-Za-z0-9_-]{28}",
+    "azure_client_secret": r"(?<![A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}",
+    "openai_key": r"\bsk-(?:proj-|ant-api\d\d-|ant-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"
+                  r"|\bsk-(?:proj|ant-api\d\d|ant-admin\d\d)-[A-Za-z0-9_-]{40,}",
+    "npm_token": r"\bnpm_[A-Za-z0-9]{36}\b",
+    "pypi_token": r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+    "sendgrid_key": r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+    "vault_token": r"\bhv[sb]\.[A-Za-z0-9_-]{24,}",
+    "docker_token": r"\bdckr_pat_[A-Za-z0-9_-]{27,}",
+    "huggingface_token": r"\bhf_[A-Za-z]{34}\b",
+    "digitalocean_token": r"\bdo[por]_v1_[a-f0-9]{64}\b",
+    "shopify_token": r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b",
+}
+_TOKEN_TRIGGERS = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "glptt-",
+    "glsoat-", "glcbt-", "gloas-", "glft-", "glimt-", "xox", "xapp-", "_live_", "_test_",
+    "whsec_", "ya29.", "gocspx-", "q~", "t3blbkfj", "sk-proj-", "sk-ant-", "npm_", "pypi-",
+    "sg.", "hvs.", "hvb.", "dckr_pat_", "hf_", "_v1_", "shpat_", "shpca_", "shppa_", "shpss_")
+# Scanned case-sensitively: all start with "A", which the regex engine finds fastest.
+_TOKEN_CASED = (*_AWS_PREFIXES, "AIza")
+
+RULES: tuple[Rule, ...] = (
+    Rule("private_key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
+         r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)", ("-----begin",)),
+    # Triggered by "@", far rarer in logs than the ":" of "://" (in every timestamp).
+    Rule("url_credentials", r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@\"'<>]*:([^\s@/\"'<>]+)@",
+         ("@",), pre="://"),
+    Rule("authorization_header",
+         r"(?i)\b(?:proxy-)?authorization\b\\?[\"']?\s*[:=]\s*\\?[\"']?"
+         r"(?:(?:bearer|basic|digest|token|negotiate|ntlm|hmac|sharedkey|aws4-hmac-sha256)\s+)?"
+         r"([^\s\"'\\][^\"'\r\n\\]*)", ("authorization",)),
+    Rule("cookie_header", r"(?i)\b(?:set-)?cookie\\?[\"']?\s*[:=]\s*\\?[\"']?([^\"'\r\n\\]+)",
+         ("cookie",)),
+    Rule("bearer_token", r"(?i)\bbearer\s+([A-Za-z0-9._~+/-]+=*)", ("bearer",), 1,
+         _looks_random),
+    Rule("basic_credentials", r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])",
+         ("basic",), 1, _basic_credentials),
+    Rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", ("eyj",)),
+    Rule("token", "|".join(f"(?P<{k}>{v})" for k, v in _TOKENS.items()), _TOKEN_TRIGGERS,
+         cased=_TOKEN_CASED),
+    Rule("signature_param", r"(?i)[?&;](?:sig|signature|x-amz-signature)=([^&\s\"'#;<>]{8,})",
+         ("sig=", "signature=")),
+    Rule("webhook_secret", r"hooks\.slack\.com/services/T\w+/B\w+/(\w{16,})|"
+         r"discord(?:app)?\.com/api/webhooks/\d+/([\w-]{40,})", ("hooks.slack", "webhooks/")),
+    Rule("command_line_password",
+         r"(?i)(?:--(?:password|passwd|passphrase|pass|secret|token|api-key)(?:\s*=\s*|\s+)"
+         r"|\s-u\s+[^\s:]+:)([^\s\"'-][^\s\"']*)",
+         ("--pass", "--secret", "--token", "--api-key", "-u ")),
+    Rule("xml_secret", r"(?i)<([\w:.-]*(?:password|passwd|secret|token|apikey|api_key|"
+         r"accountkey|privatekey|private_key))>([^<\r\n]+)</\1>", ("pass", "secret", "token",
+                                                                  "key"), 2),
 )
-_BEGIN_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
-_END_KEY = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
-_SECRET_KEYS = re.compile(r"(?i)^(?:" + _LABELS + r")$")
+
+
+@dataclass
+class _Compiled:
+    name: str
+    rx: re.Pattern[str]
+    triggers: tuple[str, ...]
+    group: int
+    check: Callable[[str], bool] | None
+    pre: re.Pattern[str] | None = None  # the triggers as one regex, on lower-cased text
+
+
+class ConfigError(ValueError):
+    """The redaction configuration is unusable; the message says where and why."""
 
 
 @dataclass
 class Redactor:
+    """Redacts text and data on its way into a bundle; ``counts`` holds hits per rule.
+
+    ``keywords`` add labels to the key/value rules (``vpn_psk=…``, ``共享密钥：…``);
+    ``patterns`` are site regexes: group 1 is redacted when the pattern has a
+    group, else the whole match (rule name ``site_pattern_N`` or the given name).
+    """
+
     enabled: bool = True
     counts: Counter[str] = field(default_factory=Counter)
+    keywords: Sequence[str] = ()
+    patterns: Sequence[str | tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
-        self._rules = [(name, re.compile(pattern), group) for name, pattern, group in RULES]
+        words = _STRONG + "".join("|" + re.escape(k) for k in self.keywords)
+        extra = tuple(k.lower() for k in self.keywords)
+        kv = (
+            # A config line "password = two words" keeps its spaces: the value runs to the end.
+            Rule("key_value_secret", r"(?im)^\s*(?:export\s+|set\s+|-\s+)?[\"']?[\w.-]*?(?:"
+                 + words + r")" + _SUFFIX + r"[\"']?\s*[:=：＝]\s*([^\s\"'|>][^\r\n]*?)\s*$",
+                 _STRONG_TRIGGERS + extra, 1, _not_a_path,
+                 pre=_kv_pre(_STRONG_TRIGGERS + extra)),
+            _kv_rule("key_value_secret", words, _not_a_path, _STRONG_TRIGGERS + extra),
+            _kv_rule("key_value_token", _WEAK, _looks_random, ("token",)),
+        )
+        site = []
+        for i, item in enumerate(self.patterns, 1):
+            name, pattern = item if isinstance(item, tuple) else (f"site_pattern_{i}", item)
+            site.append(Rule(name, pattern))
+        specs = (*RULES, *kv, *site)
+        self._rules = []
+        # Batch scan: each trigger is looked for by its part that starts with the
+        # rarest character ("ken" for "token"), which the regex engine skips to
+        # fastest; a hit names the rules to try on that line. Site rules scan
+        # with their own regex (multi-line, so ^ and $ hold at every line).
+        self._anchor_rules: dict[str, list[int]] = {}
+        self._cased_rules: dict[str, list[int]] = {}
+        self._site_scans: list[tuple[re.Pattern[str], int]] = []
+        for i, r in enumerate(specs):
+            every = r.triggers + tuple(t.lower() for t in r.cased)
+            pre = r.pre or (_trie(every) if every else "")
+            self._rules.append(_Compiled(r.name, re.compile(r.pattern), every, r.group, r.check,
+                                         re.compile(pre) if pre else None))
+            for trigger in r.triggers:
+                self._anchor_rules.setdefault(_anchor(trigger), []).append(i)
+            for trigger in r.cased:
+                self._cased_rules.setdefault(trigger, []).append(i)
+            if not every:
+                self._site_scans.append((re.compile(r.pattern, re.MULTILINE), i))
+        self._prefilter = re.compile(_trie(self._anchor_rules))
+        self._cased = re.compile(_trie(self._cased_rules))
+        self._keys = re.compile(r"(?i)^[\w.-]*?(?:" + words + r")" + _SUFFIX + r"$")
+        self._weak_keys = re.compile(r"(?i)^[\w.-]*?(?:" + _WEAK + r")" + _SUFFIX + r"$")
 
-    def text(self, line: str) -> str:
-        if not self.enabled:
-            return line
-        for name, rx, group in self._rules:
-            if not rx.search(line):
-                continue
+    # ----------------------------------------------------------------- configuration
 
-            def swap(m: re.Match[str], name: str = name, group: int = group) -> str:
-                g = group or next((i for i, v in enumerate(m.groups(), 1) if v is not None), 0)
-                value = m.group(g)
-                if not g or not value or value.startswith("[REDACTED:"):
-                    return m.group(0)
-                self.counts[name] += 1
-                start, end = m.start(g) - m.start(0), m.end(g) - m.start(0)
-                whole = m.group(0)
-                return whole[:start] + f"[REDACTED:{name}]" + whole[end:]
+    @classmethod
+    def from_config(cls, path: str | Path | None = None, *, enabled: bool = True) -> Redactor:
+        """A redactor with the site rules of ``config.yaml`` (``$SUPPORTKIT_HOME``)::
 
-            line = rx.sub(swap, line)
+            redact:
+              keywords: [vpn_psk, 共享密钥]
+              patterns:
+                - 'EMP-\\d{6}'                         # whole match redacted
+                - {name: ticket_pin, regex: 'PIN[: ]+(\\d{4,8})'}   # group 1 redacted
+
+        A missing file means no site rules; an unusable one raises ``ConfigError``
+        naming the file, the entry and what to fix.
+        """
+        from toolkit import paths, yamlsafe
+
+        file = Path(path) if path is not None else paths.config_file()
+        if not file.is_file():
+            return cls(enabled=enabled)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file}: cannot read it ({exc})") from None
+        loc = yamlsafe.load(text)
+        if loc.problems:
+            line, col, msg = loc.problems[0]
+            raise ConfigError(f"{file}:{line}:{col}: {msg}")
+        section = loc.data.get("redact") if isinstance(loc.data, dict) else None
+        if section is None:
+            return cls(enabled=enabled)
+        if not isinstance(section, dict):
+            raise ConfigError(f"{file}: 'redact' must be a mapping with keywords: and patterns:")
+        unknown = set(section) - {"keywords", "patterns"}
+        if unknown:
+            raise ConfigError(f"{file}: redact has no setting {sorted(unknown)[0]!r}; "
+                              "it takes keywords and patterns")
+        keywords = section.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k.strip()
+                                                     for k in keywords):
+            raise ConfigError(f"{file}: redact.keywords must be a list of words")
+        return cls(enabled=enabled, keywords=tuple(k.strip() for k in keywords),
+                   patterns=_site_patterns(file, section.get("patterns") or []))
+
+    # ----------------------------------------------------------------- redaction
+
+    def _swap(self, rule: _Compiled) -> Callable[[re.Match[str]], str]:
+        def swap(m: re.Match[str]) -> str:
+            g = rule.group or next((i for i, v in enumerate(m.groups(), 1)
+                                    if v is not None and m.start(i) >= 0), 0)
+            if m.re.groupindex and rule.name == "token":  # named kinds: the whole match
+                g, name = 0, m.lastgroup or rule.name
+            else:
+                name = rule.name
+            value = m.group(g)
+            if not value or MARK in value or (rule.check and not rule.check(value)) \
+                    or (g and _keep_placeholder(value)):
+                return m.group(0)
+            self.counts[name] += 1
+            start, end = m.start(g) - m.start(0), m.end(g) - m.start(0)
+            whole = m.group(0)
+            return whole[:start] + MARK + name + "]" + whole[end:]
+        return swap
+
+    def _apply(self, line: str, which: Iterable[int] | None = None) -> str:
+        lower = _lower(line)
+        rules = self._rules if which is None else [self._rules[i] for i in sorted(which)]
+        for rule in rules:
+            if rule.pre is None or rule.pre.search(lower):
+                line = rule.rx.sub(self._swap(rule), line)
         return line
 
+    def text(self, line: str) -> str:
+        """One line (or any short text) with its secrets replaced."""
+        if not self.enabled:
+            return line
+        return self._apply(line)
+
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
-        """Redact a stream of lines (newline kept), removing private-key blocks whole."""
-        in_key = False
-        for line in lines:
-            if not self.enabled:
-                yield line
+        """Redact a text stream (lines with their newlines, or a text file object
+        read in blocks), removing private-key blocks whole.
+
+        The output is the same text cut differently: a piece may hold several
+        lines, so a writer's per-piece cost (encode, hash, write) stays small.
+        Text is scanned in blocks of about 64 KB: one trigger scan per block
+        finds the few lines worth a closer look; the rest pass untouched.
+        A key block ends at its END line; if that never comes, it ends at the
+        first line that cannot be key material, so a torn key never swallows a log.
+        """
+        if not self.enabled:
+            yield from lines
+            return
+        read = getattr(lines, "read", None)
+        blocks: Iterable[str] = iter(lambda: read(_BATCH), "") if read else _blocks(lines)
+        state = [False]  # inside a private-key block, carried across blocks
+        carry = ""
+        for block in blocks:
+            block = carry + block
+            cut = block.rfind("\n") + 1
+            if not cut and len(block) < _MAX_LINE:
+                carry = block
                 continue
-            if in_key:
-                if _END_KEY.search(line):
-                    in_key = False
-                    yield "[REDACTED:private_key]" + line[_END_KEY.search(line).end():]  # type: ignore[union-attr]
-                continue
+            cut = cut or len(block)  # a 1 MB line without end: cut it, memory stays bounded
+            carry = block[cut:]
+            yield from self._block(block[:cut], state)
+        if carry:
+            yield from self._block(carry, state)
+
+    def _hits(self, block: str) -> dict[int, tuple[int, set[int]]]:
+        """Line start → (line end, rules to try) for every line holding a trigger."""
+        found: dict[int, tuple[int, set[int]]] = {}
+        scans: list[tuple[Iterable[re.Match[str]], dict[str, list[int]] | int]] = [
+            (self._prefilter.finditer(_lower(block)), self._anchor_rules),
+            (self._cased.finditer(block), self._cased_rules),
+            *((rx.finditer(block), i) for rx, i in self._site_scans)]
+        for matches, rules in scans:
+            for m in matches:
+                start = block.rfind("\n", 0, m.start()) + 1
+                if start not in found:
+                    found[start] = (block.find("\n", m.start()) + 1 or len(block), set())
+                found[start][1].update([rules] if isinstance(rules, int) else rules[m.group()])
+        return found
+
+    def _block(self, block: str, state: list[bool]) -> Iterator[str]:
+        hits = self._hits(block)
+        pos = 0  # block[:pos] has been yielded
+        if state[0]:
+            pos, tail = self._skip_key(block, 0, state)
+            yield tail
+        for start in sorted(hits):
+            if start < pos:
+                continue  # inside a key block already removed
+            end, which = hits[start]
+            line = block[start:end]
             begin = _BEGIN_KEY.search(line)
-            if begin and not _END_KEY.search(line, begin.end()):
-                in_key = True
+            if begin and not _END_KEY.search(line, begin.end()) and \
+                    _KEY_BODY.match(line[begin.end():]):
+                state[0] = True
                 self.counts["private_key"] += 1
-                yield self.text(line[:begin.start()])
+                ending = line[len(line.rstrip("\r\n")):]
+                yield block[pos:start] + self.text(line[:begin.start()]) + MARK + \
+                    "private_key]" + ending
+                pos, tail = self._skip_key(block, end, state)
+                yield tail
                 continue
-            yield self.text(line)
+            new = self._apply(line, which)
+            if new != line:
+                yield block[pos:start] + new
+                pos = end
+        if pos < len(block):
+            yield block[pos:]
+
+    def _skip_key(self, block: str, pos: int, state: list[bool]) -> tuple[int, str]:
+        """Drop the key lines from ``pos`` on: where the text goes on, and what
+        to yield first (the redacted rest of the END line)."""
+        while pos < len(block):
+            end = block.find("\n", pos) + 1 or len(block)
+            line = block[pos:end]
+            stop = _END_KEY.search(line)
+            if stop:
+                state[0] = False
+                rest = line[stop.end():]
+                return end, self.text(rest) if rest.strip() else ""
+            if not _KEY_BODY.match(line):
+                state[0] = False
+                return pos, ""
+            pos = end
+        return pos, ""
 
     def data(self, value: Any, key: str = "") -> Any:
         """Redact strings inside JSON-able data; a value under a secret-named key goes whole."""
@@ -103,11 +422,105 @@ class Redactor:
         if isinstance(value, list):
             return [self.data(v, key) for v in value]
         if isinstance(value, str):
-            if key and _SECRET_KEYS.match(key) and value and not value.startswith("[REDACTED"):
-                self.counts["labelled_secret"] += 1
-                return "[REDACTED:labelled_secret]"
+            if key and value and MARK not in value and not _keep_placeholder(value) and (
+                    self._keys.match(key) or (self._weak_keys.match(key)
+                                              and _looks_random(value))):
+                self.counts["key_value_secret"] += 1
+                return MARK + "key_value_secret]"
             return "".join(self.lines(value.splitlines(keepends=True)))
         return value
 
     def summary(self) -> dict[str, Any]:
         return {"enabled": self.enabled, "rules": dict(sorted(self.counts.items()))}
+
+
+_BATCH = 64 * 1024
+_MAX_LINE = 1024 * 1024
+
+
+def _blocks(lines: Iterable[str]) -> Iterator[str]:
+    """Lines joined into blocks of about ``_BATCH`` characters."""
+    batch: list[str] = []
+    size = 0
+    for line in lines:
+        batch.append(line)
+        size += len(line)
+        if size >= _BATCH:
+            yield "".join(batch)
+            batch, size = [], 0
+    if batch:
+        yield "".join(batch)
+_ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
+
+
+def _lower(text: str) -> str:
+    # str.lower() may change the length of non-ASCII text ("İ" → "i̇"), which
+    # would shift the offsets that map trigger hits to lines: lower ASCII only.
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
+
+
+# Characters from most to least frequent in logs (measured on the loghub samples):
+# a trigger is searched from its rarest first character on.
+_FREQUENCY = " e0t1a2:o3i.n4s5r-6/l7c8d9u_hm=pgfbw,y[]vk\"'()x@jqz"
+
+
+def _anchor(trigger: str) -> str:
+    rank = {ch: n for n, ch in enumerate(_FREQUENCY)}
+    rare = _FREQUENCY.index("h")
+    tails = [trigger[i:] for i in range(len(trigger))
+             if len(trigger) - i >= min(3, len(trigger))
+             or (len(trigger) - i == 2 and all(rank.get(c, rare) >= rare for c in trigger[i:]))]
+    return max(tails, key=lambda t: (rank.get(t[0], len(_FREQUENCY)), len(t)))
+
+
+def _trie(words: Iterable[str]) -> str:
+    """One regex for many literals, shaped as a trie: at each position the
+    engine follows one branch instead of trying every word (about 2.5× faster
+    than a flat alternation for the ~60 triggers)."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        if "" in node:
+            return ""  # a shorter trigger is enough: longer ones add nothing
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return emit(root) or r"(?!)"
+
+
+_BEGIN_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+_END_KEY = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
+# What may stand inside a key block: base64 lines, "Proc-Type: …" headers, blank lines.
+_KEY_BODY = re.compile(r"^\s*(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: [^\r\n]*)\s*$")
+
+
+def _site_patterns(file: Path, items: Any) -> tuple[str | tuple[str, str], ...]:
+    if not isinstance(items, list):
+        raise ConfigError(f"{file}: redact.patterns must be a list of regexes")
+    out: list[str | tuple[str, str]] = []
+    for i, item in enumerate(items):
+        where = f"{file}: redact.patterns[{i}]"
+        if isinstance(item, dict) and set(item) <= {"name", "regex"} and "regex" in item:
+            name = str(item.get("name") or f"site_pattern_{i + 1}")
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+                raise ConfigError(f"{where}: name {name!r} may hold only letters, digits, _ . -")
+            pattern = item["regex"]
+        else:
+            name, pattern = "", item
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigError(f"{where}: give a regex string or {{name: …, regex: …}}")
+        try:
+            rx = re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(f"{where}: {pattern!r} is not a valid regex ({exc}) — "
+                              "quote it in single quotes and check brackets and escapes") from None
+        if rx.search(""):
+            raise ConfigError(f"{where}: {pattern!r} matches empty text — it would redact "
+                              "nothing useful; make it require at least one character")
+        out.append((name, pattern) if name else pattern)
+    return tuple(out)

@@ -1,0 +1,468 @@
+"""logs.files — the relevant slice of text log files, newest part first.
+
+Gathers files named by ``paths`` (files or globs; a plain path also brings
+its rotated siblings ``NAME.1``, ``NAME.2.gz``, ``NAME-20241103`` unless
+``rotated=false``). Each file is cut to the ``since``/``until`` window by
+the timestamps of its lines (syslog ``Nov  3 10:00:01`` with the year
+inferred, ISO 8601, Apache/nginx ``[10/Oct/2000:13:55:36 -0700]``, Apache
+error ``[Sun Dec 04 04:47:44 2005]``, Windows CBS ``2016-09-28 04:30:30,
+Info``, epoch seconds, logcat, US ``9/28/2016 4:30:30 AM``); a file whose
+lines carry no time is judged by its modification time. ``grep`` keeps only
+matching lines. ``max_bytes`` (per file) and ``max_total_bytes`` (the whole
+step, newest files served first) keep the **newest** part and say what was
+cut. Memory stays bounded whatever the size: plain files are searched by
+seeking (binary search on the timestamps, when samples show the lines in time
+order) and copied in blocks; ``.gz`` files, small files and merged logs are
+read through. Binary files are skipped with a reason. Each slice is
+saved as a raw file of the step; the bundle writer redacts it line by line.
+
+Output::
+
+    {
+      "window": {"since": "2024-11-03T10:00:00+00:00" | null, "until": … | null},
+      "files": [
+        {"path": "/var/log/syslog", "size": 1048576, "modified": "…",
+         "compressed": false, "format": "syslog" | null,
+         "time_source": "lines" | "mtime", "saved": "var_log_syslog" | null,
+         "lines_kept": 812, "bytes_kept": 90112,
+         "first_time": "…" | null, "last_time": "…" | null,
+         "cut": {"bytes": 123456, "reason": "max_bytes", "kept": "newest"} | null,
+         "skipped": null | "binary file (NUL bytes in its first 8 KB)"}
+      ],
+      "missing": ["/var/log/nothing*"],
+      "totals": {"files": 3, "lines_kept": 2000, "bytes_kept": 300000, "truncated": false},
+      "summary": {                                 # when summary=true (default)
+        "severity": {"error": 12, "warning": 3, "info": 900, "unlabelled": 40},
+        "top_errors": [{"pattern": "db: timeout after <N> ms", "count": 10000,
+                        "severity": "error", "first_seen": "…", "last_seen": "…",
+                        "example": "db: timeout after 1200 ms"}],
+        "distinct_error_patterns": 5, "patterns_not_tracked": 0
+      } | null
+    }
+
+Severity is the level the line names (``ERROR``, ``[warn]``, logcat ``E``);
+a line naming none is counted as an error when it says so in words
+(failed, denied, refused, timeout…), else as ``unlabelled``.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from collectors import _logparse as lp
+from toolkit.collector import Collector, Context, Failed, Param, Skipped
+
+_BLOCK = 1 << 20
+_MAX_LINE = 1 << 20  # a "line" longer than this is cut: memory stays bounded
+_SNIFF = 64 * 1024
+_SEEK_FROM = 8 * 1024 * 1024  # smaller files are read through: simpler, and order-proof
+_ROTATED = re.compile(r"^(?:[.-]\d+(?:\.gz)?|\.gz|-\d{8}(?:\.gz)?)$")
+
+
+@dataclass(frozen=True)
+class Options:
+    since: float | None
+    until: float | None
+    grep: re.Pattern[bytes] | None
+    max_bytes: int
+    summary: lp.Summary | None
+
+
+# ----------------------------------------------------------------------- finding files
+
+def expand(patterns: list[str], rotated: bool = True) -> tuple[list[Path], list[str]]:
+    """Files named by the patterns (newest first) and the patterns that matched nothing."""
+    found: dict[str, Path] = {}
+    missing = []
+    for pattern in patterns:
+        full = os.path.expanduser(os.path.expandvars(pattern))
+        hits = sorted(glob.glob(full)) if glob.has_magic(full) else (
+            [full] if os.path.exists(full) else [])
+        if rotated and not glob.has_magic(full):
+            # syslog.1, syslog.2.gz, syslog-20241103: what logrotate leaves beside it
+            base = Path(full)
+            siblings = glob.glob(glob.escape(full) + "[.-]*")
+            hits += [s for s in siblings if _ROTATED.match(Path(s).name[len(base.name):])]
+        files = [Path(h) for h in hits if os.path.isfile(h)]
+        if not files:
+            missing.append(pattern)
+        for f in files:
+            found.setdefault(str(f.resolve()), f)
+
+    def mtime(p: Path) -> float:
+        try:
+            return p.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    return sorted(found.values(), key=lambda p: (-mtime(p), str(p))), missing
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _binary_reason(head: bytes) -> str | None:
+    if b"\0" in head:
+        return "binary file (NUL bytes in its first 8 KB) — not a text log"
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    if head and controls / len(head) > 0.1:
+        return "binary file (control bytes in its first 8 KB) — not a text log"
+    return None
+
+
+# ----------------------------------------------------------------------- seeking by time
+
+def _next_stamp(fh: IO[bytes], pos: int, stop: int, fmt: lp.TimeFormat,
+                ref: float) -> tuple[int, float] | None:
+    """Offset and time of the first timestamped line starting after ``pos`` (and before stop)."""
+    fh.seek(pos)
+    if pos:
+        fh.readline(_MAX_LINE)  # the rest of a line cut by the seek
+    offset = fh.tell()
+    while offset < stop and offset - pos < 4 * _BLOCK:
+        line = fh.readline(_MAX_LINE)
+        if not line:
+            return None
+        when = lp.stamp(fmt, line, ref)
+        if when is not None:
+            return offset, when
+        offset += len(line)
+    return None
+
+
+def seek_time(fh: IO[bytes], size: int, target: float, fmt: lp.TimeFormat, ref: float,
+              after: bool = False) -> int:
+    """Offset of the first line stamped at or after ``target`` (strictly after
+    with ``after``); lines without a time belong to the line before them.
+
+    Binary search on the byte offsets, so a 2 GB file costs a few dozen reads.
+    Assumes lines are roughly in time order, as a log is.
+    """
+    def before(when: float) -> bool:
+        return when <= target if after else when < target
+
+    lo, hi = 0, size
+    while hi - lo > 64 * 1024:
+        mid = (lo + hi) // 2
+        found = _next_stamp(fh, mid, hi, fmt, ref)
+        if found is not None and before(found[1]):
+            lo = found[0]
+        else:
+            hi = mid
+    fh.seek(lo)
+    if lo:
+        fh.readline(_MAX_LINE)
+    offset = fh.tell() if lo else 0
+    while True:
+        line = fh.readline(_MAX_LINE)
+        if not line:
+            return size
+        when = lp.stamp(fmt, line, ref)
+        if when is not None and not before(when):
+            return offset
+        offset += len(line)
+
+
+# ----------------------------------------------------------------------- writing slices
+
+class TailWriter:
+    """Keeps the newest ``limit`` bytes (whole lines) of what is written, on disk.
+
+    The file grows to at most ~4× the limit before its old part is dropped,
+    so the cost stays linear and memory holds one block.
+    """
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self.path, self.limit = path, limit
+        self.fh: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in finish()
+        self.size = 0
+        self.cut = 0
+
+    def write(self, data: bytes) -> None:
+        self.fh.write(data)
+        self.size += len(data)
+        if self.size > 4 * self.limit + _BLOCK:
+            self._keep_tail()
+
+    def _keep_tail(self) -> None:
+        self.fh.close()
+        start = _line_start(self.path, max(0, self.size - self.limit))
+        if start:
+            tmp = self.path.with_name(self.path.name + ".part")
+            _copy_range(self.path, tmp, start, self.size)
+            os.replace(tmp, self.path)
+            self.cut += start
+            self.size -= start
+        self.fh = open(self.path, "ab")  # noqa: SIM115
+
+    def finish(self) -> tuple[int, int]:
+        """Bytes kept and bytes cut."""
+        if self.size > self.limit:
+            self._keep_tail()
+        self.fh.close()
+        return self.size, self.cut
+
+
+def _line_start(path: Path, pos: int) -> int:
+    """The first line start at or after ``pos``."""
+    if pos == 0:
+        return 0
+    with open(path, "rb") as fh:
+        fh.seek(pos - 1)
+        if fh.read(1) == b"\n":
+            return pos
+        fh.readline(_MAX_LINE)
+        return fh.tell()
+
+
+def _copy_range(src: Path, dst: Path, start: int, end: int) -> None:
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        fin.seek(start)
+        left = end - start
+        while left > 0:
+            block = fin.read(min(_BLOCK, left))
+            if not block:
+                break
+            fout.write(block)
+            left -= len(block)
+
+
+def _lines_between(fh: IO[bytes], start: int, end: int) -> Iterator[bytes]:
+    fh.seek(start)
+    pos = start
+    while pos < end:
+        line = fh.readline(min(_MAX_LINE, end - pos))
+        if not line:
+            return
+        pos += len(line)
+        yield line
+
+
+# ----------------------------------------------------------------------- one file
+
+def _slice_name(path: Path, used: set[str]) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", str(path).lstrip("/\\")).strip("._") or "log"
+    stem = re.sub(r"\.gz$", "", stem)[-100:].lstrip("._-") or "log"
+    name, n = stem, 1
+    while name in used or name == "result.json":
+        n += 1
+        name = f"{stem}-{n}"
+    used.add(name)
+    return name
+
+
+def _kept_pass(out: Path, fmt: lp.TimeFormat | None, ref: float,
+               summary: lp.Summary | None) -> tuple[int, float | None, float | None]:
+    """Lines, first and last time of a saved slice; feeds the summary."""
+    lines, first, last, when = 0, None, None, None
+    with open(out, "rb") as fh:
+        for raw in iter(lambda: fh.readline(_MAX_LINE), b""):
+            lines += 1
+            start = 0
+            if fmt is not None:
+                stamped, start = lp.stamp_at(fmt, raw, ref)
+                if stamped is not None:
+                    when = stamped
+                    first = when if first is None else first
+                    last = when
+            if summary is not None:
+                summary.add(raw.decode("utf-8", errors="replace").rstrip("\r\n"), when, start)
+    return lines, first, last
+
+
+def gather_file(ctx: Context, path: Path, opts: Options, used: set[str]) -> dict[str, Any]:
+    """Slice one file into the step folder; the per-file record of the result."""
+    st = path.stat()
+    ref = st.st_mtime
+    entry: dict[str, Any] = {
+        "path": str(path), "size": st.st_size, "modified": lp.iso(st.st_mtime),
+        "compressed": False, "format": None, "time_source": "lines", "saved": None,
+        "lines_kept": 0, "bytes_kept": 0, "first_time": None, "last_time": None,
+        "cut": None, "skipped": None}
+    compressed = _is_gzip(path)
+    entry["compressed"] = compressed
+    with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
+        head = fh.read(_SNIFF)
+    why = _binary_reason(head[:8192])
+    if why:
+        entry["skipped"] = why
+        return entry
+    fmt = lp.sniff(head.splitlines()[:-1] or [head], ref)
+    entry["format"] = fmt.name if fmt else None
+    since, until = opts.since, opts.until
+    if fmt is None:
+        entry["time_source"] = "mtime"
+        if (since is not None and st.st_mtime < since) or \
+                (until is not None and st.st_mtime > until):
+            entry["skipped"] = (f"its lines carry no time and it was last modified "
+                                f"{lp.iso(st.st_mtime)}, outside the window")
+            return entry
+        since = until = None  # the whole file is in the window
+    if opts.max_bytes <= 0:
+        entry["skipped"] = "max_total_bytes already used by newer files"
+        return entry
+    name = _slice_name(path, used)
+    # ctx.save checks the name and creates the file; the slice is then streamed
+    # into it, since ctx.save would need the whole slice in memory.
+    ctx.save(name, b"")
+    out = ctx.workdir / name
+    if compressed:
+        with gzip.open(path, "rb") as gz:
+            kept, cut = _filter(gz, out, fmt, ref, since, until, opts)
+    else:
+        kept, cut = _plain(path, st.st_size, out, fmt, ref, since, until, opts)
+    if kept == 0:
+        out.unlink()
+        entry["skipped"] = "no lines in the time window" + (" matching grep" if opts.grep else "")
+        return entry
+    lines, first, last = _kept_pass(out, fmt, ref, opts.summary)
+    entry.update(saved=name, lines_kept=lines, bytes_kept=kept, first_time=lp.iso(first),
+                 last_time=lp.iso(last))
+    if cut:
+        entry["cut"] = {"bytes": cut, "reason": "max_bytes", "kept": "newest"}
+    return entry
+
+
+def _ordered(fh: IO[bytes], size: int, fmt: lp.TimeFormat, ref: float) -> bool:
+    """Whether 32 samples through the file come in time order (a minute of jitter
+    allowed). Merged logs of several nodes are not; they are read through instead."""
+    last = None
+    for k in range(32):
+        found = _next_stamp(fh, size * k // 32, size, fmt, ref)
+        if found is None:
+            continue
+        if last is not None and found[1] < last - 60:
+            return False
+        last = found[1]
+    return True
+
+
+def _plain(path: Path, size: int, out: Path, fmt: lp.TimeFormat | None, ref: float,
+           since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
+    with open(path, "rb") as fh:
+        windowed = fmt is not None and (since is not None or until is not None)
+        if windowed and fmt and (size < _SEEK_FROM or not _ordered(fh, size, fmt, ref)):
+            fh.seek(0)
+            return _filter(fh, out, fmt, ref, since, until, opts)
+        start = seek_time(fh, size, since, fmt, ref) if fmt and since is not None else 0
+        end = seek_time(fh, size, until, fmt, ref, after=True) \
+            if fmt and until is not None else size
+        if opts.grep is None:
+            # The window is one byte range: copy its newest max_bytes, aligned to a line.
+            first = max(start, end - opts.max_bytes)
+            if first > start:
+                fh.seek(first - 1)
+                if fh.read(1) != b"\n":
+                    fh.readline(_MAX_LINE)
+                first = min(fh.tell(), end)
+            _copy_range(path, out, first, end)
+            return end - first, first - start
+        tail = TailWriter(out, opts.max_bytes)
+        for line in _lines_between(fh, start, max(start, end)):
+            if opts.grep.search(line):
+                tail.write(line)
+        return tail.finish()
+
+
+def _filter(fh: io.BufferedIOBase, out: Path, fmt: lp.TimeFormat | None, ref: float,
+            since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
+    """Read a file through, keeping the lines in the window (a line without time
+    goes with the line before it). For compressed files, small files and files
+    whose lines are not in time order; never stops early, for the same reason."""
+    tail = TailWriter(out, opts.max_bytes)
+    when: float | None = None
+    for line in iter(lambda: fh.readline(_MAX_LINE), b""):
+        if fmt is not None:
+            when = lp.stamp(fmt, line, ref) or when
+        if since is not None and (when is None or when < since):
+            continue
+        if until is not None and (when is None or when > until):
+            continue
+        if opts.grep is None or opts.grep.search(line):
+            tail.write(line)
+    return tail.finish()
+
+
+# ----------------------------------------------------------------------- the step
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    paths = [str(p) for p in params.get("paths") or []]
+    if not paths:
+        raise Failed("no paths given — pass paths=/var/log/syslog,/var/log/app/*.log")
+    now = time.time()
+    try:
+        since = lp.parse_when(params.get("since"), now)
+        until = lp.parse_when(params.get("until"), now)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+    if since is not None and until is not None and until < since:
+        raise Failed("until is before since — swap them or widen the window")
+    grep = None
+    if params.get("grep"):
+        try:
+            grep = re.compile(str(params["grep"]).encode("utf-8"))
+        except re.error as exc:
+            raise Failed(f"grep {params['grep']!r} is not a valid regex ({exc})") from None
+    from toolkit.redact import Redactor
+
+    summary = lp.Summary(Redactor().text) if params.get("summary", True) else None
+    files, missing = expand(paths, bool(params.get("rotated", True)))
+    if not files:
+        raise Skipped(f"no log file matches {', '.join(paths)} — check the paths")
+    budget = int(params.get("max_total_bytes") or 0)
+    per_file = int(params.get("max_bytes") or 0)
+    entries: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for path in files:
+        limit = min(per_file, budget)
+        opts = Options(since, until, grep, limit, summary)
+        try:
+            entry = gather_file(ctx, path, opts, used)
+        except PermissionError:
+            entry = {"path": str(path), "skipped": "permission denied — run as administrator "
+                     "or root, or copy the file somewhere readable and give that path"}
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            entry = {"path": str(path), "skipped": f"cannot read it: {exc}"}
+        if entry.get("cut") and limit < per_file:
+            entry["cut"]["reason"] = "max_total_bytes"
+        budget -= entry.get("bytes_kept", 0)
+        entries.append(entry)
+    kept = [e for e in entries if e.get("saved")]
+    return {
+        "window": {"since": lp.iso(since), "until": lp.iso(until)},
+        "files": entries,
+        "missing": missing,
+        "totals": {"files": len(kept), "lines_kept": sum(e["lines_kept"] for e in kept),
+                   "bytes_kept": sum(e["bytes_kept"] for e in kept),
+                   "truncated": any(e.get("cut") for e in entries)},
+        "summary": summary.result() if summary else None,
+    }
+
+
+COLLECTOR = Collector(
+    name="logs.files",
+    summary="Time-windowed, size-bounded slices of text log files, with an error summary",
+    gather=gather,
+    params=(
+        Param("paths", "list", (), "log files or globs, e.g. /var/log/syslog,/var/log/app/*.log"),
+        Param("since", "str", None, "keep lines from this time: ISO 8601, epoch, or an age (2h)"),
+        Param("until", "str", None, "keep lines up to this time (same forms as since)"),
+        Param("max_bytes", "int", 16 * 1024 * 1024, "keep at most this much of each file (newest)"),
+        Param("max_total_bytes", "int", 64 * 1024 * 1024, "keep at most this much in the step"),
+        Param("grep", "str", None, "keep only lines matching this regex"),
+        Param("summary", "bool", True, "count severities and the top recurring error patterns"),
+        Param("rotated", "bool", True, "also gather NAME.1, NAME.2.gz… beside a plain path"),
+    ),
+    doc=__doc__ or "",
+)

@@ -203,3 +203,25 @@ def test_bad_config_is_a_clear_error(tmp_path: Path, body: str, message: str) ->
 def test_no_config_means_defaults(tmp_path: Path) -> None:
     red = Redactor.from_config(tmp_path / "absent.yaml")
     assert red.text("password=x1") == "password=[REDACTED:key_value_secret]"
+
+
+def test_site_rules_from_config_reach_the_bundle_and_bad_config_is_refused(
+        tmp_path: Path, cli, _isolated_home: Path) -> None:
+    import zipfile
+
+    _isolated_home.mkdir(parents=True, exist_ok=True)
+    (_isolated_home / "config.yaml").write_text(
+        "redact:\n  keywords: [vpn_psk]\n  patterns: ['EMP-\\d{6}']\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("vpn_psk=Zx81-kq7 for EMP-123456\nplain line\n")
+    r = cli("run", "general", "--non-interactive", "--json", "--only", "disk",
+            "--out", str(tmp_path / "o"), "--attach", str(notes))
+    assert r.code == 0, r.err
+    with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
+        name = next(n for n in zf.namelist() if n.endswith("attachments/notes.txt"))
+        text = zf.read(name).decode()
+    assert "Zx81-kq7" not in text and "EMP-123456" not in text and "plain line" in text
+    (_isolated_home / "config.yaml").write_text("redact:\n  patterns: ['EMP-(']\n")
+    r = cli("run", "general", "--non-interactive", "--out", str(tmp_path / "o2"))
+    assert r.code == 2 and r.err.startswith("Error: ") and "config.yaml" in r.err
+    assert not (tmp_path / "o2").exists()

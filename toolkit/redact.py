@@ -185,6 +185,17 @@ class _Compiled:
     pre: re.Pattern[str] | None = None  # the triggers as one regex, on lower-cased text
 
 
+def site_redactor() -> Redactor:
+    """The redactor for this machine: default rules plus the site rules of config.yaml;
+    an unusable configuration is bad input (exit 2), never silently ignored."""
+    from toolkit.errors import BadInput
+
+    try:
+        return Redactor.from_config()
+    except ConfigError as exc:
+        raise BadInput(str(exc), "fix the redact: section of config.yaml") from None
+
+
 class ConfigError(ValueError):
     """The redaction configuration is unusable; the message says where and why."""
 

@@ -49,8 +49,9 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
 
     from toolkit.isolation import execute
     from toolkit.plugins import load
-    from toolkit.redact import Redactor
+    from toolkit.redact import site_redactor
 
+    redactor = site_redactor()  # a bad config.yaml is refused before anything runs
     registry = load()
     collector = registry.get(name)
     try:
@@ -71,7 +72,7 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
                                                  got.duration_s)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    result = Redactor().data(result)
+    result = redactor.data(result)
     if as_json:
         emit_json({"collector": name, "outcome": outcome, "reason": reason,
                    "duration_s": round(duration, 3), "result": result})

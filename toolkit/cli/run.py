@@ -146,6 +146,9 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
         return EXIT_OK
     interactive = not non_interactive and sys.stdin.isatty()
     ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
+    from toolkit.redact import site_redactor
+
+    redactor = site_redactor()  # a bad config.yaml is refused before anything runs
     registry = load()
     staging = Path(tempfile.mkdtemp(prefix="supportkit-run-"))  # 0700: raw data stays private
     try:
@@ -154,6 +157,7 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
         result = runner.run()
         path = bundle.write(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
+            redactor=redactor,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -121,7 +121,10 @@ def write(req: BundleRequest) -> Path:
     created = datetime.now(timezone.utc)
     host = _host()
     run_id = req.ticket or f"run-{uuid.uuid4().hex[:8]}"
-    base = f"{_safe(run_id)}_{_safe(host['hostname'])}_{created:%Y%m%dT%H%M%SZ}"
+    shown_host = host["hostname"]
+    if req.redactor.pseudonyms is not None:  # the file name must not give the host away
+        shown_host = req.redactor.pseudonyms.apply(shown_host)
+    base = f"{_safe(run_id)}_{_safe(shown_host)}_{created:%Y%m%dT%H%M%SZ}"
     try:
         req.out_dir.mkdir(parents=True, exist_ok=True)
         # Never overwrite an earlier bundle (same ticket, same second): take the next name.
@@ -155,6 +158,8 @@ def write(req: BundleRequest) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, final)
+        if req.redactor.pseudonyms is not None:
+            _write_mapping(final, req.redactor.pseudonyms.document(final.name))
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise SupportkitError(f"could not write the bundle in {req.out_dir}: "
@@ -164,6 +169,22 @@ def write(req: BundleRequest) -> Path:
         partial.unlink(missing_ok=True)
         raise
     return final
+
+
+def mapping_path(bundle: Path) -> Path:
+    """Where --anonymize keeps the pseudonym mapping: beside the bundle, never in it."""
+    return bundle.with_name(bundle.stem + ".mapping.json")
+
+
+def _write_mapping(bundle: Path, document: dict[str, Any]) -> None:
+    target = mapping_path(bundle)
+    tmp = target.with_name("." + target.name + ".partial")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(document, fh, indent=2, ensure_ascii=False)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
 
 
 def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,

@@ -25,7 +25,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.anonymize import Pseudonymizer
 
 MARK = "[REDACTED:"
 
@@ -213,6 +216,8 @@ class Redactor:
     counts: Counter[str] = field(default_factory=Counter)
     keywords: Sequence[str] = ()
     patterns: Sequence[str | tuple[str, str]] = ()
+    # --anonymize: personal data replaced by consistent pseudonyms after redaction.
+    pseudonyms: Pseudonymizer | None = None
 
     def __post_init__(self) -> None:
         words = _STRONG + "".join("|" + re.escape(k) for k in self.keywords)
@@ -329,9 +334,9 @@ class Redactor:
 
     def text(self, line: str) -> str:
         """One line (or any short text) with its secrets replaced."""
-        if not self.enabled:
-            return line
-        return self._apply(line)
+        if self.enabled:
+            line = self._apply(line)
+        return self.pseudonyms.apply(line) if self.pseudonyms else line
 
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
         """Redact a text stream (lines with their newlines, or a text file object
@@ -344,6 +349,13 @@ class Redactor:
         A key block ends at its END line; if that never comes, it ends at the
         first line that cannot be key material, so a torn key never swallows a log.
         """
+        if self.pseudonyms is not None:
+            # Pieces end at line ends, so no address or name is ever cut in two.
+            yield from map(self.pseudonyms.apply, self._redacted(lines))
+        else:
+            yield from self._redacted(lines)
+
+    def _redacted(self, lines: Iterable[str]) -> Iterator[str]:
         if not self.enabled:
             yield from lines
             return
@@ -426,14 +438,15 @@ class Redactor:
 
     def data(self, value: Any, key: str = "") -> Any:
         """Redact strings inside JSON-able data; a value under a secret-named key goes whole."""
-        if not self.enabled:
+        if not self.enabled and self.pseudonyms is None:
             return value
         if isinstance(value, dict):
             return {k: self.data(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.data(v, key) for v in value]
         if isinstance(value, str):
-            if key and value and MARK not in value and not _keep_placeholder(value) and (
+            if self.enabled and key and value and MARK not in value and (
+                    not _keep_placeholder(value)) and (
                     self._keys.match(key) or (self._weak_keys.match(key)
                                               and _looks_random(value))):
                 self.counts["key_value_secret"] += 1
@@ -442,7 +455,10 @@ class Redactor:
         return value
 
     def summary(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "rules": dict(sorted(self.counts.items()))}
+        out: dict[str, Any] = {"enabled": self.enabled, "rules": dict(sorted(self.counts.items()))}
+        if self.pseudonyms is not None:
+            out["pseudonymized"] = self.pseudonyms.summary()  # counts per kind, never values
+        return out
 
 
 _BATCH = 64 * 1024

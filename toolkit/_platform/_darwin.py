@@ -80,3 +80,54 @@ ADMIN_GROUPS = ("admin", "wheel")
 AUTH_LOG_FILES: tuple[str, ...] = ()  # macOS keeps them in the unified log, not in files
 
 __all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]
+
+
+# --- network configuration (network.routes, network.dns) ---
+ROUTE_COMMANDS = (("netstat", ["netstat", "-rn"]),)
+ROUTE_PACKAGE = "netstat"
+# macOS writes resolv.conf for compatibility; `scutil --dns` is the full picture
+# (per-domain resolvers), which the collector does not read yet.
+RESOLVER_FILES = ("/etc/resolv.conf",)
+RESOLVER_COMMAND: list[str] | None = None
+
+__all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
+
+
+# --- anonymization (toolkit.anonymize): whose names and which host names to hide ---
+def host_names() -> tuple[str, ...]:
+    import socket
+
+    name = socket.gethostname()  # not getfqdn(): that can ask DNS, and we send nothing
+    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
+
+
+def people() -> tuple[str, ...]:
+    """Login names of people: the current user and accounts with uid 1000-59999."""
+    import getpass
+    import pwd
+
+    found = {p.pw_name for p in pwd.getpwall() if 1000 <= p.pw_uid < 60000}
+    try:
+        me = getpass.getuser()
+    except (KeyError, OSError):
+        me = ""
+    found.add(me)
+    return tuple(sorted(found - {"", "root", "nobody"}))
+
+__all__ += ["host_names", "people"]
+
+
+# --- crash evidence, package history, disk I/O (crash.dumps, system.updates, disk.io) ---
+
+# Kernel panics (*.panic, panic-full-*.ips), app crashes and hangs, system-wide and per user.
+CRASH_PLACES = ("/Library/Logs/DiagnosticReports", "~/Library/Logs/DiagnosticReports")
+
+
+def crash_log_commands(since: datetime) -> list[tuple[str, list[list[str]]]]:
+    return []  # the reports are files; the unified log is not read yet
+
+
+PACKAGE_LOGS: tuple[tuple[str, str], ...] = ()
+IO_SKIP_DEVICES = ""
+
+__all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands"]

@@ -196,3 +196,129 @@ ADMIN_GROUPS = ("sudo", "wheel", "admin")
 AUTH_LOG_FILES = ("/var/log/auth.log", "/var/log/secure")
 
 __all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]
+
+
+# --- network configuration (network.routes, network.dns) ---
+# (format, argv) of each routing-table dump; iproute2 has printed JSON (-j) since 4.14.
+ROUTE_COMMANDS = (
+    ("ip-json", ["ip", "-j", "-4", "route", "show"]),
+    ("ip-json", ["ip", "-j", "-6", "route", "show"]),
+)
+ROUTE_PACKAGE = "iproute2"
+# Where the resolvers are configured. With systemd-resolved, resolv.conf names
+# only its local stub (127.0.0.53); the servers it forwards to are in the
+# second file (see systemd-resolved.service(8), "/etc/resolv.conf").
+RESOLVER_FILES = ("/etc/resolv.conf", "/run/systemd/resolve/resolv.conf")
+RESOLVER_COMMAND: list[str] | None = None
+
+__all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
+
+
+# --- anonymization (toolkit.anonymize): whose names and which host names to hide ---
+def host_names() -> tuple[str, ...]:
+    import socket
+
+    name = socket.gethostname()  # not getfqdn(): that can ask DNS, and we send nothing
+    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
+
+
+def people() -> tuple[str, ...]:
+    """Login names of people: the current user and accounts with uid 1000-59999."""
+    import getpass
+    import pwd
+
+    found = {p.pw_name for p in pwd.getpwall() if 1000 <= p.pw_uid < 60000}
+    try:
+        me = getpass.getuser()
+    except (KeyError, OSError):
+        me = ""
+    found.add(me)
+    return tuple(sorted(found - {"", "root", "nobody"}))
+
+__all__ += ["host_names", "people"]
+
+
+# --- logs (logs.journal) ---
+# Fields kept from each journal entry: enough to read and count it, without
+# the environment-like trusted fields (_CMDLINE, _SYSTEMD_CGROUP…) that add
+# bulk and personal data. Coredump fields name the crashed program.
+JOURNAL_FIELDS = ("MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT", "_PID", "_COMM",
+                  "_EXE", "_HOSTNAME", "MESSAGE_ID", "COREDUMP_EXE", "COREDUMP_PID",
+                  "COREDUMP_SIGNAL_NAME", "COREDUMP_UNIT")
+
+
+def journal_argv(match: dict[str, list[str] | str | None], *, since: float | None,
+                 until: float | None, count: int) -> list[str]:
+    """journalctl reading JSON, newest first (with --since, ``-n`` alone would
+    keep the *oldest* entries). ``match``: units, identifiers, priority, file."""
+    import math
+
+    argv = ["journalctl", "--no-pager", "-q", "-o", "json", "--reverse", "-n", str(count),
+            "--output-fields=" + ",".join(JOURNAL_FIELDS)]
+    if match.get("file"):
+        argv += ["--file", str(match["file"])]
+    if since is not None:
+        argv += ["--since", f"@{math.floor(since)}"]
+    if until is not None:
+        argv += ["--until", f"@{math.ceil(until)}"]
+    for unit in match.get("units") or []:
+        argv += ["-u", unit]
+    for ident in match.get("identifiers") or []:
+        argv += ["-t", ident]
+    if match.get("priority"):
+        argv += ["-p", str(match["priority"])]
+    return argv
+
+
+__all__ += ["JOURNAL_FIELDS", "journal_argv"]
+
+
+# --- services, crash evidence, package history, disk I/O (system.services, crash.dumps,
+#     system.updates, disk.io) ---
+
+def systemd_booted() -> bool:
+    """systemd is the running init: the test sd_booted(3) documents."""
+    import os
+
+    return os.path.isdir("/run/systemd/system")
+
+
+def init_process_name() -> str | None:
+    try:
+        with open("/proc/1/comm", encoding="utf-8", errors="replace") as fh:
+            return fh.read().strip() or None
+    except OSError:
+        return None
+
+
+# kdump (vmcore, Debian's dump.*), Ubuntu apport (*.crash), and panic records
+# the firmware kept (pstore; systemd-pstore moves them to /var/lib).
+CRASH_PLACES = ("/var/crash", "/sys/fs/pstore", "/var/lib/systemd/pstore")
+
+
+def crash_log_commands(since: datetime) -> list[tuple[str, list[list[str]]]]:
+    """(kind of evidence, commands to try in order) for crash.dumps since ``since``."""
+    # journalctl/coredumpctl read a zone-less --since as local time.
+    stamp = since.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return [
+        ("coredumps", [["coredumpctl", "list", "--json=short", "--no-pager", "--since", stamp],
+                       ["coredumpctl", "list", "--no-pager", "--since", stamp]]),
+        # journalctl --since spans earlier boots when the journal is persistent (where a
+        # crash before a reboot is); dmesg holds only the current boot.
+        ("kernel-log", [["journalctl", "-k", "--since", stamp, "--no-pager", "-q",
+                         "-o", "short-iso"], *[list(c) for c in KERNEL_LOG_COMMANDS[1:]]]),
+    ]
+
+
+# dpkg.log: every package change; apt history: who ran apt, how, and errors.
+PACKAGE_LOGS = (("dpkg", "/var/log/dpkg.log.1"), ("dpkg", "/var/log/dpkg.log"),
+                ("apt-history", "/var/log/apt/history.log.1"),
+                ("apt-history", "/var/log/apt/history.log"))
+
+# /proc/diskstats lists partitions beside their disk, and loop, RAM, optical and
+# device-mapper devices whose I/O is also counted on a real disk.
+IO_SKIP_DEVICES = (r"^(loop\d+|ram\d+|zram\d+|sr\d+|fd\d+|dm-\d+|md\d+"
+                   r"|(?:sd|vd|xvd|hd)[a-z]+\d+|nvme\d+n\d+p\d+|mmcblk\d+p\d+)$")
+
+__all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands",
+            "init_process_name", "systemd_booted"]

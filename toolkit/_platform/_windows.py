@@ -88,3 +88,52 @@ ADMIN_GROUPS: tuple[str, ...] = ()
 AUTH_LOG_FILES: tuple[str, ...] = ()
 
 __all__ += ["ADMIN_GROUPS", "AUTH_LOG_FILES"]
+
+
+# --- network configuration (network.routes, network.dns) ---
+ROUTE_COMMANDS = (("route-print", ["route", "print"]),)
+ROUTE_PACKAGE = "route"
+# Windows keeps resolvers per adapter; `ipconfig /all` lists them ("DNS Servers").
+RESOLVER_FILES: tuple[str, ...] = ()
+RESOLVER_COMMAND: list[str] | None = ["ipconfig", "/all"]
+
+__all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
+
+
+# --- anonymization (toolkit.anonymize) ---
+def host_names() -> tuple[str, ...]:
+    import socket
+
+    name = socket.gethostname()
+    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
+
+
+def people() -> tuple[str, ...]:
+    import os
+
+    return tuple(n for n in (os.environ.get("USERNAME", ""),) if n)
+
+__all__ += ["host_names", "people"]
+
+
+# --- crash evidence, package history, disk I/O (crash.dumps, system.updates, disk.io) ---
+
+# A small dump per blue screen, and the full/kernel dump of the last one.
+CRASH_PLACES = (r"%SystemRoot%\Minidump", r"%SystemRoot%\MEMORY.DMP")
+
+
+def crash_log_commands(since: datetime) -> list[tuple[str, list[list[str]]]]:
+    """The System log's BugCheck (1001), Kernel-Power (41) and EventLog (6008) events."""
+    from datetime import timezone
+
+    window_ms = max(1, int((datetime.now(timezone.utc) - since).total_seconds() * 1000))
+    query = ("*[System[(EventID=1001 or EventID=41 or EventID=6008) and "
+             f"TimeCreated[timediff(@SystemTime) <= {window_ms}]]]")
+    return [("windows-events", [["wevtutil", "qe", "System", f"/q:{query}", "/f:text",
+                                 "/rd:true", "/c:200"]])]
+
+
+PACKAGE_LOGS: tuple[tuple[str, str], ...] = ()  # Windows Update history is not read yet
+IO_SKIP_DEVICES = ""  # psutil names whole physical drives (PhysicalDrive0)
+
+__all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands"]

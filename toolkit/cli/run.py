@@ -91,7 +91,8 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("playbook_ref", metavar="PLAYBOOK")
-@click.option("--ticket", metavar="ID", help="Ticket this run belongs to (names the bundle).")
+@click.option("--ticket", metavar="ID", help="Ticket this run belongs to: names the bundle; "
+              "attached and recorded when the ticket is in the store.")
 @click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
               help="YAML/JSON answers for inputs, ask and guide steps, by id.")
 @click.option("--non-interactive", is_flag=True,
@@ -105,6 +106,9 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
               help="Override a collect step's parameter, e.g. -p disk.source=df.txt")
 @click.option("--attach", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
               help="Add a file to the bundle (screenshot, log…); repeatable. Text is redacted.")
+@click.option("--anonymize", is_flag=True,
+              help="Also replace e-mails, IPs, MACs, host and user names by consistent "
+                   "pseudonyms; the mapping is written beside the bundle, never in it.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), metavar="S",
               help="Seconds per collect step, replacing the playbook's limits.")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Language (default: locale).")
@@ -114,7 +118,8 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @json_option
 def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
-        params: tuple[str, ...], attach: tuple[Path, ...], timeout: float | None,
+        params: tuple[str, ...], attach: tuple[Path, ...], anonymize: bool,
+        timeout: float | None,
         lang: str | None, plan: bool, quiet: bool, as_json: bool) -> int:
     """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
 
@@ -149,6 +154,10 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
     from toolkit.redact import site_redactor
 
     redactor = site_redactor()  # a bad config.yaml is refused before anything runs
+    if anonymize:
+        from toolkit.anonymize import Pseudonymizer
+
+        redactor.pseudonyms = Pseudonymizer.for_this_machine()
     registry = load()
     staging = Path(tempfile.mkdtemp(prefix="supportkit-run-"))  # 0700: raw data stays private
     try:
@@ -161,27 +170,40 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if ticket:  # attach the bundle and record the run when the ticket is in the store
+        from toolkit.tickets import after_run
+
+        recorded, note = after_run(ticket, path, result)
+        if not quiet or not recorded:
+            click.echo(note, err=True)
+    # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
+    # this output is what agents paste into trackers.
+    manifest, shown, _ = bundle.read(path)
+    mapping = str(bundle.mapping_path(path)) if anonymize else None
+    if mapping and not as_json and not quiet:
+        click.echo(f"Pseudonym mapping (keep it private, do not send it): {mapping}", err=True)
     if as_json:
-        emit_json({"bundle": str(path), "outcome": result.outcome, "findings": result.findings,
-                   "escalation": result.escalation, "resolved_by": result.resolved_by,
-                   "steps": [{"id": r.step.id, "kind": r.step.kind, "outcome": r.outcome,
-                              "reason": r.reason} for r in result.records]})
+        emit_json({"bundle": str(path), "outcome": result.outcome, "findings": shown["findings"],
+                   **({"mapping": mapping} if mapping else {}),
+                   "escalation": shown["escalation"], "resolved_by": result.resolved_by,
+                   "steps": [{k: s[k] for k in ("id", "kind", "outcome", "reason")}
+                             for s in manifest["steps"]]})
     elif quiet:
         click.echo(str(path))
     else:
-        _summary(result, path)
+        _summary(result, shown, path)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
 
 
-def _summary(result: Any, path: Path) -> None:
+def _summary(result: Any, shown: dict[str, Any], path: Path) -> None:
     echo = click.echo
     echo("", err=True)
     if result.resolved_by:
         echo(f"Resolved at step '{result.resolved_by}'. The bundle records what was done.",
              err=True)
-    elif result.findings:
-        echo(f"{len(result.findings)} finding(s):", err=True)
-        for f in result.findings:
+    elif shown["findings"]:
+        echo(f"{len(shown['findings'])} finding(s):", err=True)
+        for f in shown["findings"]:
             echo(f"  [{f['severity']}] {f['finding']}", err=True)
             if f["recommend"]:
                 echo(f"      → {f['recommend']}", err=True)
@@ -192,7 +214,7 @@ def _summary(result: Any, path: Path) -> None:
     bad = [r for r in result.records if r.outcome in ("failed", "timed_out")]
     for r in bad:
         echo(f"  {r.step.label}: {r.outcome} — {r.reason}", err=True)
-    esc = result.escalation
+    esc = shown["escalation"]
     if esc and esc.get("needed"):
         echo(f"Next: escalate to {esc['to']} with this bundle "
              f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)

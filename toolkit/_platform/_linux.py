@@ -276,6 +276,9 @@ __all__ += ["JOURNAL_FIELDS", "journal_argv"]
 # --- services, crash evidence, package history, disk I/O (system.services, crash.dumps,
 #     system.updates, disk.io) ---
 
+from datetime import datetime  # noqa: E402
+
+
 def systemd_booted() -> bool:
     """systemd is the running init: the test sd_booted(3) documents."""
     import os

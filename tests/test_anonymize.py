@@ -66,3 +66,59 @@ def test_one_ip_in_two_files_gets_one_pseudonym_across_the_bundle(tmp_path: Path
     assert manifest["host"]["hostname"] != host and f"_{host}_" not in bundle.name
     assert manifest["redaction"]["pseudonymized"]["ipv4"] >= 2
     assert cli("bundle", "verify", str(bundle)).code == 0
+
+
+def test_bundle_redact_with_extra_rules_makes_a_new_verifying_bundle(tmp_path: Path,
+                                                                      cli) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("badge EMP-123456 opened the door; customer ref=CUST-9\nplain line\n")
+    r = cli("run", "general", "--non-interactive", "--json", "--only", "disk",
+            "--out", str(tmp_path / "o"), "--attach", str(notes))
+    original = Path(json.loads(r.out)["bundle"])
+    before = original.read_bytes()
+    r = cli("bundle", "redact", str(original), "--pattern", r"EMP-\d{6}", "--keyword",
+            "ref", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    new = Path(doc["bundle"])
+    assert new != original and original.read_bytes() == before  # the source is untouched
+    assert new.name.endswith(".redacted.zip")
+    assert doc["redaction"]["rules"] == {"key_value_secret": 1, "site_pattern_1": 1}
+    with zipfile.ZipFile(new) as zf:
+        top = zf.namelist()[0].split("/")[0]
+        text = zf.read(f"{top}/attachments/notes.txt").decode()
+        manifest = json.loads(zf.read(f"{top}/manifest.json"))
+    assert "EMP-123456" not in text and "CUST-9" not in text and "plain line" in text
+    assert manifest["redacted_from"]["file"] == original.name
+    assert cli("bundle", "verify", str(new)).code == 0
+
+
+def test_bundle_redact_refuses_a_tampered_bundle_and_a_bad_pattern(tmp_path: Path,
+                                                                   cli) -> None:
+    r = cli("run", "general", "--non-interactive", "--json", "--only", "disk",
+            "--out", str(tmp_path / "o"))
+    original = Path(json.loads(r.out)["bundle"])
+    r = cli("bundle", "redact", str(original), "--pattern", "EMP-(")
+    assert r.code == 2 and "unusable --keyword/--pattern" in r.err
+    tampered = tmp_path / "t.zip"
+    with zipfile.ZipFile(original) as zin, zipfile.ZipFile(tampered, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, data + b" " if info.filename.endswith("findings.json") else data)
+    r = cli("bundle", "redact", str(tampered))
+    assert r.code == 4 and "does not match its manifest" in r.err
+    assert list((tmp_path / "o").glob("*.redacted.zip")) == []
+
+
+def test_bundle_redact_anonymize_writes_mapping_beside(tmp_path: Path, cli) -> None:
+    log = tmp_path / "a.log"
+    log.write_text("from 173.234.31.186 and 173.234.31.186\n")
+    r = cli("run", "general", "--non-interactive", "--json", "--only", "disk",
+            "--out", str(tmp_path / "o"), "--attach", str(log))
+    original = Path(json.loads(r.out)["bundle"])
+    r = cli("bundle", "redact", str(original), "--anonymize", "--json")
+    doc = json.loads(r.out)
+    with zipfile.ZipFile(doc["bundle"]) as zf:
+        top = zf.namelist()[0].split("/")[0]
+        assert zf.read(f"{top}/attachments/a.log") == b"from 192.0.2.1 and 192.0.2.1\n"
+    assert Path(doc["mapping"]).is_file()

@@ -20,6 +20,7 @@ import sys
 import uuid
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -76,8 +77,13 @@ class _ZipOut:
 
     def add_file(self, rel: str, src: Path) -> None:
         """Copy a file in; text is redacted line by line, in bounded memory."""
+        with open(src, "rb") as raw:
+            self.add_stream(rel, raw)
+
+    def add_stream(self, rel: str, raw: IO[bytes]) -> None:
+        """Copy a seekable binary stream in; text is redacted as it goes."""
         digest, size = hashlib.sha256(), 0
-        with open(src, "rb") as raw, self._open(rel) as out:
+        with self._open(rel) as out:
             head = raw.read(8192)
             raw.seek(0)
             if _is_text(head) and self.redactor.enabled:
@@ -125,14 +131,27 @@ def write(req: BundleRequest) -> Path:
     if req.redactor.pseudonyms is not None:  # the file name must not give the host away
         shown_host = req.redactor.pseudonyms.apply(shown_host)
     base = f"{_safe(run_id)}_{_safe(shown_host)}_{created:%Y%m%dT%H%M%SZ}"
+
+    def fill(out: _ZipOut) -> dict[str, Any]:
+        return _fill(out, req, host, run_id, created)
+
+    return write_zip(req.out_dir, base, req.redactor, fill)
+
+
+def write_zip(out_dir: Path, base: str, redactor: Redactor,
+              fill: Callable[[_ZipOut], dict[str, Any]]) -> Path:
+    """Write a bundle atomically: ``fill`` adds the members and returns the manifest.
+
+    The name is claimed exclusively (never overwriting an earlier bundle: the same
+    ticket in the same second takes ``-2``), the data goes to a private (0600)
+    ``.NAME.zip.partial``, is synced, and only then renamed to ``NAME.zip``.
+    """
     try:
-        req.out_dir.mkdir(parents=True, exist_ok=True)
-        # Never overwrite an earlier bundle (same ticket, same second): take the next name.
-        # The partial file is created exclusively and private (0600): it holds user data.
+        out_dir.mkdir(parents=True, exist_ok=True)
         for n in range(1, 1000):
             top = base if n == 1 else f"{base}-{n}"
-            final = req.out_dir / f"{top}.zip"
-            partial = req.out_dir / f".{top}.zip.partial"
+            final = out_dir / f"{top}.zip"
+            partial = out_dir / f".{top}.zip.partial"
             if final.exists():
                 continue
             try:
@@ -142,27 +161,27 @@ def write(req: BundleRequest) -> Path:
             except FileExistsError:
                 continue
         else:
-            raise SupportkitError(f"too many bundles named {base} in {req.out_dir}",
+            raise SupportkitError(f"too many bundles named {base} in {out_dir}",
                                   "choose another folder with --out")
     except OSError as exc:
-        raise SupportkitError(f"cannot write in the output folder {req.out_dir}: "
+        raise SupportkitError(f"cannot write in the output folder {out_dir}: "
                               f"{exc.strerror or exc}",
                               "choose another folder with --out") from None
     try:
         with os.fdopen(fd, "w+b") as fh:
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-                out = _ZipOut(zf, top, req.redactor)
-                manifest = _fill(out, req, host, run_id, created)
+                out = _ZipOut(zf, top, redactor)
+                manifest = fill(out)
                 data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
                 out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(partial, final)
-        if req.redactor.pseudonyms is not None:
-            _write_mapping(final, req.redactor.pseudonyms.document(final.name))
+        if redactor.pseudonyms is not None:
+            _write_mapping(final, redactor.pseudonyms.document(final.name))
     except OSError as exc:
         partial.unlink(missing_ok=True)
-        raise SupportkitError(f"could not write the bundle in {req.out_dir}: "
+        raise SupportkitError(f"could not write the bundle in {out_dir}: "
                               f"{exc.strerror or exc}",
                               "free some space or choose another folder with --out") from None
     except BaseException:

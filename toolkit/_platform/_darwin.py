@@ -119,6 +119,8 @@ __all__ += ["host_names", "people"]
 
 # --- crash evidence, package history, disk I/O (crash.dumps, system.updates, disk.io) ---
 
+from datetime import datetime  # noqa: E402
+
 # Kernel panics (*.panic, panic-full-*.ips), app crashes and hangs, system-wide and per user.
 CRASH_PLACES = ("/Library/Logs/DiagnosticReports", "~/Library/Logs/DiagnosticReports")
 

@@ -118,6 +118,8 @@ __all__ += ["host_names", "people"]
 
 # --- crash evidence, package history, disk I/O (crash.dumps, system.updates, disk.io) ---
 
+from datetime import datetime  # noqa: E402
+
 # A small dump per blue screen, and the full/kernel dump of the last one.
 CRASH_PLACES = (r"%SystemRoot%\Minidump", r"%SystemRoot%\MEMORY.DMP")
 
@@ -137,3 +139,28 @@ PACKAGE_LOGS: tuple[tuple[str, str], ...] = ()  # Windows Update history is not 
 IO_SKIP_DEVICES = ""  # psutil names whole physical drives (PhysicalDrive0)
 
 __all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands"]
+
+
+# --- logs (logs.eventlog) ---
+# Event levels in the XPath filter: 1 critical, 2 error, 3 warning,
+# 4 information, 5 verbose; 0 ("LogAlways") is informational and only asked
+# for with information. https://learn.microsoft.com/windows/win32/wes/consuming-events
+def eventlog_argv(channel: str, *, since: float | None, until: float | None, max_level: int,
+                  count: int) -> list[str]:
+    """wevtutil reading one channel as XML with rendered messages, newest first
+    (/rd:true), so /c:N keeps the newest N events of the window."""
+    def utc(epoch: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
+
+    terms = [f"Level<={max(1, min(max_level, 5))}" if max_level >= 4
+             else f"Level>0 and Level<={max(1, max_level)}"]
+    if since is not None:
+        terms.append(f"TimeCreated[@SystemTime>='{utc(since)}']")
+    if until is not None:
+        terms.append(f"TimeCreated[@SystemTime<='{utc(until)}']")
+    xpath = "*[System[" + " and ".join(f"({t})" for t in terms) + "]]"
+    return ["wevtutil", "qe", channel, f"/q:{xpath}", "/f:RenderedXml", "/rd:true",
+            f"/c:{count}"]
+
+
+__all__ += ["eventlog_argv"]

@@ -1,0 +1,79 @@
+"""``supportkit bundle redact``: re-redact an existing bundle with extra rules.
+
+The source must verify first (re-hashing a tampered bundle would hide the
+tampering). Every listed file is read back from the zip: JSON documents go
+through the redactor as data (so they stay valid JSON), other text line by
+line, binary files unchanged; the report is rendered anew, the manifest gets
+fresh hashes, the redaction counts of both passes, and ``redacted_from``
+naming the source bundle (id and sha256). The source is never modified.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from toolkit.bundle import (
+    FINDINGS,
+    REPORT,
+    _layout,
+    _open_zip,
+    _read_json,
+    _ZipOut,
+    verify,
+    write_zip,
+)
+from toolkit.collector import sha256_file
+from toolkit.errors import Tampered
+from toolkit.redact import Redactor
+
+
+def redact_bundle(src: Path, redactor: Redactor, out_dir: Path | None = None) -> Path:
+    check = verify(src)
+    if not check.ok or check.manifest is None:
+        raise Tampered(f"{src} does not match its manifest ({len(check.problems)} problems)",
+                       "re-redacting would hide that; run 'supportkit bundle verify' on it "
+                       "and ask for a fresh bundle")
+    old: dict[str, Any] = check.manifest
+    with _open_zip(src) as zf:
+        top, _, members = _layout(zf, src)
+        base = top if redactor.pseudonyms is None else redactor.pseudonyms.apply(top)
+
+        def fill(out: _ZipOut) -> dict[str, Any]:
+            return _copy(zf, top, members, old, out, src)
+
+        return write_zip(out_dir or src.parent, f"{base}.redacted", redactor, fill)
+
+
+def _copy(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
+          old: dict[str, Any], out: _ZipOut, src: Path) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    findings: dict[str, Any] = {}
+    for entry in old["files"]:
+        rel = entry["path"]
+        if rel == REPORT:
+            continue  # rendered anew from the redacted data below
+        info = members[f"{top}/{rel}"]
+        if rel.endswith(".json"):
+            clean = out.add_json(rel, _read_json(zf, info.filename))
+            if rel == FINDINGS:
+                findings = clean
+            elif rel.endswith("/result.json"):
+                results[rel.split("/")[-2]] = clean
+        else:
+            with zf.open(info) as raw:  # seekable: add_stream sniffs the head, then rewinds
+                out.add_stream(rel, raw)
+    manifest = out.redactor.data({k: v for k, v in old.items()
+                                  if k not in ("files", "redaction")})
+    manifest["redacted_from"] = {"bundle_id": old.get("bundle_id"), "file": src.name,
+                                 "sha256": sha256_file(src)}
+    first = old.get("redaction") or {}
+    manifest["redaction"] = {**out.redactor.summary(), "earlier": first}
+    from toolkit.report import render
+
+    manifest["files"] = out.files  # the report lists sizes; it adds itself to this list
+    out.add_bytes(REPORT, render(manifest, findings.get("findings", []), results)
+                  .encode("utf-8"))
+    manifest["redaction"] = {**out.redactor.summary(), "earlier": first}
+    return manifest

@@ -133,3 +133,30 @@ PACKAGE_LOGS: tuple[tuple[str, str], ...] = ()
 IO_SKIP_DEVICES = ""
 
 __all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands"]
+
+
+# --- logs (logs.macos) ---
+def unified_log_argv(*, since: float, until: float | None, process: str | None,
+                     level: str) -> list[str]:
+    """``log show`` of the unified log as NDJSON. --start/--end take local wall
+    time; ``level`` adds Info (``info``) or Info and Debug (``debug``) messages
+    to the Default, Error and Fault ones shown by default."""
+    def local(epoch: float) -> str:
+        import time
+
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+    argv = ["log", "show", "--style", "ndjson", "--start", local(since)]
+    if until is not None:
+        argv += ["--end", local(until)]
+    if process:
+        quoted = process.replace("\\", "\\\\").replace('"', '\\"')
+        argv += ["--predicate", f'process == "{quoted}"']
+    if level in ("info", "debug"):
+        argv.append("--info")
+    if level == "debug":
+        argv.append("--debug")
+    return argv
+
+
+__all__ += ["unified_log_argv"]

@@ -91,8 +91,7 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 
 @click.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("playbook_ref", metavar="PLAYBOOK")
-@click.option("--ticket", metavar="ID", help="Ticket this run belongs to: names the bundle; "
-              "attached and recorded when the ticket is in the store.")
+@click.option("--ticket", metavar="ID", help="Ticket this run belongs to (names the bundle).")
 @click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
               help="YAML/JSON answers for inputs, ask and guide steps, by id.")
 @click.option("--non-interactive", is_flag=True,
@@ -170,12 +169,6 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if ticket:  # attach the bundle and record the run when the ticket is in the store
-        from toolkit.tickets import after_run
-
-        recorded, note = after_run(ticket, path, result)
-        if not quiet or not recorded:
-            click.echo(note, err=True)
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
     # this output is what agents paste into trackers.
     manifest, shown, _ = bundle.read(path)

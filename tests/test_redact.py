@@ -225,3 +225,24 @@ def test_site_rules_from_config_reach_the_bundle_and_bad_config_is_refused(
     r = cli("run", "general", "--non-interactive", "--out", str(tmp_path / "o2"))
     assert r.code == 2 and r.err.startswith("Error: ") and "config.yaml" in r.err
     assert not (tmp_path / "o2").exists()
+
+
+@pytest.mark.parametrize(("line", "kept"), [
+    # Found by a random key in CI: a base64 key starting with "/" was taken for a path.
+    ("DefaultEndpointsProtocol=https;AccountName=acme;AccountKey=/EplbSpIV/299St+PjPG7lVhD"
+     "MFoOF2HjWBGJFO66E4AfCSQWyCZEegQRkeydfX4TBox/vQDfjA1TT8BnD8f/E==;EndpointSuffix=x", None),
+    ("password=/Xq81LmZ0pW3vN7rT2yK9bH4", None),
+    ("sudo: alice : TTY=pts/0 ; PWD=/home/alice/src ; USER=root ; COMMAND=/bin/ls",
+     "PWD=/home/alice/src"),
+])
+def test_slash_led_secrets_are_redacted_but_working_directories_kept(line: str,
+                                                                      kept: str | None) -> None:
+    out = Redactor().text(line)
+    if kept is None:
+        assert MARK_PREFIX in out and "/Xq81LmZ0pW3vN7rT2yK9bH4" not in out
+        assert "299St+PjPG7l" not in out
+    else:
+        assert out == line and kept in out
+
+
+MARK_PREFIX = "[REDACTED:"

@@ -244,7 +244,9 @@ def test_plan_runs_nothing(tmp_path: Path, cli) -> None:
 def test_check_finding_and_escalation(tmp_path: Path, cli) -> None:
     # A real CentOS df output with /boot made 96 % full (see tests/fixtures/disk.usage/SOURCES.md).
     saved = Path(__file__).parent / "fixtures" / "disk.usage" / "centos-7.7-boot-full.out"
-    r, doc = _run(cli, "general", tmp_path / "out", "-p", f"disk.source={saved}")  # type: ignore[arg-type]
+    # Only the saved df is judged: this machine's load, disks and accounts are left out.
+    r, doc = _run(cli, "general", tmp_path / "out", "-p", f"disk.source={saved}",  # type: ignore[arg-type]
+                  "--skip", "sys,smart,me")
     assert r.code == 0, r.err
     assert [(f["id"], f["severity"]) for f in doc["findings"]] == [("disk_critical", "critical")]
     assert doc["findings"][0]["finding"] == "/boot is 96.0% full (42.5 MB free)"
@@ -257,7 +259,7 @@ def test_check_finding_and_escalation(tmp_path: Path, cli) -> None:
 def test_lang_zh_renders_chinese_findings(tmp_path: Path, cli) -> None:
     saved = Path(__file__).parent / "fixtures" / "disk.usage" / "centos-7.7-boot-full.out"
     r, doc = _run(cli, "general", tmp_path / "out", "--lang", "zh",  # type: ignore[arg-type]
-                  "-p", f"disk.source={saved}")
+                  "-p", f"disk.source={saved}", "--skip", "sys,smart,me")
     assert "已用" in doc["findings"][0]["finding"]
 
 
@@ -293,7 +295,8 @@ def test_worker_that_cannot_start_is_a_failed_step(tmp_path: Path,
 
 def test_general_points_to_the_playbook_a_finding_calls_for(tmp_path: Path, cli) -> None:
     failing = FIXTURES / "disk.health" / "smart-fail2.json"
-    r, doc = _run(cli, "general", tmp_path / "out", "-p", f"smart.source={failing}")  # type: ignore[arg-type]
+    r, doc = _run(cli, "general", tmp_path / "out", "-p", f"smart.source={failing}",  # type: ignore[arg-type]
+                  "--skip", "sys,disk,me")
     (finding,) = doc["findings"]
     assert (finding["id"], finding["next"]) == ("disk_failing", "hardware-failure")
     assert doc["escalation"]["to"] == "L2-hardware"

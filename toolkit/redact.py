@@ -79,9 +79,23 @@ def _basic_credentials(value: str) -> bool:
     return b":" in raw
 
 
+_PATH = re.compile(r"[~/][\w.@-]*(?:/[\w.@ -]*)*")
+
+
+def _random_segment(value: str) -> bool:
+    return any(len(seg) >= 16 and any(c.isdigit() for c in seg) and any(c.isupper() for c in seg)
+               and any(c.islower() for c in seg) for seg in value.split("/"))
+
+
 def _not_a_path(value: str) -> bool:
-    # PWD=/home/me is the shell's working directory, not a password.
-    return not _keep_placeholder(value) and not value.startswith(("/", "~"))
+    # PWD=/home/me is the shell's working directory, not a password; but a base64
+    # key may start with "/" too (AccountKey=/Epl…+…==): only a value that looks
+    # like a path — no + or =, no long random segment — is let through.
+    if _keep_placeholder(value):
+        return False
+    looks_like_path = (value.startswith(("/", "~")) and _PATH.fullmatch(value) is not None
+                       and not _random_segment(value))
+    return not looks_like_path
 
 
 @dataclass(frozen=True)

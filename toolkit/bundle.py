@@ -113,6 +113,7 @@ class BundleRequest:
     ticket: str | None = None
     command_line: tuple[str, ...] = ()
     lang: str = "en"
+    chosen_by: dict[str, Any] | None = None  # the symptom that chose the playbook
 
 
 def _host() -> dict[str, Any]:
@@ -256,6 +257,7 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
         "playbook": {"id": pb.id, "version": pb.version, "sha256": pb.sha256,
                      "title": pb.title.get(req.lang), "category": pb.category},
         "ticket": req.ticket,
+        "chosen_by": req.chosen_by,
         "lang": req.lang,
         "inputs": run.inputs,
         "input_sources": run.input_sources,

@@ -90,7 +90,9 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("playbook_ref", metavar="PLAYBOOK")
+@click.argument("playbook_ref", metavar="[PLAYBOOK]", required=False)
+@click.option("--symptom", metavar="TEXT",
+              help="Describe the problem instead of naming a playbook; the best match runs.")
 @click.option("--ticket", metavar="ID", help="Ticket this run belongs to (names the bundle).")
 @click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
               help="YAML/JSON answers for inputs, ask and guide steps, by id.")
@@ -115,12 +117,16 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @click.option("--quiet", is_flag=True, help="Nothing on stderr but errors; the bundle path "
               "still goes to stdout.")
 @json_option
-def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interactive: bool,
+def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
+        answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
         params: tuple[str, ...], attach: tuple[Path, ...], anonymize: bool,
         timeout: float | None,
         lang: str | None, plan: bool, quiet: bool, as_json: bool) -> int:
     """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
+
+    Without PLAYBOOK, describe the problem (asked on a terminal, or --symptom)
+    and the playbook that fits it best is proposed.
 
     Walks you through self-help steps, runs the collectors, turns checks into
     findings and writes a zip evidence bundle (verifiable, secrets redacted).
@@ -138,6 +144,10 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
     from toolkit.runner import Runner, RunOptions
     from toolkit.ui import ConsoleUI, HeadlessUI
 
+    interactive = not non_interactive and sys.stdin.isatty()
+    chosen: dict[str, Any] | None = None
+    if playbook_ref is None:
+        playbook_ref, chosen = _choose(symptom, interactive, lang or _default_lang())
     pb = pbmod.load(pbmod.find(playbook_ref))
     opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
                       skip=_split(skip), overrides=_overrides(params),
@@ -148,7 +158,6 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
     if plan:
         _plan(pb, opts, as_json)
         return EXIT_OK
-    interactive = not non_interactive and sys.stdin.isatty()
     ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
     from toolkit.redact import site_redactor
 
@@ -165,7 +174,7 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
         result = runner.run()
         path = bundle.write(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
-            redactor=redactor,
+            redactor=redactor, chosen_by=chosen,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -186,6 +195,37 @@ def run(playbook_ref: str, ticket: str | None, answers: Path | None, non_interac
     else:
         _summary(result, shown, path)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
+
+
+def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dict[str, Any]]:
+    """The playbook for a described symptom: ask on a terminal, else take the best match."""
+    from toolkit.suggest import all_playbooks, rank
+
+    if not symptom and interactive:
+        symptom = click.prompt("Describe the problem in a few words (what happens, any "
+                               "error message)", err=True).strip()
+    if not symptom:
+        raise BadInput("no playbook named and no problem described",
+                       "give a PLAYBOOK ('supportkit playbook list') or --symptom 'what happens'")
+    found = rank(symptom, all_playbooks(), lang)
+    if not found:
+        click.echo("No playbook matches that description; running the general triage.",
+                   err=True)
+        return "general", {"symptom": symptom, "matched": [], "choice": "fallback"}
+    best = found[0]
+    if interactive and len(found) > 1:
+        for i, s in enumerate(found[:3], 1):
+            click.echo(f"  {i}. {s.playbook:<22} {s.title}  (matched: {', '.join(s.matched)})",
+                       err=True)
+        pick = click.prompt("Which one?", type=click.IntRange(1, min(3, len(found))),
+                            default=1, err=True)
+        best = found[pick - 1]
+    else:
+        click.echo(f"Chose playbook {best.playbook} for \"{symptom}\" "
+                   f"(matched: {', '.join(best.matched)}).", err=True)
+    return best.playbook, {"symptom": symptom, "matched": list(best.matched),
+                           "choice": "user" if interactive and len(found) > 1 else "best match",
+                           "others": [s.playbook for s in found[1:4]]}
 
 
 def _summary(result: Any, shown: dict[str, Any], path: Path) -> None:

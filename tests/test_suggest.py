@@ -69,7 +69,9 @@ def test_terminal_asks_for_the_symptom_and_offers_choices(tmp_path: Path) -> Non
     child.sendline("my password is locked and the disk is failing")
     child.expect(r"Which one\? \[1\]")
     child.sendline("")
-    child.expect(r"Step 1\.")  # the chosen playbook's first self-help step
+    child.expect("Which file or folder cannot be opened")  # account-permission's input
+    child.sendline("")
+    child.expect(r"Step 1\.")  # then its first self-help step
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
     child.close()

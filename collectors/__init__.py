@@ -17,6 +17,13 @@ BUILTIN = (
     "collectors.account_auth",
     "collectors.net_ping",
     "collectors.net_traceroute",
+    "collectors.net_interfaces",
+    "collectors.net_routes",
+    "collectors.net_dns",
+    "collectors.net_tcp",
+    "collectors.net_http",
+    "collectors.net_clock",
+    "collectors.net_capture",
 )
 
 

@@ -1,0 +1,208 @@
+"""Servers the network tests start on loopback themselves: HTTPS (with
+certificates made here by the openssl command line), a UDP DNS responder, an
+SNTP responder, and TCP ports that listen or are closed.
+
+Nothing here sends a packet anywhere but 127.0.0.1 (or the namespace address
+a netns test binds it to).
+"""
+
+from __future__ import annotations
+
+import http.server
+import socket
+import ssl
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# --- certificates ------------------------------------------------------------
+
+_CA_CONF = """[ ca ]
+default_ca = d
+[ d ]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = p
+copy_extensions = copy
+[ p ]
+commonName = supplied
+"""
+
+
+def make_cert(folder: Path, name: str, *, expired: bool = False,
+              san: str = "DNS:localhost,IP:127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed certificate for CN=localhost (and its key); ``expired`` dates it
+    2020-01-01 to 2020-02-01 (``openssl ca`` takes explicit dates, ``req -x509`` not)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    key, cert, csr = folder / f"{name}.key", folder / f"{name}.pem", folder / f"{name}.csr"
+    subprocess.run(["openssl", "req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(csr), "-subj", "/CN=localhost", "-addext",
+                    f"subjectAltName={san}"], check=True, capture_output=True, timeout=60)
+    (folder / "ca.cnf").write_text(_CA_CONF)
+    (folder / "index.txt").write_text("")
+    (folder / "serial").write_text("01\n")
+    dates = ["-startdate", "20200101000000Z", "-enddate", "20200201000000Z"] if expired \
+        else ["-days", "30"]
+    subprocess.run(["openssl", "ca", "-batch", "-config", "ca.cnf", "-selfsign", "-keyfile",
+                    key.name, "-in", csr.name, "-out", cert.name, "-notext", *dates],
+                   check=True, capture_output=True, timeout=60, cwd=folder)
+    return cert, key
+
+
+# --- HTTP(S) -----------------------------------------------------------------
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/hop")
+            self.end_headers()
+            return
+        if self.path == "/hop":
+            self.send_response(301)
+            self.send_header("Location", "/final")
+            self.end_headers()
+            return
+        if self.path == "/broken":
+            self.send_response(503)
+            self.end_headers()
+            return
+        if self.path == "/slow":
+            time.sleep(0.3)
+        body = b"ok\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class HttpServer:
+    """A threaded HTTP server on ``host``; HTTPS when a certificate is given."""
+
+    def __init__(self, host: str = "127.0.0.1", cert: tuple[Path, Path] | None = None) -> None:
+        self.server = http.server.ThreadingHTTPServer((host, 0), _Handler)
+        if cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> HttpServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+# --- UDP responders ----------------------------------------------------------
+
+class UdpResponder:
+    """Answers each datagram with ``reply(data) -> bytes | None`` (None: stay silent)."""
+
+    def __init__(self, reply: Callable[[bytes], bytes | None], host: str = "127.0.0.1") -> None:
+        self.reply = reply
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(4096)
+            except (TimeoutError, OSError):
+                continue
+            answer = self.reply(data)
+            if answer is not None:
+                self.sock.sendto(answer, peer)
+
+    def __enter__(self) -> UdpResponder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+DNS_ZONE = {"ok.test": "192.0.2.10", "alias.test": "192.0.2.11"}
+
+
+def dns_reply(data: bytes) -> bytes | None:
+    """A resolver built with scapy's DNS layer (an implementation independent of the
+    collector's): ok.test answers, alias.test is a CNAME, missing.test is NXDOMAIN,
+    broken.test SERVFAIL, refused.test REFUSED, anything else stays silent."""
+    from scapy.layers.dns import DNS, DNSQR, DNSRR
+
+    query = DNS(data)
+    qname = query[DNSQR].qname.decode().rstrip(".")
+    rcode = {"missing.test": 3, "broken.test": 2, "refused.test": 5}.get(qname)
+    if qname in DNS_ZONE:
+        records = [DNSRR(rrname=f"{qname}.", type="A", ttl=60, rdata=DNS_ZONE[qname])]
+        if qname == "alias.test":
+            records = [DNSRR(rrname="alias.test.", type="CNAME", ttl=30, rdata="real.test."),
+                       DNSRR(rrname="real.test.", type="A", ttl=60, rdata=DNS_ZONE[qname])]
+        return bytes(DNS(id=query.id, qr=1, aa=1, rd=query.rd, ra=1, qd=query.qd,
+                         an=records))
+    if rcode is None:
+        return None
+    return bytes(DNS(id=query.id, qr=1, rd=query.rd, ra=1, rcode=rcode, qd=query.qd))
+
+
+NTP_EPOCH = 2208988800
+
+
+def sntp_reply(skew_s: float = 0.0, stratum: int = 2, leap: int = 0,
+               kiss: bytes = b"") -> Callable[[bytes], bytes | None]:
+    """An SNTP server whose clock is ``skew_s`` ahead of this one."""
+
+    def reply(data: bytes) -> bytes | None:
+        if len(data) < 48:
+            return None
+        now = time.time() + skew_s
+        stamp = int((now + NTP_EPOCH) * (1 << 32))
+        refid = kiss or socket.inet_aton("127.0.0.1")
+        return struct.pack("!BBbbII4sQQQQ", (leap << 6) | (4 << 3) | 4,
+                           0 if kiss else stratum, 6, -20, 0, 0, refid, stamp,
+                           struct.unpack("!Q", data[40:48])[0], stamp, stamp)
+
+    return reply
+
+
+# --- TCP ---------------------------------------------------------------------
+
+def closed_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+class Listener:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+
+    def __enter__(self) -> Listener:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.sock.close()

@@ -1,0 +1,151 @@
+"""The network-connectivity and data-sync playbooks, run as a user would run them:
+with their defaults (which stay on 127.0.0.1), with answers pointing at servers the
+test starts on loopback, and inside the namespace topology (netns), where loss at a
+router must be named by hop and escalated to L2-network. Also network.tcp's
+"filtered" and "unreachable" verdicts, which need a firewall: nft in the server
+namespace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_process
+from tests.net_servers import HttpServer, UdpResponder, make_cert, sntp_reply
+from tests.netns_topology import ROUTER1, SERVER, Topology
+
+
+def _run_json(*args: str, prefix: list[str] | None = None, env: dict[str, str] | None = None
+              ) -> dict:
+    if prefix:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "toolkit", *args],
+                              capture_output=True, text=True, timeout=180, cwd="/",
+                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    else:
+        proc = run_process(*args, env=env, timeout=180)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode in (0, 3), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _steps(out: dict) -> dict[str, dict]:
+    return {s["id"]: s for s in out["steps"]}
+
+
+@pytest.mark.parametrize("playbook", ["network-connectivity", "data-sync"])
+def test_defaults_run_unattended_on_loopback(playbook: str, tmp_path: Path) -> None:
+    out = _run_json("run", playbook, "--non-interactive", "--json", "--out", str(tmp_path))
+    steps = _steps(out)
+    assert not [s for s in steps.values() if s["outcome"] in ("failed", "timed_out")]
+    # The steps that would reach beyond loopback are off by default.
+    for step in ("gateway_ping", "capture", "clock", "logs"):
+        if step in steps:
+            assert steps[step]["outcome"] == "skipped"
+            assert "condition is false" in steps[step]["reason"]
+
+
+def test_data_sync_finds_expired_certificate_skew_and_log_errors(tmp_path: Path) -> None:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command line not installed")
+    cert = make_cert(tmp_path / "ca", "expired", expired=True)
+    log = tmp_path / "sync.log"
+    log.write_text("".join(
+        f"2026-11-2{d}T10:00:0{d}Z ERROR sync: upload of batch {d} failed: "
+        "connection reset by peer\n" for d in range(1, 6)) +
+        "2026-11-25T10:00:09Z INFO sync: idle\n")
+    with HttpServer(cert=cert) as https, UdpResponder(sntp_reply(skew_s=-400)) as ntp:
+        answers = tmp_path / "answers.yaml"
+        answers.write_text(json.dumps({
+            "url": f"https://127.0.0.1:{https.port}/api/health", "ca_file": str(cert[0]),
+            "ntp_server": f"127.0.0.1:{ntp.port}", "log_paths": str(log)}))
+        out = _run_json("run", "data-sync", "--non-interactive", "--json", "--answers",
+                        str(answers), "--out", str(tmp_path))
+    findings = {f["id"]: f for f in out["findings"]}
+    assert "certificate has expired" in findings["tls_failed"]["finding"]
+    assert "expired" in findings["cert_expiry"]["finding"]
+    assert findings["clock_skew"]["finding"].startswith("This clock is 400 s ahead of")
+    assert "5 error lines" in findings["sync_errors"]["finding"]
+    assert "tcp_failed" not in findings and "dns_failed" not in findings
+    assert out["escalation"]["to"] == "L2-development"
+
+
+# --- inside the namespace topology --------------------------------------------
+
+needs_netns = pytest.mark.skipif(not all(shutil.which(t) for t in ("ip", "nft")),
+                                 reason="needs iproute2 and nftables")
+
+
+@pytest.fixture
+def topo() -> Iterator[Topology]:
+    t = Topology(tag=f"skp{os.getpid() % 100000}")
+    t.down()
+    try:
+        t.up()
+        yield t
+    finally:
+        t.down()
+
+
+def _in_client(topo: Topology) -> list[str]:
+    return [shutil.which("ip") or "ip", "netns", "exec", topo.client]
+
+
+@pytest.mark.netns
+@needs_netns
+def test_connectivity_names_the_hop_where_loss_starts(topo: Topology, tmp_path: Path) -> None:
+    topo.drop(topo.router1, 40)
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"target": SERVER, "check_gateway": True}))
+    out = _run_json("run", "network-connectivity", "--non-interactive", "--json", "--answers",
+                    str(answers), "--out", str(tmp_path), prefix=_in_client(topo))
+    findings = {f["id"]: f for f in out["findings"]}
+    assert findings["loss_hop"]["finding"].startswith("Loss starts at hop 2 (10.200.2.2)")
+    assert "target_loss" in findings
+    assert "gateway_loss" not in findings  # router1 itself answers every probe
+    assert _steps(out)["gateway_ping"]["outcome"] == "ok"
+    assert out["escalation"]["to"] == "L2-network"
+    assert "loss_hop" in out["escalation"]["findings"]
+
+
+@pytest.mark.netns
+@needs_netns
+def test_connectivity_clean_path_has_no_findings(topo: Topology, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"target": SERVER, "check_gateway": True}))
+    out = _run_json("run", "network-connectivity", "--non-interactive", "--json", "--answers",
+                    str(answers), "--out", str(tmp_path), prefix=_in_client(topo))
+    assert out["findings"] == [] and out["escalation"] is None
+    assert _steps(out)["gateway_ping"]["outcome"] == "ok"
+
+
+def _tcp(topo: Topology, port: int) -> dict:
+    out = _run_json("collect", "network.tcp", "--json", "-p", f"host={SERVER}", "-p",
+                    f"port={port}", "-p", "count=1", "-p", "timeout=1",
+                    prefix=_in_client(topo))
+    assert out["outcome"] == "ok", out
+    return out["result"]
+
+
+@pytest.mark.netns
+@needs_netns
+def test_tcp_refused_filtered_unreachable(topo: Topology) -> None:
+    assert _tcp(topo, 8443)["status"] == "refused"  # the server's kernel sends a reset
+    topo.ns(topo.server, "nft", "add", "table", "inet", "sktcp")
+    topo.ns(topo.server, "nft", "add", "chain", "inet", "sktcp", "in",
+            "{ type filter hook input priority 0 ; }")
+    topo.ns(topo.server, "nft", "add", "rule", "inet", "sktcp", "in", "tcp", "dport", "8443",
+            "drop")
+    topo.ns(topo.server, "nft", "add", "rule", "inet", "sktcp", "in", "tcp", "dport", "8444",
+            "reject", "with", "icmp", "type", "admin-prohibited")
+    filtered = _tcp(topo, 8443)
+    assert filtered["status"] == "filtered" and filtered["connect_ms"] is None
+    assert _tcp(topo, 8444)["status"] == "unreachable"
+    assert ROUTER1  # the path: client → router1 → router2 → server

@@ -1,0 +1,355 @@
+"""network.http / dns / tcp / clock / interfaces / routes against servers the
+tests start on 127.0.0.1 (tests/net_servers.py) — no traffic leaves loopback.
+
+Collectors run in-process through ``gather`` with a real ``Context``: the
+same code path as a worker, without a process per case.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collectors import net_clock, net_dns, net_http, net_interfaces, net_routes, net_tcp
+from tests.net_servers import (
+    HttpServer,
+    Listener,
+    UdpResponder,
+    closed_port,
+    dns_reply,
+    make_cert,
+    sntp_reply,
+)
+from toolkit.collector import Context, Failed, Skipped
+
+
+def run(collector: Any, tmp_path: Path, **given: Any) -> dict[str, Any]:
+    params = collector.COLLECTOR.resolve_params(given)
+    ctx = Context(workdir=tmp_path, deadline=time.monotonic() + 60)
+    return collector.gather(ctx, params)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command line not installed (apt install openssl)")
+    folder = tmp_path_factory.mktemp("certs")
+    return {"good": make_cert(folder / "good", "good"),
+            "expired": make_cert(folder / "expired", "expired", expired=True)}
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+# --- network.http --------------------------------------------------------------
+
+def test_https_with_trusted_self_signed_certificate(certs: dict, tmp_path: Path) -> None:
+    with HttpServer(cert=certs["good"]) as srv:
+        res = run(net_http, tmp_path, url=f"https://127.0.0.1:{srv.port}/slow",
+                  ca_file=str(certs["good"][0]))
+    assert res["ok"] is True and res["status"] == 200 and res["error"] is None
+    assert (res["host"], res["port"], res["address"]) == ("127.0.0.1", srv.port, "127.0.0.1")
+    timing = res["timing_ms"]
+    assert set(timing) == {"dns", "connect", "tls", "first_byte", "total"}
+    assert timing["first_byte"] >= 250  # the handler sleeps 0.3 s before answering
+    assert timing["total"] >= timing["connect"] + timing["tls"] + timing["first_byte"] - 1
+    tls = res["tls"]
+    assert tls["verified"] is True and tls["version"].startswith("TLSv1.")
+    cert = tls["certificate"]
+    assert cert["subject"] == "CN=localhost" and cert["self_signed"] is True
+    assert 29 < cert["expires_in_days"] <= 30
+    assert cert["san"] == ["DNS:localhost", "IP:127.0.0.1"]
+    assert res["proxy"]["used"] is False
+
+
+def test_untrusted_certificate_is_described_and_the_request_not_sent(
+        certs: dict, tmp_path: Path) -> None:
+    with HttpServer(cert=certs["good"]) as srv:
+        res = run(net_http, tmp_path, url=f"https://localhost:{srv.port}/")
+    assert res["ok"] is False and res["status"] is None
+    assert res["error"]["stage"] == "tls" and res["error"]["kind"] == "verify"
+    assert "self-signed" in res["error"]["detail"]
+    assert res["tls"]["verified"] is False
+    assert res["tls"]["certificate"]["common_name"] == "localhost"
+
+
+def test_expired_certificate(certs: dict, tmp_path: Path) -> None:
+    with HttpServer(cert=certs["expired"]) as srv:
+        res = run(net_http, tmp_path, url=f"https://127.0.0.1:{srv.port}/",
+                  ca_file=str(certs["expired"][0]))
+        assert "expired" in res["error"]["detail"]
+        cert = res["tls"]["certificate"]
+        assert cert["not_after"] == "2020-02-01T00:00:00+00:00"
+        assert cert["expires_in_days"] < -1000
+        # verify=false: the request goes through, the certificate is still reported.
+        res = run(net_http, tmp_path, url=f"https://127.0.0.1:{srv.port}/", verify=False)
+    assert res["ok"] is True and res["tls"]["verified"] is False
+    assert res["tls"]["certificate"]["expires_in_days"] < 0
+
+
+def test_redirects_are_followed_and_listed(tmp_path: Path) -> None:
+    with HttpServer() as srv:
+        base = f"http://127.0.0.1:{srv.port}"
+        res = run(net_http, tmp_path, url=f"{base}/redirect")
+        assert res["status"] == 200 and res["final_url"] == f"{base}/final"
+        assert [(r["status"], r["location"]) for r in res["redirects"]] == [
+            (302, f"{base}/hop"), (301, f"{base}/final")]
+        assert res["tls"] is None and "tls" not in res["timing_ms"]
+        res = run(net_http, tmp_path, url=f"{base}/redirect", max_redirects=1)
+        assert "more than 1 redirects" in res["error"]["detail"]
+        res = run(net_http, tmp_path, url=f"{base}/broken")
+        assert res["status"] == 503 and res["ok"] is False and res["error"] is None
+
+
+def test_http_connection_refused(tmp_path: Path) -> None:
+    res = run(net_http, tmp_path, url=f"http://127.0.0.1:{closed_port()}/")
+    assert res["error"]["stage"] == "connect" and res["error"]["kind"] == "refused"
+
+
+def test_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("https_proxy", "http://user:secret@proxy.invalid:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setenv("no_proxy", ".corp.example,localhost")
+    got = net_http.choose_proxy("https", "api.example.com", "auto")
+    assert got["used"] and got["source"] == "https_proxy"
+    assert net_http._public(got["url"]) == "http://proxy.invalid:3128"
+    assert not net_http.choose_proxy("https", "db.corp.example", "auto")["used"]
+    loop = net_http.choose_proxy("https", "127.0.0.1", "auto")
+    assert not loop["used"] and "loopback" in loop["note"]
+    # A loopback target never goes through the environment's proxy: no traffic to it.
+    with HttpServer() as srv:
+        res = run(net_http, tmp_path, url=f"http://127.0.0.1:{srv.port}/")
+    assert res["ok"] and res["proxy"]["url"] == "http://proxy.invalid:3128"
+    assert res["proxy"]["used"] is False
+
+
+def test_explicit_proxy_is_used_for_plain_http(tmp_path: Path) -> None:
+    # The test server answers the absolute-URI request line a proxy receives.
+    with HttpServer() as srv:
+        res = run(net_http, tmp_path, url="http://app.invalid/",
+                  proxy=f"http://127.0.0.1:{srv.port}")
+    assert res["proxy"]["used"] is True and res["address"] == "127.0.0.1"
+
+
+# --- network.dns ---------------------------------------------------------------
+
+def test_dns_tells_answers_apart(tmp_path: Path) -> None:
+    with UdpResponder(dns_reply) as dns:
+        server = f"127.0.0.1:{dns.port}"
+        t0 = time.monotonic()
+        res = run(net_dns, tmp_path, names=["ok.test", "alias.test", "missing.test",
+                                            "broken.test", "refused.test", "silent.test"],
+                  servers=[server], timeout=1.0, system=False)
+        took = time.monotonic() - t0
+    by_name = {q["name"]: q for q in res["queries"]}
+    assert by_name["ok.test"]["status"] == "ok"
+    assert by_name["ok.test"]["addresses"] == ["192.0.2.10"]
+    assert by_name["ok.test"]["ttl"] == 60 and by_name["ok.test"]["authoritative"]
+    assert by_name["alias.test"]["cnames"] == ["real.test"]
+    assert by_name["missing.test"]["status"] == "nxdomain"
+    assert by_name["broken.test"]["status"] == "servfail"
+    assert by_name["refused.test"]["status"] == "refused"
+    assert by_name["silent.test"]["status"] == "timeout"
+    assert by_name["silent.test"]["time_ms"] is None
+    assert all(q["time_ms"] is not None for n, q in by_name.items() if n != "silent.test")
+    assert res["servers"] == [server] and res["timeouts"] == 1
+    assert sorted(res["failed"]) == ["broken.test", "missing.test", "refused.test",
+                                     "silent.test"]
+    assert took < 1.8, "questions were not asked at once"
+
+
+def test_dns_closed_port_and_names_not_asked(tmp_path: Path) -> None:
+    res = run(net_dns, tmp_path, names=["ok.test", "127.0.0.1", "localhost", "a.localhost"],
+              servers=[f"127.0.0.1:{closed_port()}"], timeout=1.0, system=False)
+    assert [q["name"] for q in res["queries"]] == ["ok.test"]
+    assert res["queries"][0]["status"] in ("error", "timeout")
+    assert [n["name"] for n in res["not_asked"]] == ["127.0.0.1", "localhost", "a.localhost"]
+    with pytest.raises(Failed, match="not an IP address"):
+        run(net_dns, tmp_path, names=["x.test"], servers=["dns.example"], system=False)
+
+
+def test_dns_without_names_only_lists_resolvers(tmp_path: Path) -> None:
+    res = run(net_dns, tmp_path)
+    assert res["queries"] == [] and res["servers"] == [] and res["system"] == []
+    assert "configured" in res["resolvers"]
+
+
+def test_resolv_conf_parser() -> None:
+    got = net_dns.parse_resolv_conf(
+        "# generated\nnameserver 10.0.0.2\nnameserver fd00::53 # v6\nsearch a.example "
+        "b.example\noptions edns0 trust-ad\n; comment\n")
+    assert got == {"nameservers": ["10.0.0.2", "fd00::53"], "search": ["a.example",
+                   "b.example"], "options": ["edns0", "trust-ad"]}
+    assert net_dns.parse_server("[fd00::1]:5353") == ("fd00::1", 5353)
+    assert net_dns.parse_server("fd00::1") == ("fd00::1", 53)
+
+
+# --- network.tcp ---------------------------------------------------------------
+
+def test_tcp_open_and_refused(tmp_path: Path) -> None:
+    with Listener() as srv:
+        res = run(net_tcp, tmp_path, host="127.0.0.1", port=srv.port, count=3, interval=0.01)
+    assert res["status"] == "open" and res["open"] == 3 and res["sent"] == 3
+    assert res["connect_ms"] is not None and res["connect_ms"] < 100
+    res = run(net_tcp, tmp_path, host="127.0.0.1", port=closed_port(), count=2,
+              interval=0.01)
+    assert res["status"] == "refused" and res["connect_ms"] is None
+    assert "nothing listens" in res["attempts"][0]["detail"]
+    with pytest.raises(Failed, match="host and port"):
+        run(net_tcp, tmp_path, host="127.0.0.1")
+
+
+def test_tcp_majority_and_worst_on_ties() -> None:
+    assert net_tcp.overall([{"status": "open"}, {"status": "filtered"},
+                            {"status": "open"}]) == "open"
+    assert net_tcp.overall([{"status": "open"}, {"status": "filtered"}]) == "filtered"
+
+
+# --- network.clock -------------------------------------------------------------
+
+def test_clock_offset_against_a_skewed_server(tmp_path: Path) -> None:
+    with UdpResponder(sntp_reply(skew_s=90.0)) as ntp:
+        res = run(net_clock, tmp_path, server=f"127.0.0.1:{ntp.port}", count=3, interval=0.01)
+    assert res["status"] == "ok" and res["stratum"] == 2 and res["refid"] == "127.0.0.1"
+    assert 89_900 < res["offset_ms"] < 90_100  # this clock is 90 s behind the server
+    assert 0 <= res["delay_ms"] < 50 and 89.9 < res["skew_s"] < 90.1
+    assert len(res["samples"]) == 3
+
+
+def test_clock_in_step_kiss_unsynchronised_and_silent(tmp_path: Path) -> None:
+    with UdpResponder(sntp_reply()) as ntp:
+        res = run(net_clock, tmp_path, server=f"127.0.0.1:{ntp.port}", count=1)
+    assert abs(res["offset_ms"]) < 50
+    with UdpResponder(sntp_reply(kiss=b"RATE")) as ntp:
+        res = run(net_clock, tmp_path, server=f"127.0.0.1:{ntp.port}", count=1)
+    assert res["status"] == "kiss" and res["refid"] == "RATE"
+    with UdpResponder(sntp_reply(leap=3)) as ntp:
+        res = run(net_clock, tmp_path, server=f"127.0.0.1:{ntp.port}", count=1)
+    assert res["status"] == "unsynchronised"
+    with UdpResponder(lambda data: None) as ntp:
+        res = run(net_clock, tmp_path, server=f"127.0.0.1:{ntp.port}", count=2,
+                  timeout=0.3, interval=0.01)
+    assert res["status"] == "timeout" and res["offset_ms"] is None
+    with pytest.raises(Skipped, match="no NTP server given"):
+        run(net_clock, tmp_path)
+
+
+def test_sntp_reply_parser_rejects_answers_to_other_requests() -> None:
+    request = net_clock.build_request(time.time())
+    reply = sntp_reply()(net_clock.build_request(time.time() - 5))
+    assert reply is not None
+    with pytest.raises(ValueError, match="originate"):
+        net_clock.parse_reply(reply, request, time.time())
+
+
+# --- network.interfaces / routes live (this machine; read-only) ---------------
+
+@pytest.mark.live
+def test_interfaces_live_has_loopback(tmp_path: Path) -> None:
+    res = run(net_interfaces, tmp_path)
+    lo = [i for i in res["interfaces"] if i["loopback"]]
+    assert lo and any(a["address"] == "127.0.0.1" for a in lo[0]["addresses"])
+    assert lo[0]["addresses"][0]["prefixlen"] == 8
+    assert lo[0]["counters"] is not None
+
+
+@pytest.mark.live
+@pytest.mark.skipif(not shutil.which("ip"), reason="iproute2 not installed")
+def test_routes_live(tmp_path: Path) -> None:
+    res = run(net_routes, tmp_path)
+    assert res["source"] == "live" and res["format"] == "ip-json"
+    assert (tmp_path / "routes-1.txt").exists()
+
+
+def test_tls_context_trusts_only_the_given_ca(certs: dict) -> None:
+    ctx = net_http._tls_context(net_http.Options("GET", 1, True, str(certs["good"][0]),
+                                                 "none"), True)
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+
+
+def test_x509_agrees_with_the_ssl_module_on_system_certificates() -> None:
+    # The system's CA bundle is real certificates nobody here wrote; ssl's private
+    # decoder is the reference for what the DER walker reads.
+    from collectors._x509 import parse_der
+
+    pems = sorted(Path("/etc/ssl/certs").glob("*.pem"))[:60]
+    if not pems or not hasattr(ssl._ssl, "_test_decode_cert"):  # type: ignore[attr-defined]
+        pytest.skip("no system CA certificates to compare with")
+    from datetime import datetime
+
+    for pem in pems:
+        ref = ssl._ssl._test_decode_cert(str(pem))  # type: ignore[attr-defined]
+        got = parse_der(ssl.PEM_cert_to_DER_cert(pem.read_text()))
+        not_after = datetime.strptime(ref["notAfter"], "%b %d %H:%M:%S %Y GMT")
+        assert got["not_after"].startswith(not_after.isoformat()), pem
+        cn = [v for rdn in ref["subject"] for k, v in rdn if k == "commonName"]
+        assert got["common_name"] == (cn[0] if cn else None), pem
+        assert int(got["serial"], 16) == int(ref["serialNumber"], 16), pem
+
+
+def test_no_proxy_rules() -> None:
+    assert net_http._no_proxy("a.corp.example", ".corp.example")
+    assert net_http._no_proxy("corp.example", "corp.example")
+    assert not net_http._no_proxy("evilcorp.example", "corp.example")
+    assert net_http._no_proxy("anything", "*")
+    assert os.environ.get("https_proxy") is None
+
+
+# --- network.capture -----------------------------------------------------------
+
+@pytest.mark.needs_root
+def test_capture_on_loopback_is_filtered_and_capped(tmp_path: Path) -> None:
+    import socket
+    import threading
+
+    from collectors import net_capture
+
+    port = closed_port()
+    stop = threading.Event()
+
+    def send() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while not stop.is_set():
+                s.sendto(b"x" * 300, ("127.0.0.1", port))
+                s.sendto(b"other", ("127.0.0.1", port + 1 if port < 65535 else port - 1))
+                time.sleep(0.02)
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    try:
+        res = run(net_capture, tmp_path, interface="lo", filter=f"udp and dst port {port}",
+                  duration=3, max_packets=20)
+    finally:
+        stop.set()
+    assert res["stopped_by"] == "max_packets" and res["packets"] == 20
+    assert res["duration_s"] < 3
+    assert all(f["dport"] == port for f in res["top_flows"])
+    pcap = (tmp_path / "capture.pcap").read_bytes()
+    magic, _, _, _, _, snaplen, linktype = net_capture._PCAP_HEADER.unpack_from(pcap)
+    assert (magic, snaplen, linktype) == (0xA1B2C3D4, 128, res["linktype"])
+    # Each record is cut to snaplen; the original length is kept.
+    _, _, caplen, length = net_capture._RECORD.unpack_from(pcap, 24)
+    assert caplen == 128 and length > 300
+    from scapy.utils import rdpcap
+
+    assert len(rdpcap(str(tmp_path / "capture.pcap"))) == 20  # Wireshark-readable pcap
+
+
+def test_capture_is_skipped_without_root(monkeypatch: pytest.MonkeyPatch,
+                                         tmp_path: Path) -> None:
+    from collectors import net_capture
+    from toolkit import _platform
+
+    monkeypatch.setattr(_platform, "is_admin", lambda: False)
+    with pytest.raises(Skipped, match="needs root"):
+        run(net_capture, tmp_path, filter="tcp port 443")

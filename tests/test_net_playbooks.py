@@ -113,6 +113,8 @@ def test_connectivity_names_the_hop_where_loss_starts(topo: Topology, tmp_path: 
     assert _steps(out)["gateway_ping"]["outcome"] == "ok"
     assert out["escalation"]["to"] == "L2-network"
     assert "loss_hop" in out["escalation"]["findings"]
+    assert out["escalation"]["reason"] == (f"The network path to {SERVER} loses packets or "
+                                           "fails: loss starts at hop 2 (10.200.2.2)")
 
 
 @pytest.mark.netns

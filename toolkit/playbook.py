@@ -320,6 +320,9 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
     esc = data.get("escalate")
     if isinstance(esc, dict) and isinstance(esc.get("when"), str):
         yield from check_source(("escalate", "when"), esc["when"], template=False)
+    if isinstance(esc, dict):
+        for path, text in _template_values(esc.get("reason"), ("escalate", "reason")):
+            yield from check_source(path, text, template=True)
     for name, spec in (data.get("inputs") or {}).items():
         if isinstance(spec, dict):
             for path, text in _template_values(spec.get("prompt"), ("inputs", name, "prompt")):

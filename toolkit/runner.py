@@ -395,6 +395,12 @@ class Runner:
             return {"needed": None, "to": esc.to, "error": f"escalate.when failed: {exc}"}
         if not due:
             return None
+        reason = ""
+        if esc.reason:
+            try:  # a template: it may name what was found ("loss starts at hop 2")
+                reason = str(expr.render(esc.reason.get(self.opts.lang), self.ctx))
+            except Exception as exc:
+                reason = f"{esc.reason.get(self.opts.lang)} (reason template failed: {exc})"
         return {"needed": True, "to": esc.to, "resources": list(esc.resources),
-                "reason": esc.reason.get(self.opts.lang) if esc.reason else "",
+                "reason": reason,
                 "findings": [f["id"] for f in self.findings]}

@@ -1,0 +1,215 @@
+"""crash.dumps — recent crash evidence: did the machine (or a program) crash, and why?
+
+Live, over the last ``days`` days, from the places the OS keeps it (the list
+and the commands come from ``toolkit/_platform``):
+
+- **Linux**: crash files in ``/var/crash`` (kdump ``vmcore``/``dump.*``,
+  Ubuntu apport ``*.crash``) and pstore panic records (``/sys/fs/pstore``,
+  ``/var/lib/systemd/pstore``); core dumps from ``coredumpctl list
+  --json=short`` (systemd-coredump; its table where JSON is not supported);
+  kernel panics, oopses, lockups, hung tasks, machine-check (MCE/EDAC)
+  errors, thermal throttling, OOM kills and segfaults in the kernel log
+  (``journalctl -k --since`` — earlier boots too when the journal is
+  persistent — else ``dmesg``, which holds only the current boot).
+- **Windows**: ``%SystemRoot%\\Minidump\\*.dmp``, ``%SystemRoot%\\MEMORY.DMP``,
+  LiveKernelReports, and the System log's BugCheck (1001), Kernel-Power 41
+  and EventLog 6008 events (``wevtutil``), each stop code named with its
+  usual suspect (driver, memory, disk, hardware).
+- **macOS**: ``/Library/Logs/DiagnosticReports`` and the user's own
+  (``*.panic``, ``panic-full-*.ips``, ``*.crash``, ``*.ips``, ``*.hang``).
+
+With ``source=FILE``: a saved kernel log (``journalctl -k``, ``dmesg``,
+syslog), ``coredumpctl list`` output (JSON or table) or ``wevtutil qe System
+/f:text`` output; the format is recognised from the content and ``days`` does
+not filter it.
+
+Output::
+
+    {
+      "source": "live" | "<path>", "window_days": 7, "since": "2026-11-18T09:00:00+00:00",
+      "events": [
+        {"kind": "kernel-panic" | "oops" | "lockup" | "hung-task" | "mce" | "thermal"
+                 | "oom-kill" | "segfault" | "core-dump" | "bugcheck" | "unexpected-shutdown",
+         "time": "2026-11-20T08:12:03+0100" | null, "what": "…", "line": "…" | null,
+         # every event has every key; null where it does not apply:
+         "pid": 4242, "exe": "/usr/bin/gedit", "signal": "SIGSEGV", "corefile": "present",
+         "size_bytes": 1843200,                                    # core-dump
+         "code": "0x00000124", "name": "WHEA_UNCORRECTABLE_ERROR",
+         "suspect": "hardware", "dump": "C:\\Windows\\MEMORY.DMP"  # bugcheck
+        }
+      ],
+      "files": [{"kind": "minidump" | "memory-dump" | "kernel-dump" | "kernel-panic-log"
+                         | "kernel-panic" | "app-crash" | "hang",
+                 "path": "/var/crash/_usr_bin_foo.1000.crash", "size_bytes": 123456,
+                 "modified": "2026-11-20T08:12:03+00:00"}],
+      "counts": {"oops": 1, "core-dump": 2},
+      "system_crashes": 1,          # panics, oopses, lockups, blue screens, kernel dumps
+      "hardware_signs": [EVENT, …], # MCE, thermal throttling, stop codes that point at parts
+      "checked": [{"what": "coredumpctl", "status": "ok" | "none" | "not-installed"
+                   | "unreadable" | "timed-out" | "no-access" | "missing", "detail": "…"}],
+      "summary": "1 oops, 2 core-dump" | "no crash evidence found"
+    }
+
+``checked`` says where the collector looked and what it could not read, so
+"no crash evidence" is never confused with "could not look".
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from collectors._crash import (
+    classify_file,
+    kernel_events,
+    parse_coredumpctl,
+    parse_windows_events,
+    summarise,
+)
+from toolkit.collector import Collector, Context, Failed, Param, read_source
+
+MAX_FILES = 200
+PARSERS = {"coredumps": parse_coredumpctl, "kernel-log": kernel_events,
+           "windows-events": parse_windows_events}
+
+
+def parse_saved(data: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """Pure: recognise a saved output and parse it; returns (format, events)."""
+    text = data.decode("utf-8", errors="replace")
+    head = text.lstrip()[:400]
+    if "Event[" in head and "Event ID:" in text:
+        return "windows-events", parse_windows_events(text)
+    if head.startswith("[{") or head.startswith("[]") or (
+            head.startswith("TIME") and "COREFILE" in head.splitlines()[0]):
+        return "coredumps", parse_coredumpctl(text)
+    if not text.strip():
+        raise ValueError("the file is empty")
+    return "kernel-log", kernel_events(text)
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+
+
+def scan_places(places: list[str], since_ts: float) -> tuple[list[dict[str, Any]],
+                                                             list[dict[str, Any]]]:
+    """Crash files modified since ``since_ts`` in these folders (two levels deep) or files."""
+    files: list[dict[str, Any]] = []
+    checked = []
+    for place in places:
+        path = Path(os.path.expandvars(os.path.expanduser(place)))
+        if "%" in str(path) or "$" in str(path):
+            continue  # an environment variable this machine does not have
+        if not path.exists():
+            checked.append({"what": str(path), "status": "missing", "detail": "does not exist"})
+            continue
+        found, denied = 0, 0
+        candidates = [(path, 0)] if path.is_file() else []
+        if path.is_dir():
+            try:
+                candidates = [(p, 1) for p in path.iterdir()]
+            except PermissionError:
+                checked.append({"what": str(path), "status": "no-access",
+                                "detail": "permission denied: run as root / administrator"})
+                continue
+        while candidates:
+            item, depth = candidates.pop()
+            try:
+                st = item.stat()
+                if item.is_dir():
+                    if depth < 2:  # kdump keeps each crash in its own dated folder
+                        candidates += [(p, depth + 1) for p in item.iterdir()]
+                    continue
+            except PermissionError:
+                denied += 1
+                continue
+            except OSError:
+                continue
+            kind = classify_file(item.name)
+            if kind and st.st_mtime >= since_ts:
+                found += 1
+                files.append({"kind": kind, "path": str(item), "size_bytes": st.st_size,
+                              "modified": _iso(st.st_mtime)})
+        detail = f"{found} recent crash files"
+        if denied:
+            detail += f"; {denied} entries unreadable (permission denied)"
+        checked.append({"what": str(path), "status": "ok" if found else "none",
+                        "detail": detail})
+    files.sort(key=lambda f: f["modified"], reverse=True)
+    return files[:MAX_FILES], checked
+
+
+def _run_source(ctx: Context, kind: str, alternatives: list[list[str]]
+                ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Try each command for one kind of evidence until one answers usefully."""
+    parse = PARSERS[kind]
+    status = {"what": kind, "status": "not-installed",
+              "detail": "none of: " + ", ".join(sorted({a[0] for a in alternatives}))}
+    for argv in alternatives:
+        got = ctx.run(argv, timeout=min(30.0, ctx.remaining() / 2), save_as=f"{kind}.txt",
+                      env={"LC_ALL": "C", "SYSTEMD_COLORS": "0", "SYSTEMD_PAGER": ""})
+        cmd = " ".join(argv[:2])
+        if got.record.returncode in (126, 127):
+            continue
+        if got.record.timed_out:
+            status = {"what": cmd, "status": "timed-out",
+                      "detail": f"{got.record.error}; what it printed is kept as {kind}.txt"}
+            break
+        err = got.stderr.decode("utf-8", errors="replace").strip()
+        if not got.stdout.strip():
+            # coredumpctl exits 1 with "No coredumps found." — an answer, not an error.
+            if "No coredumps found" in err or (got.ok and kind == "coredumps"):
+                return [], {"what": cmd, "status": "none", "detail": "no core dumps recorded"}
+            status = {"what": cmd, "status": "unreadable",
+                      "detail": f"exit {got.record.returncode}, no output"
+                                + (f": {err[:160]}" if err else "")}
+            continue
+        try:
+            events = parse(got.text)
+        except ValueError as exc:
+            status = {"what": cmd, "status": "unreadable", "detail": f"{exc} (kept as {kind}.txt)"}
+            continue
+        return events, {"what": cmd, "status": "ok" if events else "none",
+                        "detail": f"{len(events)} events"}
+    return [], status
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    days = int(params["days"])
+    if days < 1:
+        raise Failed(f"days must be 1 or more, not {days}")
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    source = params.get("source")
+    if source:
+        try:
+            kind, saved = parse_saved(read_source(source))
+        except ValueError as exc:
+            raise Failed(f"{source}: {exc}") from None
+        return summarise(saved, [], [{"what": str(source), "status": "ok" if saved else "none",
+                                       "detail": f"read as {kind}"}],
+                         {"source": str(source), "window_days": None, "since": None})
+    from toolkit import _platform
+
+    files, checked = scan_places(list(_platform.CRASH_PLACES), since.timestamp())
+    events: list[dict[str, Any]] = []
+    for kind, alternatives in _platform.crash_log_commands(since):
+        found, status = _run_source(ctx, kind, alternatives)
+        events += found
+        checked.append(status)
+    return summarise(events, files, checked, {"source": "live", "window_days": days,
+                                              "since": since.isoformat(timespec="seconds")})
+
+
+COLLECTOR = Collector(
+    name="crash.dumps",
+    summary="Recent crashes: kernel panics/oopses/MCE, core dumps, blue screens, crash reports",
+    gather=gather,
+    params=(
+        Param("days", "int", 7, "how many days back to look"),
+        Param("source", "str", None, "analyse a saved kernel log, 'coredumpctl list' or "
+                                     "'wevtutil qe System /f:text' output instead"),
+    ),
+    doc=__doc__ or "",
+)

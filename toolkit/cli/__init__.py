@@ -24,6 +24,9 @@ COMMANDS = {
     "playbook": ("toolkit.cli.playbook", "playbook",
                  "List, show, lint playbooks; print the schema."),
     "bundle": ("toolkit.cli.bundle", "bundle", "Verify, show or re-render an evidence bundle."),
+    "ticket": ("toolkit.cli.ticket", "ticket",
+               "Ticket records: intake, evidence, escalation, solution, closure."),
+    "kb": ("toolkit.cli.kb", "kb", "Search and show knowledge-base articles."),
 }
 
 

@@ -93,7 +93,8 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @click.argument("playbook_ref", metavar="[PLAYBOOK]", required=False)
 @click.option("--symptom", metavar="TEXT",
               help="Describe the problem instead of naming a playbook; the best match runs.")
-@click.option("--ticket", metavar="ID", help="Ticket this run belongs to (names the bundle).")
+@click.option("--ticket", metavar="ID", help="Ticket this run belongs to: names the bundle; "
+              "attached and recorded when the ticket is in the store.")
 @click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
               help="YAML/JSON answers for inputs, ask and guide steps, by id.")
 @click.option("--non-interactive", is_flag=True,
@@ -178,6 +179,12 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    if ticket:  # attach the bundle and record the run when the ticket is in the store
+        from toolkit.tickets import after_run
+
+        recorded, note = after_run(ticket, path, result)
+        if not quiet or not recorded:
+            click.echo(note, err=True)
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
     # this output is what agents paste into trackers.
     manifest, shown, _ = bundle.read(path)

@@ -1,0 +1,42 @@
+"""Ticket records and the support workflow (PROCESS.md, DESIGN.md › Tickets).
+
+``model`` (the record), ``store`` (interface + SQLite), ``config`` (the
+``tickets:`` settings), ``sla`` (priority table, business calendar),
+``classify`` (the classification dictionary), ``lifecycle`` (statuses and
+allowed moves), ``workflow`` (the operations), ``export`` (the escalation
+package), ``kb`` (knowledge-base articles). Imported lazily by the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def after_run(ticket_id: str, bundle_path: Path, run_result: Any) -> tuple[bool, str]:
+    """What ``supportkit run --ticket ID`` does once its bundle is written: attach it
+    to the ticket and record the run when the ticket is in the store. Returns
+    (recorded, a line for stderr). Never raises: the bundle is written either way."""
+    from toolkit.errors import SupportkitError
+    from toolkit.tickets.store import default_path, open_store
+    from toolkit.tickets.workflow import record_run
+
+    path = default_path()
+    db = path / "tickets.db" if path.is_dir() else path
+    if not db.is_file():
+        return False, f"note: no ticket store at {db}; the bundle is named after {ticket_id} only"
+    try:
+        store = open_store(path)
+        try:
+            if not store.exists(ticket_id):
+                return False, (f"note: ticket {ticket_id} is not in {db}; the bundle is named "
+                               "after it only")
+            t = record_run(store, ticket_id, bundle_path, run_result)
+        finally:
+            store.close()
+    except SupportkitError as exc:
+        return False, (f"warning: the run was not recorded in {ticket_id}: {exc.one_line()} "
+                       f"(attach it later: supportkit ticket attach {ticket_id} {bundle_path})")
+    what = f"resolved by step {run_result.resolved_by}" if t.status == "resolved" and \
+        run_result.resolved_by else f"status {t.status}"
+    return True, f"Recorded in {t.id} ({what})."

@@ -1,0 +1,175 @@
+"""The ticket record (DESIGN.md › Tickets) and the requests that change it.
+
+Plain dataclasses: the store persists them, the workflow changes them, the
+CLI and the exporter render ``Ticket.as_json()``. Times are ISO 8601 strings
+with their offset; due times are in the configured time zone, events in UTC.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+CATEGORIES = ("hardware", "software", "account", "network", "howto", "data")
+CHANNELS = ("phone", "chat", "portal", "email", "agent", "walk-in", "other")
+
+
+def now_utc() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def os_user() -> str:
+    """Who is acting when ``--by`` is not given: the OS account."""
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment (containers, services)
+        return os.environ.get("USERNAME") or f"uid-{getattr(os, 'getuid', lambda: 0)()}"
+
+
+@dataclass
+class Intake:
+    """The PROCESS.md step-1 facts, as ``ticket new`` takes them."""
+
+    title: str
+    description: str = ""
+    error_message: str = ""
+    reporter: str = ""
+    channel: str = ""
+    occurred_at: str | None = None
+    reported_at: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    priority: str | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Note:
+    at: str
+    by: str
+    text: str
+    kind: str = "note"  # note | tried (an attempted step, for escalation)
+
+
+@dataclass
+class Attachment:
+    sha256: str
+    size: int
+    name: str  # the bundle's file name when it was attached
+    path: str  # inside the store's files folder
+    added_at: str
+    added_by: str
+    source: str = "attach"  # attach | run
+    playbook: str | None = None
+    outcome: str | None = None
+    resolved_by: str | None = None
+    tried: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    escalation: dict[str, Any] | None = None
+    host: str | None = None
+    created: str | None = None  # when the bundle was written
+    missing: bool = False  # the file vanished from the store (reported at open)
+
+
+@dataclass
+class Escalation:
+    at: str
+    by: str
+    to: str
+    reason: str
+    description: str
+    tried: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    resources: list[str]
+    response_due: str
+    responded_at: str | None = None
+
+
+@dataclass
+class HistoryEntry:
+    at: str
+    by: str
+    action: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Ticket:
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    reported_at: str
+    description: str = ""
+    error_message: str = ""
+    reporter: str = ""
+    channel: str = ""
+    occurred_at: str | None = None
+    category: str | None = None
+    subcategory: str | None = None
+    playbook: str | None = None
+    classification: dict[str, Any] = field(default_factory=dict)
+    impact: str = "medium"
+    urgency: str = "medium"
+    priority: str = "medium"
+    priority_source: str = "matrix"  # matrix | given
+    response_due: str = ""
+    resolution_due: str = ""
+    responded_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    status: str = "new"
+    level: str = "L1"
+    assignee: str | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+    solution: dict[str, Any] | None = None
+    verification: dict[str, Any] | None = None
+    kb: str | None = None
+    version: int = 0  # bumped by every write
+    notes: list[Note] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    def tried(self) -> list[dict[str, Any]]:
+        """What was already tried (PROCESS.md step 4): self-help steps of the runs
+        that did not fix it, and notes recorded as tried, in time order."""
+        out: list[dict[str, Any]] = []
+        for att in self.attachments:
+            for step in att.tried:
+                # Only steps the user answered "not fixed": a plain instruction ("save
+                # your work") was not an attempt to fix anything.
+                if step.get("fixed") is not False:
+                    continue
+                out.append({"at": att.created or att.added_at, "what": step.get("instruction")
+                            or step.get("step", ""), "result": "not fixed",
+                            "source": f"run {att.playbook} ({att.sha256[:12]})"})
+        for note in self.notes:
+            if note.kind == "tried":
+                out.append({"at": note.at, "what": note.text, "result": "not fixed",
+                            "source": f"note by {note.by}"})
+        return sorted(out, key=lambda t: t["at"] or "")
+
+    def findings(self) -> list[dict[str, Any]]:
+        """Findings of the attached bundles, each check once (as the latest bundle
+        saw it, with every bundle that found it), most severe first."""
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for att in sorted(self.attachments, key=lambda a: a.created or a.added_at):
+            for f in att.findings:
+                key = (str(att.playbook), str(f.get("id")))
+                seen_in = latest.get(key, {}).get("bundles", [])
+                latest[key] = {**f, "bundle": att.sha256[:12], "playbook": att.playbook,
+                               "bundles": [*seen_in, att.sha256[:12]]}
+        return sorted(latest.values(), key=lambda f: order.get(str(f.get("severity")), 9))
+
+    def as_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["tried"] = self.tried()
+        doc["findings"] = self.findings()
+        return doc

@@ -1,0 +1,612 @@
+"""The ticket store: one interface, an embedded SQLite implementation.
+
+Many processes may write at once (agents, scripts and people on one store),
+so every read-modify-write is one ``BEGIN IMMEDIATE`` transaction: the write
+lock is taken before the ticket is read, two writers can never both change
+the version they read (no lost update). WAL mode lets readers go on while
+one process writes; ``busy_timeout`` waits for the lock, and a retry with
+jittered exponential backoff covers the cases SQLite reports at once
+(``database is locked`` while another process switches the journal mode or
+recovers). Only after ``PATIENCE_S`` does the user see an error, and it
+says what to do.
+
+Bundles are kept content-addressed, ``<store>-files/<sha256>.zip``. Attach
+writes a temporary file, fsyncs it, and then, inside the write transaction,
+renames it into place and inserts the row. A process killed at any point
+leaves either a temporary file (removed at the next open once its process is
+gone) or a file whose row was never committed (removed at the next open,
+under the write lock, when no row names it); a row whose file disappeared
+is marked missing and reported. The schema changes only through the named
+migrations below, applied in order and recorded in ``schema_migrations``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from toolkit.errors import BadInput, SupportkitError
+from toolkit.tickets.model import (
+    Attachment,
+    Escalation,
+    HistoryEntry,
+    Note,
+    Ticket,
+    now_utc,
+)
+
+T = TypeVar("T")
+PATIENCE_S = 60.0
+BUSY_TIMEOUT_MS = 5000
+STALE_TEMP_S = 24 * 3600
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_initial", """
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO counters (name, value) VALUES ('ticket', 0);
+        CREATE TABLE tickets (
+            id TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL UNIQUE,
+            status TEXT NOT NULL,
+            priority TEXT NOT NULL,
+            category TEXT,
+            assignee TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            data TEXT NOT NULL
+        );
+        CREATE INDEX tickets_status ON tickets (status);
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL REFERENCES tickets (id),
+            at TEXT NOT NULL, by TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL
+        );
+        CREATE INDEX notes_ticket ON notes (ticket_id);
+        CREATE TABLE attachments (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL REFERENCES tickets (id),
+            sha256 TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            missing INTEGER NOT NULL DEFAULT 0,
+            data TEXT NOT NULL,
+            UNIQUE (ticket_id, sha256)
+        );
+        CREATE INDEX attachments_sha ON attachments (sha256);
+        CREATE TABLE escalations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL REFERENCES tickets (id),
+            at TEXT NOT NULL,
+            responded_at TEXT,
+            data TEXT NOT NULL
+        );
+        CREATE TABLE history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            ticket_id TEXT NOT NULL,
+            at TEXT NOT NULL, by TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
+        );
+        CREATE INDEX history_ticket ON history (ticket_id);
+    """),
+    ("0002_history_append_only", """
+        CREATE TRIGGER history_no_update BEFORE UPDATE ON history
+        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+        CREATE TRIGGER history_no_delete BEFORE DELETE ON history
+        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
+    """),
+)
+
+
+class StoreBusy(SupportkitError):
+    pass
+
+
+def default_path() -> Path:
+    """``--store`` / ``SUPPORTKIT_STORE``, else ``$SUPPORTKIT_HOME/tickets.db``."""
+    from toolkit import paths
+
+    env = os.environ.get("SUPPORTKIT_STORE")
+    return Path(env).expanduser() if env else paths.home() / "tickets.db"
+
+
+# --------------------------------------------------------------------------- interface
+
+@dataclass
+class Changes:
+    """What one read-modify-write adds besides the ticket's own fields."""
+
+    by: str
+    at: str = field(default_factory=now_utc)
+    history: list[HistoryEntry] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+
+    def log(self, action: str, **detail: Any) -> None:
+        self.history.append(HistoryEntry(self.at, self.by, action, detail))
+
+
+@dataclass(frozen=True)
+class AttachRequest:
+    ticket_id: str
+    bundle: Path
+    by: str
+    source: str = "attach"  # attach | run
+    # Checks the copied file before it is committed (bundle verification);
+    # returns the attachment's metadata or raises.
+    inspect: Callable[[Path], dict[str, Any]] | None = None
+    # Runs in the same transaction as the insert (e.g. record the run's outcome).
+    then: Callable[[Ticket, Changes, Attachment], None] | None = None
+
+
+class TicketStore(ABC):
+    """Every backend keeps the same promises: ids are unique, a change is all
+    or nothing, history is append-only, concurrent writers lose nothing."""
+
+    path: Path
+    repairs: list[str]
+
+    @abstractmethod
+    def create(self, build: Callable[[str], Ticket], by: str) -> Ticket: ...
+
+    @abstractmethod
+    def get(self, ticket_id: str) -> Ticket: ...
+
+    @abstractmethod
+    def exists(self, ticket_id: str) -> bool: ...
+
+    @abstractmethod
+    def find(self, status: tuple[str, ...] = (), category: str | None = None) -> list[Ticket]:
+        ...
+
+    @abstractmethod
+    def modify(self, ticket_id: str, change: Callable[[Ticket, Changes], None],
+               by: str) -> Ticket: ...
+
+    @abstractmethod
+    def attach(self, req: AttachRequest) -> tuple[Ticket, Attachment, bool]: ...
+
+    @abstractmethod
+    def file_of(self, att: Attachment) -> Path: ...
+
+    @abstractmethod
+    def reconcile(self) -> list[str]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- SQLite
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the crash tests: ``SUPPORTKIT_FAULT=attach:after-rename``
+    kills this process at that point, as ``kill -9`` would."""
+    if os.environ.get("SUPPORTKIT_FAULT") == point:
+        import signal
+
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+        time.sleep(10)  # SIGTERM on Windows is asynchronous
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pid_gone(pid: int) -> bool:
+    import psutil
+
+    return not psutil.pid_exists(pid)
+
+
+_TICKET_SCALARS = [f.name for f in fields(Ticket)
+                   if f.name not in ("notes", "attachments", "escalations", "history")]
+
+
+def _ticket_data(t: Ticket) -> str:
+    return json.dumps({k: getattr(t, k) for k in _TICKET_SCALARS}, ensure_ascii=False,
+                      default=str)
+
+
+class SQLiteStore(TicketStore):
+    def __init__(self, path: Path, id_prefix: str = "SUP") -> None:
+        if path.is_dir():
+            path = path / "tickets.db"
+        self.path = path
+        self.files = path.with_name(path.stem + "-files")
+        self.id_prefix = id_prefix
+        self.repairs = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.files.mkdir(exist_ok=True)
+            self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                        isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise SupportkitError(f"cannot open the ticket store {path}: {exc}",
+                                  "check the path and its permissions, or choose another "
+                                  "with --store") from None
+        self.conn.row_factory = sqlite3.Row
+        self._retry(self._setup)
+        self._retry(self._migrate)
+        self.repairs = self.reconcile()
+
+    # ------------------------------------------------------------- plumbing
+    def _retry(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + PATIENCE_S
+        delay = 0.005
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                if not _busy(exc):
+                    raise SupportkitError(f"the ticket store {self.path} failed: {exc}",
+                                          "check the disk; 'sqlite3 FILE \"PRAGMA "
+                                          "integrity_check\"' tells whether it is damaged") \
+                        from None
+                if time.monotonic() > deadline:
+                    raise StoreBusy(f"the ticket store {self.path} stayed busy for "
+                                    f"{PATIENCE_S:g}s", "another process holds it; "
+                                    "try again in a moment") from None
+                time.sleep(delay * random.uniform(0.5, 1.5))
+                delay = min(delay * 2, 0.25)
+
+    def _setup(self) -> None:
+        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":  # e.g. a network file system without shared memory
+            self.repairs.append(f"journal mode is {mode}, not WAL: concurrent writers wait")
+        self.conn.execute("PRAGMA synchronous = FULL")
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    @contextmanager
+    def _tx(self, kind: str = "IMMEDIATE") -> Iterator[sqlite3.Connection]:
+        self.conn.execute(f"BEGIN {kind}")
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._tx("IMMEDIATE") as conn:
+                return fn(conn)
+        return self._retry(attempt)
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        def attempt() -> T:
+            with self._tx("DEFERRED") as conn:  # one snapshot for the ticket and its rows
+                return fn(conn)
+        return self._retry(attempt)
+
+    def _migrate(self) -> None:
+        with self._tx("IMMEDIATE") as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                         "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+            done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+            known = {name for name, _ in MIGRATIONS}
+            if done - known:
+                raise SupportkitError(
+                    f"the ticket store {self.path} was written by a newer supportkit "
+                    f"(migration {sorted(done - known)[-1]})", "upgrade supportkit")
+            for name, sql in MIGRATIONS:
+                if name in done:
+                    continue
+                # executescript() would commit; run the statements one by one instead.
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_utc()))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------- loading
+    def _resolve_id(self, conn: sqlite3.Connection, ticket_id: str) -> str:
+        raw = ticket_id.strip().upper()
+        row = conn.execute("SELECT id FROM tickets WHERE id = ?", (raw,)).fetchone()
+        if row is None and raw.isdigit():
+            row = conn.execute("SELECT id FROM tickets WHERE seq = ?", (int(raw),)).fetchone()
+        if row is None:
+            raise BadInput(f"no ticket {ticket_id} in {self.path}",
+                           "'supportkit ticket list' shows the tickets (or choose the store "
+                           "with --store)")
+        return str(row[0])
+
+    def _load(self, conn: sqlite3.Connection, ticket_id: str, full: bool = True) -> Ticket:
+        row = conn.execute("SELECT data, version FROM tickets WHERE id = ?",
+                           (ticket_id,)).fetchone()
+        data = json.loads(row["data"])
+        data["version"] = row["version"]
+        t = Ticket(**{k: v for k, v in data.items() if k in _TICKET_SCALARS})
+        if not full:
+            return t
+        for r in conn.execute("SELECT at, by, kind, text FROM notes WHERE ticket_id = ? "
+                              "ORDER BY id", (ticket_id,)):
+            t.notes.append(Note(r["at"], r["by"], r["text"], r["kind"]))
+        for r in conn.execute("SELECT data, missing FROM attachments WHERE ticket_id = ? "
+                              "ORDER BY id", (ticket_id,)):
+            t.attachments.append(Attachment(**{**json.loads(r["data"]),
+                                               "missing": bool(r["missing"])}))
+        for r in conn.execute("SELECT data, responded_at FROM escalations WHERE ticket_id = ? "
+                              "ORDER BY id", (ticket_id,)):
+            t.escalations.append(Escalation(**{**json.loads(r["data"]),
+                                               "responded_at": r["responded_at"]}))
+        for r in conn.execute("SELECT at, by, action, detail FROM history WHERE ticket_id = ? "
+                              "ORDER BY id", (ticket_id,)):
+            t.history.append(HistoryEntry(r["at"], r["by"], r["action"],
+                                          json.loads(r["detail"])))
+        return t
+
+    def get(self, ticket_id: str) -> Ticket:
+        return self._read(lambda conn: self._load(conn, self._resolve_id(conn, ticket_id)))
+
+    def exists(self, ticket_id: str) -> bool:
+        try:
+            self._read(lambda conn: self._resolve_id(conn, ticket_id))
+        except BadInput:
+            return False
+        return True
+
+    def find(self, status: tuple[str, ...] = (), category: str | None = None) -> list[Ticket]:
+        def fetch(conn: sqlite3.Connection) -> list[Ticket]:
+            sql, args = "SELECT id FROM tickets WHERE 1 = 1", []
+            if status:
+                sql += f" AND status IN ({', '.join('?' * len(status))})"
+                args += list(status)
+            if category:
+                sql += " AND category = ?"
+                args.append(category)
+            ids = [r[0] for r in conn.execute(sql + " ORDER BY seq", args)]
+            return [self._load(conn, i) for i in ids]
+        return self._read(fetch)
+
+    # ------------------------------------------------------------- writing
+    def _save(self, conn: sqlite3.Connection, t: Ticket, ch: Changes, before: int) -> None:
+        t.version = before + 1
+        t.updated_at = ch.at
+        cur = conn.execute(
+            "UPDATE tickets SET status = ?, priority = ?, category = ?, assignee = ?, "
+            "updated_at = ?, version = ?, data = ? WHERE id = ? AND version = ?",
+            (t.status, t.priority, t.category, t.assignee, t.updated_at, t.version,
+             _ticket_data(t), t.id, before))
+        if cur.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; refuse rather than lose
+            raise SupportkitError(f"{t.id} changed while it was being written",
+                                  "run the command again")
+        self._children(conn, t, ch)
+
+    def _children(self, conn: sqlite3.Connection, t: Ticket, ch: Changes) -> None:
+        for n in ch.notes:
+            conn.execute("INSERT INTO notes (ticket_id, at, by, kind, text) VALUES (?,?,?,?,?)",
+                         (t.id, n.at, n.by, n.kind, n.text))
+            t.notes.append(n)
+        rows = conn.execute("SELECT id FROM escalations WHERE ticket_id = ? ORDER BY id",
+                            (t.id,)).fetchall()
+        for row, esc in zip(rows, t.escalations, strict=False):
+            conn.execute("UPDATE escalations SET responded_at = ? WHERE id = ?",
+                         (esc.responded_at, row[0]))
+        for e in ch.escalations:
+            data = {k: v for k, v in asdict(e).items() if k != "responded_at"}
+            conn.execute("INSERT INTO escalations (ticket_id, at, responded_at, data) "
+                         "VALUES (?,?,?,?)", (t.id, e.at, e.responded_at,
+                                              json.dumps(data, ensure_ascii=False)))
+            t.escalations.append(e)
+        for h in ch.history:
+            conn.execute("INSERT INTO history (ticket_id, at, by, action, detail) "
+                         "VALUES (?,?,?,?,?)", (t.id, h.at, h.by, h.action,
+                                                json.dumps(h.detail, ensure_ascii=False,
+                                                           default=str)))
+            t.history.append(h)
+
+    def create(self, build: Callable[[str], Ticket], by: str) -> Ticket:
+        def insert(conn: sqlite3.Connection) -> Ticket:
+            conn.execute("UPDATE counters SET value = value + 1 WHERE name = 'ticket'")
+            seq = conn.execute("SELECT value FROM counters WHERE name = 'ticket'").fetchone()[0]
+            t = build(f"{self.id_prefix}-{seq:06d}")
+            ch = Changes(by, at=t.created_at)
+            ch.log("created", status=t.status, priority=t.priority, category=t.category,
+                   response_due=t.response_due, resolution_due=t.resolution_due)
+            t.version = 1
+            conn.execute("INSERT INTO tickets (id, seq, status, priority, category, assignee, "
+                         "created_at, updated_at, version, data) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                         (t.id, seq, t.status, t.priority, t.category, t.assignee,
+                          t.created_at, t.updated_at, t.version, _ticket_data(t)))
+            self._children(conn, t, ch)
+            return t
+        return self._write(insert)
+
+    def modify(self, ticket_id: str, change: Callable[[Ticket, Changes], None],
+               by: str) -> Ticket:
+        def rmw(conn: sqlite3.Connection) -> Ticket:
+            t = self._load(conn, self._resolve_id(conn, ticket_id))
+            ch = Changes(by)
+            change(t, ch)
+            if ch.history or ch.notes or ch.escalations:
+                self._save(conn, t, ch, t.version)
+            return t
+        return self._write(rmw)
+
+    # ------------------------------------------------------------- attachments
+    def file_of(self, att: Attachment) -> Path:
+        return self.files / att.path
+
+    def _copy_in(self, src: Path) -> tuple[Path, str, int]:
+        """Copy ``src`` to a fsynced temporary file in the store; (temp, sha256, size)."""
+        import hashlib
+
+        tmp = self.files / f".tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
+        digest, size = hashlib.sha256(), 0
+        try:
+            with open(src, "rb") as fin, open(tmp, "xb") as fout:
+                for chunk in iter(lambda: fin.read(1 << 20), b""):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fout.write(chunk)
+                fout.flush()
+                os.fsync(fout.fileno())
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if isinstance(exc, FileNotFoundError) and not src.exists():
+                raise BadInput(f"{src}: no such file", "check the bundle path") from None
+            raise SupportkitError(f"cannot copy {src} into the ticket store: "
+                                  f"{exc.strerror or exc}", "free some space or check "
+                                  f"the permissions of {self.files}") from None
+        return tmp, digest.hexdigest(), size
+
+    def attach(self, req: AttachRequest) -> tuple[Ticket, Attachment, bool]:
+        """Copy a bundle in; returns (ticket, attachment, added) — ``added`` is False
+        when this ticket already had this exact bundle."""
+        tmp, sha, size = self._copy_in(req.bundle)
+        try:
+            meta = req.inspect(tmp) if req.inspect else {}
+            _fault("attach:after-copy")
+            final = self.files / f"{sha}.zip"
+
+            def commit(conn: sqlite3.Connection) -> tuple[Ticket, Attachment, bool]:
+                t = self._load(conn, self._resolve_id(conn, req.ticket_id))
+                known = next((a for a in t.attachments if a.sha256 == sha), None)
+                if known is not None and not known.missing:
+                    return t, known, False
+                if final.exists():
+                    tmp.unlink()
+                else:
+                    os.replace(tmp, final)
+                    _fsync_dir(self.files)
+                _fault("attach:after-rename")
+                ch = Changes(req.by)
+                att = Attachment(sha256=sha, size=size, name=req.bundle.name,
+                                 path=final.name, added_at=ch.at, added_by=req.by,
+                                 source=req.source, **meta)
+                if known is not None:  # the file had gone missing: it is back
+                    conn.execute("UPDATE attachments SET missing = 0 WHERE ticket_id = ? "
+                                 "AND sha256 = ?", (t.id, sha))
+                    known.missing = False
+                    ch.log("attachment_restored", sha256=sha)
+                else:
+                    conn.execute("INSERT INTO attachments (ticket_id, sha256, added_at, data) "
+                                 "VALUES (?,?,?,?)", (t.id, sha, att.added_at, json.dumps(
+                                     {k: v for k, v in asdict(att).items() if k != "missing"},
+                                     ensure_ascii=False, default=str)))
+                    t.attachments.append(att)
+                    ch.log("attached", sha256=sha, name=att.name, size=size,
+                           playbook=att.playbook, source=req.source)
+                if req.then is not None:
+                    req.then(t, ch, att)
+                self._save(conn, t, ch, t.version)
+                return t, att, known is None
+            result = self._write(commit)
+            _fault("attach:after-commit")
+            return result
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------- consistency
+    def _scan(self) -> tuple[list[Path], set[str], dict[str, bool]]:
+        temps, blobs = [], set()
+        for entry in os.scandir(self.files):
+            if entry.name.startswith(".tmp-"):
+                temps.append(Path(entry.path))
+            elif entry.name.endswith(".zip") and len(entry.name) == 68:
+                blobs.add(entry.name[:-4])
+        rows: dict[str, bool] = {}
+        for r in self.conn.execute("SELECT sha256, missing FROM attachments"):
+            rows[r[0]] = rows.get(r[0], True) and bool(r[1])
+        return temps, blobs, rows
+
+    def _stale(self, tmp: Path) -> bool:
+        """A temporary file whose attach died: its process is gone (same host), or it is old."""
+        try:
+            host, pid, _ = tmp.name[len(".tmp-"):].rsplit("-", 2)
+            if host == socket.gethostname() and _pid_gone(int(pid)):
+                return True
+            return time.time() - tmp.stat().st_mtime > STALE_TEMP_S
+        except (ValueError, OSError):
+            return False
+
+    def reconcile(self) -> list[str]:
+        """Repair what an interrupted attach left behind; describe each repair."""
+        temps, blobs, rows = self._read(lambda conn: self._scan())
+        stale = [t for t in temps if self._stale(t)]
+        orphans = blobs - set(rows)
+        lost = {sha for sha, missing in rows.items() if not missing and sha not in blobs}
+        back = {sha for sha, missing in rows.items() if missing and sha in blobs}
+        done = []
+        for tmp in stale:
+            tmp.unlink(missing_ok=True)
+            done.append(f"removed {tmp.name}, left by an attach that was interrupted")
+        if not (orphans or lost or back):
+            return done
+
+        def repair(conn: sqlite3.Connection) -> list[str]:
+            # Look again under the write lock: an attach between rename and commit holds
+            # that lock, so what is inconsistent now really is.
+            _, blobs, rows = self._scan()
+            out = []
+            for sha in sorted(blobs - set(rows)):
+                (self.files / f"{sha}.zip").unlink(missing_ok=True)
+                out.append(f"removed bundle {sha[:12]}…, copied in by an attach that did not "
+                           "finish (attach it again if it was meant to be kept)")
+            at = now_utc()
+            for r in conn.execute("SELECT ticket_id, sha256, missing FROM attachments").fetchall():
+                here = r["sha256"] in blobs
+                if bool(r["missing"]) == (not here):
+                    continue
+                conn.execute("UPDATE attachments SET missing = ? WHERE ticket_id = ? "
+                             "AND sha256 = ?", (0 if here else 1, r["ticket_id"], r["sha256"]))
+                action = "attachment_restored" if here else "attachment_missing"
+                conn.execute("INSERT INTO history (ticket_id, at, by, action, detail) "
+                             "VALUES (?,?,?,?,?)", (r["ticket_id"], at, "supportkit", action,
+                                                    json.dumps({"sha256": r["sha256"]})))
+                out.append(f"{r['ticket_id']}: bundle {r['sha256'][:12]}… is "
+                           + ("back in the store" if here else
+                              f"missing from {self.files} (attach it again)"))
+            return out
+        return done + self._write(repair)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements; triggers keep their inner ``;``."""
+    out, buf = [], ""
+    for piece in sql.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def open_store(path: Path | None = None) -> SQLiteStore:
+    from toolkit.tickets.config import load
+
+    return SQLiteStore(path or default_path(), load().id_prefix)
+
+
+def utc_key(iso: str | None) -> datetime | None:
+    """An ISO time (any offset) as an aware UTC datetime, for comparisons."""
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(timezone.utc)

@@ -11,8 +11,11 @@ slowest reply seen), as traceroute's ``-w MAX,HERE,NEAR`` does. Modes: ``icmp``
 With ``count > 1`` the probes are sent in rounds ``interval`` seconds apart and
 an mtr-style ``summary`` is added. Routers limit the ICMP errors they send
 (Linux: a burst of 6, then one a second per source), so a round sends
-``queries`` = 1 probe per hop by default and the default interval keeps ten
-rounds inside that budget.
+``queries`` = 1 probe per hop by default, the default interval (0.7 s) keeps
+ten rounds inside that budget with room to spare, and a round never follows
+the previous one sooner than ``interval`` — a process starved of CPU does
+not catch up in a burst. Replies already received when the trace ends are
+read before anything is counted as lost.
 
 Without raw sockets the system ``traceroute``/``tracert`` is run and parsed
 (an ICMP trace that the system tool may not send unprivileged is retried in
@@ -197,13 +200,20 @@ class _Tracer:
         try:
             while True:
                 now = time.time()
-                if rnd < plan.count and now >= start + rnd * plan.interval:
+                # A starved process must not catch up by sending overdue rounds back to
+                # back: routers rate-limit their ICMP errors (Linux: a burst of 6, then
+                # 1/s), and a burst would show loss that the path does not have.
+                due = start + rnd * plan.interval
+                if rnd:
+                    due = max(due, last_send + plan.interval)
+                if rnd < plan.count and now >= due:
                     self.send_round(rnd)
                     rnd, last_send = rnd + 1, time.time()
                     continue
                 if now >= deadline or (rnd >= plan.count and self._done(now, last_send)):
+                    self._drain()
                     return
-                wake = start + rnd * plan.interval if rnd < plan.count else now + 0.05
+                wake = due if rnd < plan.count else now + 0.05
                 ready, _, _ = select.select(self.socks, [], [], max(0.0, min(wake, deadline)
                                                                    - now))
                 for sock in ready:
@@ -211,6 +221,15 @@ class _Tracer:
         finally:
             for sock in (self.send_sock, *self.socks):
                 sock.close()
+
+    def _drain(self) -> None:
+        """Read the replies that have already arrived: they are answers, not loss."""
+        for _ in range(10_000):  # bounded: a flood must not keep us here
+            ready, _, _ = select.select(self.socks, [], [], 0)
+            if not ready:
+                return
+            for sock in ready:
+                self._read(sock)
 
     def hops(self) -> list[dict[str, Any]]:
         answered = [p.ttl for p in self.probes.values() if p.address is not None]
@@ -362,7 +381,7 @@ COLLECTOR = Collector(
         Param("queries", "int", None, "probes per hop per round (3, or 1 when count > 1)"),
         Param("max_hops", "int", 30, "highest TTL probed"),
         Param("count", "int", 1, "rounds; above 1 adds the mtr-style summary"),
-        Param("interval", "float", 0.5, "seconds between rounds"),
+        Param("interval", "float", 0.7, "seconds between rounds"),
         Param("timeout", "float", 2.0, "seconds to wait for a hop that does not answer"),
         Param("method", "str", "auto", "force one method (tests, comparisons)",
               choices=("auto", "scapy", "system")),

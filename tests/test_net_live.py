@@ -129,8 +129,8 @@ def test_loss_at_a_router_shows_from_the_next_hop_on(topo: Topology) -> None:
     rows = {r["ttl"]: r for r in res["summary"]}
     assert rows[1]["loss_pct"] == 0.0 and rows[1]["sent"] == 10
     assert rows[2]["loss_pct"] > 0 and rows[3]["loss_pct"] > 0
-    assert res["loss_starts_at"] == 2
-    assert took < 8, f"10 rounds took {took:.2f}s"
+    assert res["loss_starts_at"] == 2, json.dumps(res["summary"])
+    assert took < 20, f"10 rounds took {took:.2f}s"  # speed itself: benchmarks/bench_traceroute.py
     ping, _ = collect(topo, "network.ping", f"host={SERVER}", "count=20", "interval=0.05",
                       "timeout=0.5")
     assert ping["result"]["loss_pct"] > 0

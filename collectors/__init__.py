@@ -22,6 +22,7 @@ BUILTIN = (
     "collectors.account_identity",
     "collectors.account_access",
     "collectors.account_auth",
+    "collectors.kb_search",
     "collectors.net_ping",
     "collectors.net_traceroute",
     "collectors.net_interfaces",

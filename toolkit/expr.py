@@ -1,8 +1,8 @@
 """Sandboxed expressions and templates for playbooks (jinja2 ``SandboxedEnvironment``).
 
 Playbooks are data from other people: expressions can read ``inputs``,
-``answers``, ``steps.<id>`` (collector results), ``outcomes.<id>`` and
-``findings``, use jinja2's filters and tests, and nothing else — no
+``answers``, ``steps.<id>`` (collector results), ``outcomes.<id>``,
+``findings`` and ``lang`` (the run's language, ``en`` or ``zh``), use jinja2's filters and tests, and nothing else — no
 ``eval``, no attribute access to Python internals, no I/O.
 """
 

@@ -52,6 +52,7 @@ class StepRecord:
     answer: Any = None
     answer_source: str | None = None  # user | answers-file | default
     fired: bool = False  # a check that produced a finding
+    shown: str = ""  # the guide or ask text as the person saw it (rendered)
 
     def as_manifest(self, files: list[str]) -> dict[str, Any]:
         s = self.step
@@ -91,7 +92,8 @@ class RunResult:
 
     def tried(self) -> list[dict[str, Any]]:
         """Self-help steps the user went through (PROCESS.md step 3), for escalation."""
-        return [{"step": r.step.id, "instruction": r.step.text.get() if r.step.text else "",
+        return [{"step": r.step.id,
+                 "instruction": r.shown or (r.step.text.get() if r.step.text else ""),
                  "fixed": bool(r.answer) if r.step.resolves else None}
                 for r in self.records if r.step.kind == "guide" and r.outcome == "ok"]
 
@@ -124,7 +126,7 @@ class Runner:
         self.findings: list[dict[str, Any]] = []
         self.input_sources: dict[str, str] = {}
         self.ctx: dict[str, Any] = {"inputs": {}, "answers": {}, "steps": {}, "outcomes": {},
-                                    "findings": self.findings}
+                                    "findings": self.findings, "lang": options.lang}
         self._check_overrides()
 
     # ------------------------------------------------------------------ set-up
@@ -176,6 +178,17 @@ class Runner:
         self.ui.step_done(self._position(rec.step), self._label(rec.step), shown,
                           detail or rec.reason)
 
+    def _text(self, text: Any) -> str:
+        """A guide or ask text, rendered: it may show what earlier steps found. If it
+        cannot be rendered (missing data), the text is shown as written."""
+        if text is None:
+            return ""
+        raw = text.get(self.opts.lang)
+        try:
+            return str(expr.render(raw, self.ctx))
+        except Exception:
+            return raw
+
     def _gate(self, step: Step) -> str | None:
         """Why this step does not run, or None."""
         names = {step.id, step.collector or "", step.kind}
@@ -195,7 +208,7 @@ class Runner:
 
     def _guide(self, step: Step) -> bool:
         rec = StepRecord(step, started=_now())
-        text = step.text.get(self.opts.lang) if step.text else ""
+        text = rec.shown = self._text(step.text)
         if step.id in self.opts.answers:
             rec.answer, rec.answer_source = bool(self.opts.answers[step.id]), "answers-file"
             self.ui.guide(step.index, text, False)
@@ -217,8 +230,7 @@ class Runner:
         if step.id in self.opts.answers:
             value, source = self.opts.answers[step.id], "answers-file"
         else:
-            got = self.ui.ask(step.text.get(self.opts.lang) if step.text else step.id,
-                              step.default, step.choices)
+            got = self.ui.ask(self._text(step.text) or step.id, step.default, step.choices)
             if got is not NO_ANSWER:
                 value, source = got, "user"
         if value is None:

@@ -200,7 +200,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     elif quiet:
         click.echo(str(path))
     else:
-        _summary(result, shown, path)
+        _summary(result, shown, path, ticket)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
 
 
@@ -235,7 +235,7 @@ def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dic
                            "others": [s.playbook for s in found[1:4]]}
 
 
-def _summary(result: Any, shown: dict[str, Any], path: Path) -> None:
+def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None) -> None:
     echo = click.echo
     echo("", err=True)
     if result.resolved_by:
@@ -258,4 +258,6 @@ def _summary(result: Any, shown: dict[str, Any], path: Path) -> None:
     if esc and esc.get("needed"):
         echo(f"Next: escalate to {esc['to']} with this bundle "
              f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)
+    if not ticket:  # with --ticket, the ticket hook has said what it recorded
+        echo(f"Keep it with the case: supportkit ticket attach TICKET-ID {path}", err=True)
     echo(str(path))

@@ -56,3 +56,26 @@ def test_report_sections_and_safety(tmp_path: Path, cli) -> None:
     assert "183.62.140.253" in html and "533</strong> failed authentications" in html
     # The verdict line comes before the per-collector sections.
     assert html.index("worst: critical") < html.index("<h2>disk.usage")
+
+
+def test_report_has_the_ticket_header_when_the_run_belongs_to_a_ticket(tmp_path: Path,
+                                                                       cli) -> None:
+    r = cli("ticket", "new", "--title", "Disk clicking", "--reporter", "alice", "--channel",
+            "phone", "--impact", "high", "--urgency", "high", "--no-collect", "--json")
+    assert r.code == 0, r.err
+    ticket = json.loads(r.out)
+    r = cli("run", "hardware-failure", "--ticket", ticket["id"], "--non-interactive", "--json",
+            "--out", str(tmp_path), "-p",
+            f"disk.source={FIX / 'disk.health' / 'smart-fail2.json'}")
+    assert r.code == 0, r.err
+    with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
+        top = zf.namelist()[0].split("/")[0]
+        html = zf.read(f"{top}/report.html").decode()
+        manifest = json.loads(zf.read(f"{top}/manifest.json"))
+    info = manifest["ticket_info"]
+    assert (info["id"], info["priority"], info["status"]) == (ticket["id"], "urgent", "new")
+    assert info["sla"]["response"]["due"] == ticket["response_due"]
+    assert f"<strong>{ticket['id']}</strong> — Disk clicking" in html
+    assert f"response due {ticket['response_due']}" in html
+    # The header comes first, before the verdict line.
+    assert html.index(ticket["id"] + "</strong>") < html.index("worst: critical")

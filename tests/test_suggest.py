@@ -76,3 +76,11 @@ def test_terminal_asks_for_the_symptom_and_offers_choices(tmp_path: Path) -> Non
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_the_classification_dictionary_goes_first(tmp_path: Path, cli) -> None:
+    # "clicking noise" is a phrase of the tickets' classification dictionary.
+    r = cli("run", "--symptom", "my disk makes a clicking noise", "--non-interactive",
+            "--json", "--skip", "disk,sys", "--out", str(tmp_path))
+    assert r.code == 0, r.err
+    assert "Chose playbook hardware-failure" in r.err and "clicking noise" in r.err

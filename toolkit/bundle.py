@@ -114,6 +114,7 @@ class BundleRequest:
     command_line: tuple[str, ...] = ()
     lang: str = "en"
     chosen_by: dict[str, Any] | None = None  # the symptom that chose the playbook
+    ticket_info: dict[str, Any] | None = None  # the report's ticket header
 
 
 def _host() -> dict[str, Any]:
@@ -257,6 +258,7 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
         "playbook": {"id": pb.id, "version": pb.version, "sha256": pb.sha256,
                      "title": pb.title.get(req.lang), "category": pb.category},
         "ticket": req.ticket,
+        "ticket_info": req.ticket_info,
         "chosen_by": req.chosen_by,
         "lang": req.lang,
         "inputs": run.inputs,

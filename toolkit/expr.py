@@ -2,8 +2,9 @@
 
 Playbooks are data from other people: expressions can read ``inputs``,
 ``answers``, ``steps.<id>`` (collector results), ``outcomes.<id>``,
-``findings`` and ``lang`` (the run's language, ``en`` or ``zh``), use jinja2's filters and tests, and nothing else — no
-``eval``, no attribute access to Python internals, no I/O.
+``findings`` and ``lang`` (the run's language, ``en`` or ``zh``), use
+jinja2's filters and tests, and nothing else — no ``eval``, no attribute
+access to Python internals, no I/O.
 """
 
 from __future__ import annotations

@@ -173,9 +173,14 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         runner = Runner(pb, registry, staging, opts, ui)
         ui.info(f"{pb.title.get(opts.lang)} — {pb.id} v{pb.version}")
         result = runner.run()
+        header = None
+        if ticket:
+            from toolkit.tickets import ticket_header
+
+            header = ticket_header(ticket)
         path = bundle.write(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
-            redactor=redactor, chosen_by=chosen,
+            redactor=redactor, chosen_by=chosen, ticket_info=header,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -214,7 +219,19 @@ def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dic
     if not symptom:
         raise BadInput("no playbook named and no problem described",
                        "give a PLAYBOOK ('supportkit playbook list') or --symptom 'what happens'")
-    found = rank(symptom, all_playbooks(), lang)
+    available = all_playbooks()
+    found = rank(symptom, available, lang)
+    # The team's classification dictionary (tickets) knows its phrases best: its
+    # playbook goes first; the keyword match over playbook metadata fills in.
+    from toolkit.suggest import Suggestion
+    from toolkit.tickets.classify import classify
+
+    cls = classify(symptom)
+    titles = {pb.id: pb.title.get(lang) for pb in available}
+    if cls["playbook"] in titles:
+        found = [Suggestion(cls["playbook"], titles[cls["playbook"]], float("inf"),
+                            tuple(cls["matched"]))] + [s for s in found
+                                                       if s.playbook != cls["playbook"]]
     if not found:
         click.echo("No playbook matches that description; running the general triage.",
                    err=True)

@@ -13,6 +13,34 @@ from pathlib import Path
 from typing import Any
 
 
+def ticket_header(ticket_id: str) -> dict[str, Any] | None:
+    """What the report's ticket header shows (id, title, priority, status, level, SLA due
+    times), read-only; None when there is no store or no such ticket."""
+    from datetime import datetime, timezone
+
+    from toolkit.errors import SupportkitError
+    from toolkit.tickets.store import default_path, open_store
+    from toolkit.tickets.workflow import sla_state
+
+    path = default_path()
+    db = path / "tickets.db" if path.is_dir() else path
+    if not db.is_file():
+        return None
+    try:
+        store = open_store(path)
+        try:
+            if not store.exists(ticket_id):
+                return None
+            t = store.get(ticket_id)
+        finally:
+            store.close()
+    except SupportkitError:
+        return None
+    return {"id": t.id, "title": t.title, "priority": t.priority, "status": t.status,
+            "level": getattr(t, "level", None), "category": t.category,
+            "sla": sla_state(t, datetime.now(timezone.utc))}
+
+
 def after_run(ticket_id: str, bundle_path: Path, run_result: Any) -> tuple[bool, str]:
     """What ``supportkit run --ticket ID`` does once its bundle is written: attach it
     to the ticket and record the run when the ticket is in the store. Returns

@@ -93,26 +93,8 @@ RESOLVER_COMMAND: list[str] | None = None
 __all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
 
 
-# --- anonymization (toolkit.anonymize): whose names and which host names to hide ---
-def host_names() -> tuple[str, ...]:
-    import socket
-
-    name = socket.gethostname()  # not getfqdn(): that can ask DNS, and we send nothing
-    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
-
-
-def people() -> tuple[str, ...]:
-    """Login names of people: the current user and accounts with uid 1000-59999."""
-    import getpass
-    import pwd
-
-    found = {p.pw_name for p in pwd.getpwall() if 1000 <= p.pw_uid < 60000}
-    try:
-        me = getpass.getuser()
-    except (KeyError, OSError):
-        me = ""
-    found.add(me)
-    return tuple(sorted(found - {"", "root", "nobody"}))
+# --- anonymization (toolkit.anonymize): shared POSIX facts ---
+from toolkit._platform._posix import host_names, people  # noqa: E402
 
 __all__ += ["host_names", "people"]
 

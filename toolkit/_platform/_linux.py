@@ -214,26 +214,8 @@ RESOLVER_COMMAND: list[str] | None = None
 __all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
 
 
-# --- anonymization (toolkit.anonymize): whose names and which host names to hide ---
-def host_names() -> tuple[str, ...]:
-    import socket
-
-    name = socket.gethostname()  # not getfqdn(): that can ask DNS, and we send nothing
-    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
-
-
-def people() -> tuple[str, ...]:
-    """Login names of people: the current user and accounts with uid 1000-59999."""
-    import getpass
-    import pwd
-
-    found = {p.pw_name for p in pwd.getpwall() if 1000 <= p.pw_uid < 60000}
-    try:
-        me = getpass.getuser()
-    except (KeyError, OSError):
-        me = ""
-    found.add(me)
-    return tuple(sorted(found - {"", "root", "nobody"}))
+# --- anonymization (toolkit.anonymize): shared POSIX facts ---
+from toolkit._platform._posix import host_names, people  # noqa: E402
 
 __all__ += ["host_names", "people"]
 
@@ -325,3 +307,16 @@ IO_SKIP_DEVICES = (r"^(loop\d+|ram\d+|zram\d+|sr\d+|fd\d+|dm-\d+|md\d+"
 
 __all__ += ["CRASH_PLACES", "IO_SKIP_DEVICES", "PACKAGE_LOGS", "crash_log_commands",
             "init_process_name", "systemd_booted"]
+
+
+def journal_present() -> bool:
+    """Whether journald keeps any journal file (persistent or volatile). Without
+    one, journalctl prints nothing and exits 0 — indistinguishable from "no
+    entries" — so the collector asks first."""
+    import glob
+
+    return any(glob.glob(f"{d}/**/*.journal*", recursive=True)
+               for d in ("/var/log/journal", "/run/log/journal"))
+
+
+__all__ += ["journal_present"]

@@ -43,3 +43,25 @@ def timezone_name() -> str | None:
 
 def install_hint(package: str) -> str:
     return f"install the '{package}' package with your system's package manager"
+
+
+# Whose names and which host names --anonymize hides.
+def host_names() -> tuple[str, ...]:
+    import socket
+
+    name = socket.gethostname()  # not getfqdn(): that can ask DNS, and we send nothing
+    return tuple(sorted({name, name.split(".")[0]} - {"localhost", ""}))
+
+
+def people() -> tuple[str, ...]:
+    """Login names of people: the current user and accounts with uid 1000-59999."""
+    import getpass
+    import pwd
+
+    found = {p.pw_name for p in pwd.getpwall() if 1000 <= p.pw_uid < 60000}
+    try:
+        me = getpass.getuser()
+    except (KeyError, OSError):
+        me = ""
+    found.add(me)
+    return tuple(sorted(found - {"", "root", "nobody"}))

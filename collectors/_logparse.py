@@ -244,8 +244,11 @@ class Summary:
         self.patterns: dict[str, dict[str, Any]] = {}
         self.other = 0
 
-    def add(self, line: str, when: float | None, message_from: int = 0) -> None:
-        level = severity(line)
+    def add(self, line: str, when: float | None, message_from: int = 0,
+            level: str | None = None) -> None:
+        """Count one line; ``level`` is the severity a structured log recorded
+        (journald PRIORITY, event Level), else it is read from the text."""
+        level = level or severity(line)
         self.levels[level] += 1
         if level not in ("critical", "error"):
             return

@@ -362,3 +362,19 @@ def test_journal_without_journal_files_is_a_skip_with_the_fix(
     monkeypatch.setattr(_platform, "journal_present", lambda: False)
     with pytest.raises(Skipped, match="use logs.files on /var/log"):
         run(logs_journal.COLLECTOR, tmp_path, since="1h")
+
+
+def test_a_saved_windows_export_is_analysed_on_any_os(cli) -> None:
+    import json as _json
+    from pathlib import Path as _Path
+
+    saved = _Path(__file__).parent / "fixtures" / "logs.eventlog" / "wevtutil-system.xml"
+    r = cli("collect", "logs.eventlog", "-p", f"source={saved}", "--json")
+    doc = _json.loads(r.out)
+    assert r.code == 0 and doc["outcome"] == "ok", doc["reason"]
+    assert doc["result"]["entries"]
+    r = cli("collect", "logs.eventlog", "--json")  # live: only on Windows
+    from toolkit import _platform
+
+    if _platform.NAME != "windows":
+        assert _json.loads(r.out)["reason"] == f"logs.eventlog does not run on {_platform.NAME}"

@@ -98,6 +98,16 @@ class RunResult:
                 for r in self.records if r.step.kind == "guide" and r.outcome == "ok"]
 
 
+def platform_skip(collector: Any, params: dict[str, Any]) -> str | None:
+    """Why the collector cannot run on this OS, or None. A saved output (``source=``)
+    is read anywhere: L2 on Linux analyses the Windows export a user sent."""
+    from toolkit import _platform
+
+    if _platform.NAME in collector.platforms or params.get("source"):
+        return None
+    return f"{collector.name} does not run on {_platform.NAME}"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
@@ -253,12 +263,6 @@ class Runner:
         if collector is None:
             rec.outcome, rec.reason = "failed", f"collector {step.collector} is not installed"
             return rec, None
-        from toolkit import _platform
-
-        if _platform.NAME not in collector.platforms:
-            rec.outcome = "skipped"
-            rec.reason = f"{collector.name} does not run on {_platform.NAME}"
-            return rec, None
         try:
             raw = expr.render(dict(step.params), self.ctx)
             raw.update(self.opts.overrides.get(step.id, {}))
@@ -268,6 +272,10 @@ class Runner:
             return rec, None
         except Exception as exc:
             rec.outcome, rec.reason = "failed", f"bad parameters: {exc}"
+            return rec, None
+        why_not = platform_skip(collector, rec.params)
+        if why_not:
+            rec.outcome, rec.reason = "skipped", why_not
             return rec, None
         return rec, collector
 

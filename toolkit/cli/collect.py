@@ -59,13 +59,13 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     except ValueError as exc:
         raise BadInput(str(exc), f"see 'supportkit collectors --json' for {name}'s parameters") \
             from None
-    from toolkit import _platform
+    from toolkit.runner import platform_skip
 
     workdir = Path(tempfile.mkdtemp(prefix="supportkit-collect-"))
     try:
-        if _platform.NAME not in collector.platforms:
-            outcome, reason, result, duration = (
-                "skipped", f"{name} does not run on {_platform.NAME}", {}, 0.0)
+        why_not = platform_skip(collector, resolved)
+        if why_not:
+            outcome, reason, result, duration = "skipped", why_not, {}, 0.0
         else:
             got = execute(collector, resolved, workdir / "step", timeout)
             outcome, reason, result, duration = (got.outcome, got.reason, got.result,

@@ -79,3 +79,15 @@ def test_report_has_the_ticket_header_when_the_run_belongs_to_a_ticket(tmp_path:
     assert f"response due {ticket['response_due']}" in html
     # The header comes first, before the verdict line.
     assert html.index(ticket["id"] + "</strong>") < html.index("worst: critical")
+
+
+def test_report_labels_follow_the_run_language(tmp_path: Path, cli) -> None:
+    r = cli("run", "hardware-failure", "--lang", "zh", "--non-interactive", "--json", "--out",
+            str(tmp_path), "-p", f"disk.source={FIX / 'disk.health' / 'smart-fail2.json'}")
+    with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
+        top = zf.namelist()[0].split("/")[0]
+        html = zf.read(f"{top}/report.html").decode()
+    for label in ("<h2>发现项</h2>", "<h2>已尝试的操作</h2>", "<h2>步骤</h2>", "最严重：critical",
+                  "升级至 <strong>L2-hardware</strong>", "<th>结论</th>"):
+        assert label in html, label
+    assert "<h2>Findings</h2>" not in html and "What was tried" not in html

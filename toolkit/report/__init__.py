@@ -10,6 +10,49 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# The page's own labels in Chinese. Labels are whole texts between two tags in the
+# templates; bundle data is always escaped, so it can never be taken for one.
+LABELS_ZH = {
+    "Findings": "发现项", "Escalation": "升级", "What was tried": "已尝试的操作",
+    "Steps": "步骤", "Step": "步骤", "Instruction": "操作说明", "Fixed?": "是否解决？",
+    "Outcome": "结果", "Time": "时间", "Reason": "原因", "Raw result": "原始结果",
+    "Attachments": "附件", "File": "文件", "Size": "大小", "Bundle": "证据包",
+    "Mount point": "挂载点", "Device": "设备", "Used": "已用", "Free": "可用",
+    "Inodes": "inode", "Model · serial": "型号 · 序列号", "Verdict": "结论",
+    "Temp.": "温度", "Powered on": "通电时间", "Reasons": "原因", "Hop": "跳",
+    "Address": "地址", "Loss": "丢包", "Average round trip": "平均往返时间",
+    "OS": "操作系统", "Host": "主机", "CPU": "CPU", "Memory": "内存", "Swap": "交换分区",
+    "Time zone": "时区", "User": "用户", "Groups": "用户组", "Admin groups": "管理员组",
+    "Password": "密码", "Account": "账号", "Most failures by user": "失败最多的用户",
+    "By remote host": "按远程主机", "Count": "次数", "First seen": "首次出现",
+    "Last seen": "最后出现", "Entries": "条目", "Read": "已读取", "Kept": "已保留",
+    "Cut": "已截断", "Errors": "错误", "In the window": "时间窗口内",
+    "Time span kept": "保留的时间范围", "Lines kept": "保留行数",
+    "Cut or skipped": "截断或跳过", "Time span": "时间范围", "Program": "程序",
+    "Unit": "单元", "Signal": "信号", "PID": "PID", "Event": "事件", "Detail": "详情",
+    "Stop code": "停止代码", "Crashes": "崩溃", "Hangs": "无响应", "Last": "最近",
+    "Exception": "异常", "Faulting module": "出错模块",
+    "Application crashes and hangs": "应用程序崩溃与无响应",
+    "No problems found by the checks of this playbook.": "本剧本的检查未发现问题。",
+    "No error lines in what was gathered.": "收集到的内容中没有错误行。",
+    "not asked": "未询问", "yes": "是", "no": "否",
+}
+_LABEL = None
+
+
+def localise(html: str, lang: str) -> str:
+    """Swap the page's own labels for ``lang`` (whole texts between tags only)."""
+    import re
+
+    global _LABEL
+    if lang != "zh":
+        return html
+    if _LABEL is None:
+        _LABEL = re.compile(">(" + "|".join(re.escape(k) for k in sorted(LABELS_ZH, key=len,
+                                                                          reverse=True)) + ")<")
+    return _LABEL.sub(lambda m: f">{LABELS_ZH[m.group(1)]}<", html)
+
+
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#c62828", "medium": "#ef6c00",
                     "low": "#f9a825", "info": "#1565c0"}
 
@@ -49,5 +92,8 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
     worst = findings[0]["severity"] if findings else None
-    return env.get_template("report.html.j2").render(
+    lang = manifest.get("lang") or "en"
+    env.globals["zh"] = lang == "zh"
+    html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS)
+    return localise(html, lang)

@@ -146,13 +146,13 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     from toolkit.ui import ConsoleUI, HeadlessUI
 
     interactive = not non_interactive and sys.stdin.isatty()
+    lang = lang or _default_lang()
     chosen: dict[str, Any] | None = None
     if playbook_ref is None:
-        playbook_ref, chosen = _choose(symptom, interactive, lang or _default_lang())
+        playbook_ref, chosen = _choose(symptom, interactive, lang)
     pb = pbmod.load(pbmod.find(playbook_ref))
     opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
-                      skip=_split(skip), overrides=_overrides(params),
-                      lang=lang or _default_lang())
+                      skip=_split(skip), overrides=_overrides(params), lang=lang)
     for item in attach:
         if not item.is_file() or not os.access(item, os.R_OK):
             raise BadInput(f"cannot attach {item}: not a readable file", "check the path")

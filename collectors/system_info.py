@@ -4,6 +4,8 @@ Output::
 
     {
       "hostname": "pc-0042",
+      "device": {"vendor": "LENOVO" | null, "model": "20XW0026GE" | null,
+                 "version": "ThinkPad X1 Carbon Gen 9" | null, "firmware": "N32ET75W" | null},
       "os": {"system": "Linux", "name": "Debian GNU/Linux", "version": "12",
              "pretty_name": "Debian GNU/Linux 12 (bookworm)", "release": "6.1.0-18-amd64",
              "machine": "x86_64"},
@@ -20,7 +22,9 @@ Output::
     }
 
 ``load_avg`` is absent (null) where the OS keeps none; ``usage_pct`` is
-sampled over ``sample_s`` seconds.
+sampled over ``sample_s`` seconds. ``device`` comes from the firmware tables
+(DMI on Linux, ``hw.model`` on macOS, the BIOS registry key on Windows);
+fields the machine does not fill (many VMs) are null, never guessed.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ def parse(snapshot: dict[str, Any]) -> dict[str, Any]:
     release = snapshot["os_release"]
     return {
         "hostname": snapshot["hostname"],
+        "device": snapshot.get("device") or dict.fromkeys(("vendor", "model", "version",
+                                                            "firmware")),
         "os": {
             "system": snapshot["system"],
             "name": release.get("name") or snapshot["system"],
@@ -109,6 +115,7 @@ def snapshot(sample_s: float) -> dict[str, Any]:
         "version": platform.version(),
         "machine": platform.machine(),
         "os_release": _platform.os_release(),
+        "device": _platform.device_identity(),
         "cpu_model": _platform.cpu_model(),
         "cpu_count_logical": psutil.cpu_count(logical=True),
         "cpu_count_physical": psutil.cpu_count(logical=False),

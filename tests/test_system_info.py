@@ -50,3 +50,27 @@ def test_live_system_info(cli) -> None:
     assert result["hostname"] == socket.gethostname()
     assert result["memory"]["total_bytes"] > 0 and result["cpu"]["logical"] >= 1
     assert result["uptime_s"] > 0
+
+
+@pytest.mark.skipif(__import__("sys").platform != "linux", reason="DMI is Linux's")
+def test_device_identity_from_dmi_without_placeholders(tmp_path, monkeypatch) -> None:
+    from toolkit._platform import _linux
+
+    for name, value in (("sys_vendor", "LENOVO\n"), ("product_name", "20XW0026GE\n"),
+                        ("product_version", "ThinkPad X1 Carbon Gen 9\n"),
+                        ("bios_version", "To be filled by O.E.M.\n")):
+        (tmp_path / name).write_text(value)
+    monkeypatch.setattr(_linux, "_DMI", str(tmp_path))
+    assert _linux.device_identity() == {"vendor": "LENOVO", "model": "20XW0026GE",
+                                        "version": "ThinkPad X1 Carbon Gen 9",
+                                        "firmware": None}
+    monkeypatch.setattr(_linux, "_DMI", str(tmp_path / "absent"))
+    assert set(_linux.device_identity().values()) == {None}
+
+
+def test_parse_carries_the_device() -> None:
+    raw = json.loads((FIX / "debian-12-vm.snapshot.json").read_text())
+    assert parse(raw)["device"] == dict.fromkeys(("vendor", "model", "version", "firmware"))
+    raw["device"] = {"vendor": "Dell Inc.", "model": "Latitude 7420", "version": None,
+                     "firmware": "1.21.0"}
+    assert parse(raw)["device"]["model"] == "Latitude 7420"

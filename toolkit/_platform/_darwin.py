@@ -142,3 +142,18 @@ def unified_log_argv(*, since: float, until: float | None, process: str | None,
 
 
 __all__ += ["unified_log_argv"]
+
+
+# --- device identity (system.info) ---
+def device_identity() -> dict[str, str | None]:
+    import subprocess
+
+    try:
+        out = subprocess.run(["sysctl", "-n", "hw.model"], capture_output=True, text=True,
+                             timeout=5, check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    return {"vendor": "Apple", "model": out or None, "version": None, "firmware": None}
+
+
+__all__ += ["device_identity"]

@@ -320,3 +320,27 @@ def journal_present() -> bool:
 
 
 __all__ += ["journal_present"]
+
+
+# --- device identity (system.info): vendor and model, as PROCESS.md step 1 asks ---
+_DMI = "/sys/class/dmi/id"
+
+
+def device_identity() -> dict[str, str | None]:
+    """Vendor, model and firmware from DMI; empty where the machine exposes none
+    (many VMs and ARM boards), never guessed."""
+    def read(name: str) -> str | None:
+        try:
+            with open(f"{_DMI}/{name}", encoding="utf-8", errors="replace") as fh:
+                value = fh.read().strip()
+        except OSError:
+            return None
+        # Vendors fill unused fields with placeholders; they identify nothing.
+        return None if value.lower() in ("", "to be filled by o.e.m.", "default string",
+                                         "system product name", "none") else value
+
+    return {"vendor": read("sys_vendor"), "model": read("product_name"),
+            "version": read("product_version"), "firmware": read("bios_version")}
+
+
+__all__ += ["device_identity"]

@@ -164,3 +164,22 @@ def eventlog_argv(channel: str, *, since: float | None, until: float | None, max
 
 
 __all__ += ["eventlog_argv"]
+
+
+# --- device identity (system.info) ---
+def device_identity() -> dict[str, str | None]:
+    import winreg  # type: ignore[import-not-found, unused-ignore]
+
+    def read(name: str) -> str | None:
+        try:
+            key = winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE,  # type: ignore[attr-defined, unused-ignore]
+                                 r"HARDWARE\DESCRIPTION\System\BIOS")
+            return str(winreg.QueryValueEx(key, name)[0]) or None  # type: ignore[attr-defined, unused-ignore]
+        except OSError:
+            return None
+
+    return {"vendor": read("SystemManufacturer"), "model": read("SystemProductName"),
+            "version": read("SystemVersion"), "firmware": read("BIOSVersion")}
+
+
+__all__ += ["device_identity"]

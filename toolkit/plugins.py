@@ -13,6 +13,12 @@ A third-party package exposes a module in the entry-point group
 (handy in development and tests); ``SUPPORTKIT_DISABLE_ENTRYPOINTS=1`` turns
 off entry-point loading. A plugin that fails to import, raises, or returns
 something that is not a collector is reported, never fatal.
+
+Ticket-system connectors use a second hook, ``supportkit_connectors() ->
+list[ConnectorSpec]`` (``toolkit.connectors.base``), loaded the same way by
+``load_connectors()``: built-ins first, then ``SUPPORTKIT_PLUGINS`` modules,
+then the entry-point group ``supportkit.connectors``. A plugin module may
+implement either hook or both.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import pluggy
 from toolkit.collector import Collector
 
 ENTRYPOINT_GROUP = "supportkit.collectors"
+CONNECTOR_ENTRYPOINT_GROUP = "supportkit.connectors"
 hookspec = pluggy.HookspecMarker("supportkit")
 hookimpl = pluggy.HookimplMarker("supportkit")
 
@@ -36,6 +43,10 @@ class HookSpecs:
     @hookspec
     def supportkit_collectors(self) -> list[Collector | Exception]:  # type: ignore[empty-body]
         """Return the collectors this plugin provides (an exception for one it could not load)."""
+
+    @hookspec
+    def supportkit_connectors(self) -> list[Any]:  # type: ignore[empty-body]
+        """Return the ticket-system connectors this plugin provides (``ConnectorSpec``s)."""
 
 
 @dataclass
@@ -79,14 +90,15 @@ def _add(registry: Registry, source: str, items: Any) -> None:
             registry.collectors[item.name] = item
 
 
-def _plugin_modules() -> list[tuple[str, Any]]:
+def _plugin_modules(builtin: str = "collectors",
+                    group: str = ENTRYPOINT_GROUP) -> list[tuple[str, Any]]:
     """(source, loader) pairs; loaders are called inside a guard."""
-    found: list[tuple[str, Any]] = [("built-in", lambda: importlib.import_module("collectors"))]
+    found: list[tuple[str, Any]] = [("built-in", lambda: importlib.import_module(builtin))]
     extra = os.environ.get("SUPPORTKIT_PLUGINS", "").split(",")
     for name in filter(None, (m.strip() for m in extra)):
         found.append((name, lambda name=name: importlib.import_module(name)))
     if not os.environ.get("SUPPORTKIT_DISABLE_ENTRYPOINTS"):
-        for ep in metadata.entry_points(group=ENTRYPOINT_GROUP):
+        for ep in metadata.entry_points(group=group):
             found.append((f"{ep.name} ({ep.value})", ep.load))
     return found
 
@@ -106,7 +118,8 @@ def load(refresh: bool = False) -> Registry:
             registry.problems.append(f"plugin {source} failed to load: "
                                      f"{type(exc).__name__}: {exc}")
             continue
-        if not hasattr(module, "supportkit_collectors"):
+        if not hasattr(module, "supportkit_collectors") and \
+                not hasattr(module, "supportkit_connectors"):
             registry.problems.append(f"plugin {source} has no supportkit_collectors hook")
     # Call each implementation on its own so that one raising plugin spoils only itself;
     # pluggy calls last-registered first, so reverse to keep built-ins winning name clashes.
@@ -119,4 +132,54 @@ def load(refresh: bool = False) -> Registry:
             continue
         _add(registry, impl.plugin_name, items)
     _REGISTRY = registry
+    return registry
+
+
+@dataclass
+class ConnectorRegistry:
+    connectors: dict[str, Any] = field(default_factory=dict)  # type name → ConnectorSpec
+    problems: list[str] = field(default_factory=list)
+
+
+_CONNECTORS: ConnectorRegistry | None = None
+
+
+def load_connectors(refresh: bool = False) -> ConnectorRegistry:
+    """The connector types: built-ins (``toolkit.connectors.builtin``) and plugins.
+
+    Loaded like collectors, and as forgiving: a broken plugin is a problem, never fatal.
+    """
+    global _CONNECTORS
+    if _CONNECTORS is not None and not refresh:
+        return _CONNECTORS
+    from toolkit.connectors.base import ConnectorSpec
+
+    registry = ConnectorRegistry()
+    pm = pluggy.PluginManager("supportkit")
+    pm.add_hookspecs(HookSpecs)
+    for source, loader in _plugin_modules("toolkit.connectors.builtin",
+                                          CONNECTOR_ENTRYPOINT_GROUP):
+        try:
+            pm.register(loader(), name=source)
+        except Exception as exc:  # a broken plugin is reported, not fatal
+            registry.problems.append(f"plugin {source} failed to load: "
+                                     f"{type(exc).__name__}: {exc}")
+    for impl in reversed(pm.hook.supportkit_connectors.get_hookimpls()):
+        try:
+            items = impl.function()
+        except Exception as exc:
+            registry.problems.append(f"plugin {impl.plugin_name} raised in "
+                                     f"supportkit_connectors: {type(exc).__name__}: {exc}")
+            continue
+        for item in items if isinstance(items, (list, tuple)) else [items]:
+            if not isinstance(item, ConnectorSpec):
+                registry.problems.append(f"plugin {impl.plugin_name}: {item!r} is not a "
+                                         "ConnectorSpec")
+            elif item.name in registry.connectors:
+                registry.problems.append(f"plugin {impl.plugin_name}: connector "
+                                         f"'{item.name}' is already registered; this one "
+                                         "is ignored")
+            else:
+                registry.connectors[item.name] = item
+    _CONNECTORS = registry
     return registry

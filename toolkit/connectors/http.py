@@ -1,0 +1,338 @@
+"""A small HTTP client for the connectors: stdlib only, streamed uploads, retries.
+
+Why not urllib.request: it follows redirects with the Authorization header
+to wherever the server points, reads no body on an early error, and streams
+multipart bodies only by hand anyway. ``http.client`` does exactly one
+request per call, so here:
+
+* bodies are **streamed** from the file in 1 MiB chunks with an exact
+  ``Content-Length`` (a 2 GB bundle never sits in memory);
+* **429 and 5xx are retried** with exponential backoff and jitter, waiting
+  what ``Retry-After`` asks (seconds or an HTTP date) when it is given;
+  a POST that creates something is retried only on 429 and 503, which say
+  the request was not processed — a 502 after a create may hide a success;
+* **redirects are not followed**: the error names the new location, so an
+  ``http://`` URL that moves to ``https://`` is fixed in the config, and the
+  credentials never travel to another host;
+* the secret is never part of an error message: server text is scrubbed
+  of it before it is shown (some proxies echo request headers).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import random
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from toolkit import __version__
+from toolkit.connectors.base import ConnectorConfigError, ConnectorError
+
+CHUNK = 1 << 20
+MAX_WAIT_S = 120.0  # a Retry-After longer than this is reported, not waited for
+USER_AGENT = f"supportkit/{__version__}"
+
+
+class Body:
+    """A request body that can be sent more than once (retries re-open the file)."""
+
+    content_type = "application/octet-stream"
+
+    def length(self) -> int:
+        raise NotImplementedError
+
+    def chunks(self) -> Iterator[bytes]:
+        raise NotImplementedError
+
+
+@dataclass
+class BytesBody(Body):
+    data: bytes
+    content_type: str = "application/json"
+
+    def length(self) -> int:
+        return len(self.data)
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self.data
+
+
+@dataclass
+class FileBody(Body):
+    """The raw file, as Redmine's and Zendesk's upload endpoints take it."""
+
+    path: Path
+    content_type: str = "application/octet-stream"
+
+    def length(self) -> int:
+        return self.path.stat().st_size
+
+    def chunks(self) -> Iterator[bytes]:
+        with open(self.path, "rb") as fh:
+            yield from iter(lambda: fh.read(CHUNK), b"")
+
+
+@dataclass
+class MultipartBody(Body):
+    """One file as ``multipart/form-data`` (Jira's attachments endpoint), streamed:
+    the head and tail are built here, the file is read in chunks between them."""
+
+    path: Path
+    filename: str
+    field_name: str = "file"
+    file_type: str = "application/zip"
+    boundary: str = field(default_factory=lambda: f"supportkit-{random.getrandbits(96):024x}")
+
+    @property
+    def content_type(self) -> str:  # type: ignore[override]
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def _head(self) -> bytes:
+        # RFC 7578: a quoted filename; non-ASCII names also as filename* (RFC 5987).
+        ascii_name = self.filename.encode("ascii", "replace").decode().replace('"', "_")
+        disposition = f'form-data; name="{self.field_name}"; filename="{ascii_name}"'
+        if ascii_name != self.filename:
+            disposition += f"; filename*=UTF-8''{quote(self.filename)}"
+        return (f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n"
+                f"Content-Type: {self.file_type}\r\n\r\n").encode()
+
+    def _tail(self) -> bytes:
+        return f"\r\n--{self.boundary}--\r\n".encode()
+
+    def length(self) -> int:
+        return len(self._head()) + self.path.stat().st_size + len(self._tail())
+
+    def chunks(self) -> Iterator[bytes]:
+        yield self._head()
+        with open(self.path, "rb") as fh:
+            yield from iter(lambda: fh.read(CHUNK), b"")
+        yield self._tail()
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        if not self.body.strip():
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return {}
+
+    def text(self, limit: int = 300) -> str:
+        return " ".join(self.body[:limit].decode("utf-8", "replace").split())
+
+
+class HttpError(Exception):
+    """A non-2xx answer, for the connector to explain in its own words."""
+
+    def __init__(self, method: str, path: str, response: Response) -> None:
+        super().__init__(f"{method} {path}: HTTP {response.status}")
+        self.method = method
+        self.path = path
+        self.response = response
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+
+@dataclass
+class Client:
+    """Requests to one service. ``auth`` headers are added to every request and never
+    shown; ``secrets`` are scrubbed from any text that reaches an error message."""
+
+    service: str  # "Redmine", "Jira", "Zendesk": used in messages
+    base_url: str
+    auth: dict[str, str]
+    secrets: tuple[str, ...] = ()
+    timeout_s: float = 60.0
+    retries: int = 5
+    sleep: Callable[[float], None] = time.sleep
+    progress: Callable[[str], None] = lambda line: None
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.base_url.rstrip("/"))
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConnectorConfigError(f"{self.service} url {self.base_url!r} is not an "
+                                       "http(s) URL", "write it like https://tracker.example.com")
+        if parts.username or parts.password:
+            raise ConnectorConfigError(f"the {self.service} url carries credentials",
+                                       "remove them from the URL; give the token through the "
+                                       "environment or the keyring")
+        self._scheme = parts.scheme
+        self._host = parts.hostname
+        self._port = parts.port
+        self._prefix = parts.path.rstrip("/")
+
+    def scrub(self, text: str) -> str:
+        for s in self.secrets:
+            if s:
+                text = text.replace(s, "[REDACTED]")
+        return text
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url.rstrip('/')}{path}"
+
+    # ----------------------------------------------------------------- plumbing
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._scheme == "https":
+            return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout_s,
+                                               context=ssl.create_default_context())
+        return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout_s)
+
+    def _once(self, method: str, target: str, headers: dict[str, str],
+              body: Body | None) -> Response:
+        conn = self._connection()
+        try:
+            try:
+                conn.putrequest(method, target, skip_accept_encoding=True)
+                for k, v in headers.items():
+                    conn.putheader(k, v)
+                conn.endheaders()
+                if body is not None:
+                    for chunk in body.chunks():
+                        conn.send(chunk)
+            except OSError as exc:
+                # The server may answer (413, 422, 401) and close before the body is
+                # all sent: its answer says more than "connection reset".
+                if conn.sock is None:  # never connected: nothing to read
+                    raise
+                try:
+                    resp = conn.getresponse()
+                except (OSError, http.client.HTTPException):
+                    raise exc from None
+                return Response(resp.status, _headers(resp), resp.read())
+            resp = conn.getresponse()
+            return Response(resp.status, _headers(resp), resp.read())
+        finally:
+            conn.close()
+
+    def _wait(self, response: Response | None, attempt: int) -> float:
+        """Seconds to wait before the next attempt: Retry-After when given, else
+        exponential backoff (1, 2, 4, … s, capped at 30) with ±50 % jitter."""
+        given = _retry_after(response.headers.get("retry-after", "")) if response else None
+        if given is not None:
+            return given
+        return min(30.0, 2.0 ** attempt) * random.uniform(0.5, 1.5)
+
+    # ----------------------------------------------------------------- API
+    def request(self, method: str, path: str, *, json_body: Any = None,
+                body: Body | None = None, query: dict[str, Any] | None = None,
+                headers: dict[str, str] | None = None, creates: bool = False) -> Response:
+        """One call, retried as the module docstring says; a non-2xx answer raises
+        ``HttpError``, a network failure ``ConnectorError``. ``creates`` marks a POST
+        whose repetition would create a second object."""
+        if json_body is not None:
+            body = BytesBody(json.dumps(json_body, ensure_ascii=False).encode("utf-8"))
+        target = self._prefix + path + (f"?{urlencode(query)}" if query else "")
+        all_headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
+                       **self.auth, **(headers or {})}
+        if body is not None:
+            all_headers["Content-Type"] = body.content_type
+            all_headers["Content-Length"] = str(body.length())
+        elif method in ("POST", "PUT"):
+            all_headers["Content-Length"] = "0"
+        attempt = 0
+        while True:
+            response: Response | None = None
+            try:
+                response = self._once(method, target, all_headers, body)
+            except (OSError, http.client.HTTPException) as exc:
+                # A refused connection sent nothing: even a create may be tried again.
+                unsent = isinstance(exc, ConnectionRefusedError)
+                if attempt >= self.retries or (creates and not unsent):
+                    raise ConnectorError(
+                        f"cannot reach {self.service} at {self.base_url}: "
+                        f"{self.scrub(_reason(exc))}",
+                        "check the url in config.yaml and the network (proxy, firewall)") \
+                        from None
+            if response is not None:
+                if 200 <= response.status < 300:
+                    return response
+                if 300 <= response.status < 400:
+                    where = response.headers.get("location", "elsewhere")
+                    raise ConnectorConfigError(
+                        f"{self.service} redirects {method} {path} to {self.scrub(where)}",
+                        "put the final address (often https://) as url in config.yaml")
+                retriable = response.status == 429 or (
+                    response.status >= 500 and (not creates or response.status == 503))
+                if not retriable or attempt >= self.retries:
+                    raise HttpError(method, path, response)
+            wait = self._wait(response, attempt)
+            if wait > MAX_WAIT_S:
+                raise ConnectorError(f"{self.service} asks to wait {wait:.0f} s before the next "
+                                     f"request (HTTP {response.status if response else '-'})",
+                                     "try again later")
+            what = f"HTTP {response.status}" if response else "no answer"
+            self.progress(f"{self.service}: {what} for {method} {path}; retrying in "
+                          f"{wait:.1f} s ({attempt + 1}/{self.retries})")
+            self.sleep(wait)
+            attempt += 1
+
+    def get_json(self, path: str, query: dict[str, Any] | None = None) -> Any:
+        return self.request("GET", path, query=query).json()
+
+
+def _headers(resp: http.client.HTTPResponse) -> dict[str, str]:
+    return {k.lower(): v for k, v in resp.getheaders()}
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout):
+        return "timed out"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"TLS certificate not trusted ({exc.verify_message})"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _retry_after(value: str) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date (RFC 9110 §10.2.3)."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def error_text(response: Response) -> str:
+    """The server's own words from the usual JSON error shapes, else the body's start."""
+    doc = response.json()
+    found: list[str] = []
+    if isinstance(doc, dict):
+        for key in ("errors", "errorMessages"):
+            value = doc.get(key)
+            if isinstance(value, list):
+                found += [str(v) for v in value]
+            elif isinstance(value, dict):  # Jira: {"errors": {"field": "message"}}
+                found += [f"{k}: {v}" for k, v in value.items()]
+        for key in ("description", "error", "message"):
+            if isinstance(doc.get(key), str) and doc[key] not in found:
+                found.append(doc[key])
+        details = doc.get("details")
+        if isinstance(details, dict):  # Zendesk: {"details": {"base": [{"description"}]}}
+            for items in details.values():
+                for item in items if isinstance(items, list) else []:
+                    if isinstance(item, dict) and item.get("description"):
+                        found.append(str(item["description"]))
+    return "; ".join(found) if found else response.text()
+

@@ -66,7 +66,7 @@ def _spawn(tmp_path: Path) -> pexpect.spawn:
            "PYTHONPATH": os.pathsep.join(filter(None, [PLUGINS, os.environ.get("PYTHONPATH")]))}
     return pexpect.spawn(sys.executable, ["-m", "toolkit", "run", str(pb), "--json",
                                           "--out", str(tmp_path / "out")],
-                         env=env, encoding="utf-8", timeout=30)
+                         env=env, encoding="utf-8", timeout=60)
 
 
 def _bundle_manifest(tmp_path: Path) -> dict:

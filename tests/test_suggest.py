@@ -64,7 +64,7 @@ def test_terminal_asks_for_the_symptom_and_offers_choices(tmp_path: Path) -> Non
     env = {**os.environ, "SUPPORTKIT_HOME": str(tmp_path / "home")}
     child = pexpect.spawn(sys.executable, ["-m", "toolkit", "run", "--out", str(tmp_path / "o"),
                                            "--only", "disk", "--skip", "disk,smart,sys,me"],
-                          env=env, encoding="utf-8", timeout=30)
+                          env=env, encoding="utf-8", timeout=60)
     child.expect("Describe the problem")
     child.sendline("my password is locked and the disk is failing")
     child.expect(r"Which one\? \[1\]")

@@ -91,3 +91,14 @@ def test_report_labels_follow_the_run_language(tmp_path: Path, cli) -> None:
                   "升级至 <strong>L2-hardware</strong>", "<th>结论</th>"):
         assert label in html, label
     assert "<h2>Findings</h2>" not in html and "What was tried" not in html
+
+
+def test_short_ticket_number_names_the_bundle_with_the_full_id(tmp_path: Path, cli) -> None:
+    r = cli("ticket", "new", "--title", "Slow", "--reporter", "bob", "--channel", "chat",
+            "--impact", "low", "--urgency", "low", "--no-collect", "--json")
+    full = json.loads(r.out)["id"]
+    seq = str(int(full.split("-")[-1]))  # SUP-000001 → "1"
+    r = cli("run", "general", "--ticket", seq, "--non-interactive", "--json", "--only", "disk",
+            "--out", str(tmp_path))
+    assert r.code == 0, r.err
+    assert Path(json.loads(r.out)["bundle"]).name.startswith(f"{full}_")

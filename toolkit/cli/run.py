@@ -178,6 +178,8 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             from toolkit.tickets import ticket_header
 
             header = ticket_header(ticket)
+            if header:
+                ticket = header["id"]  # "3" or "sup-3" → the store's own SUP-000003
         path = bundle.write(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
             redactor=redactor, chosen_by=chosen, ticket_info=header,

@@ -144,7 +144,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="system.info",
-    summary="OS, kernel, host, uptime, CPU, memory, swap, Python and time zone",
+    summary="Device, OS, kernel, host, uptime, CPU, memory, swap, Python and time zone",
     gather=gather,
     params=(Param("sample_s", "float", 0.3, "seconds over which CPU usage is sampled"),),
     doc=__doc__ or "",

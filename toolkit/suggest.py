@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from toolkit.lang import is_cjk
 from toolkit.playbook import Playbook
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -26,15 +27,12 @@ class Suggestion:
     matched: tuple[str, ...]
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
 
 def _hits(term: str, text: str, words: set[str]) -> bool:
     term = term.lower().strip()
     if not term:
         return False
-    if _is_cjk(term):
+    if is_cjk(term):
         return term in text
     parts = _WORD.findall(term)
     if len(parts) == 1:
@@ -69,7 +67,7 @@ def rank(symptom: str, playbooks: list[Playbook], lang: str = "en") -> list[Sugg
         score, matched = 0.0, []
         for kw in pb.keywords:
             if _hits(kw, text, words):
-                weight = 2.0 if (" " in kw.strip() or (_is_cjk(kw) and len(kw) >= 3)) else 1.0
+                weight = 2.0 if (" " in kw.strip() or (is_cjk(kw) and len(kw) >= 3)) else 1.0
                 score += weight
                 matched.append(kw)
         for term in (*pb.subcategories, pb.category):

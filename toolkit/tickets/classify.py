@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import BadInput
+from toolkit.lang import is_cjk
 
 DATA = Path(__file__).resolve().parent / "classification.yaml"
 
@@ -43,9 +44,6 @@ class Dictionary:
     titles: dict[str, dict[str, str]]
 
 
-def _is_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
 
 def _pattern(text: str) -> re.Pattern[str]:
     words = [re.escape(w) for w in text.split()]
@@ -55,7 +53,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 
 
 def _weight(text: str) -> float:
-    if _is_cjk(text):
+    if is_cjk(text):
         return 1.0 + 0.25 * max(0, len(text) - 2)
     return 1.0 + 0.5 * (len(text.split()) - 1)
 
@@ -77,7 +75,7 @@ def _build(raw: Any, source: Path) -> Dictionary:
                     if not text or (cat, text) in seen:  # e.g. "VPN" listed as zh too
                         continue
                     seen.add((cat, text))
-                    pat = None if _is_cjk(text) else _pattern(_fold(text))
+                    pat = None if is_cjk(text) else _pattern(_fold(text))
                     phrases.append(Phrase(text, cat, sub, _weight(text) * scale, pat))
     return Dictionary(tuple(phrases), playbooks, titles)
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import BadInput, did_you_mean
+from toolkit.lang import is_cjk
 
 SHIPPED = Path(__file__).resolve().parent.parent / "kb"
 _SECTION = re.compile(r"^<!--\s*(en|zh)\s*-->\s*$", re.M)
@@ -103,9 +104,6 @@ def get(article_id: str) -> Article:
     return art
 
 
-def _cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
-
 
 def _terms(query: str) -> list[str]:
     q = query.lower()
@@ -133,7 +131,7 @@ def search(query: str, limit: int = 10) -> list[dict[str, Any]]:
                 score += 10
             # English words match at a word start ("lock" finds "locked", "out" not
             # "timeout"); Chinese has no word boundaries, so substrings.
-            pat = re.compile(re.escape(t) if _cjk(t) else rf"(?<![a-z0-9]){re.escape(t)}")
+            pat = re.compile(re.escape(t) if is_cjk(t) else rf"(?<![a-z0-9]){re.escape(t)}")
             score += (3 * bool(pat.search(keywords)) + 2 * bool(pat.search(title))
                       + 0.5 * min(len(pat.findall(body)), 4))
         phrase = query.strip().lower()

@@ -125,7 +125,21 @@ def _host() -> dict[str, Any]:
             "machine": platform.machine(), "python": platform.python_version()}
 
 
+@dataclass
+class Written:
+    """A bundle just written, with its manifest and findings document as stored
+    (redacted, pseudonymized): what a caller shows, without reading the zip back."""
+
+    path: Path
+    manifest: dict[str, Any]
+    findings: dict[str, Any]
+
+
 def write(req: BundleRequest) -> Path:
+    return write_bundle(req).path
+
+
+def write_bundle(req: BundleRequest) -> Written:
     created = datetime.now(timezone.utc)
     host = _host()
     run_id = req.ticket or f"run-{uuid.uuid4().hex[:8]}"
@@ -134,10 +148,14 @@ def write(req: BundleRequest) -> Path:
         shown_host = req.redactor.pseudonyms.apply(shown_host)
     base = f"{_safe(run_id)}_{_safe(shown_host)}_{created:%Y%m%dT%H%M%SZ}"
 
-    def fill(out: _ZipOut) -> dict[str, Any]:
-        return _fill(out, req, host, run_id, created)
+    stored: dict[str, Any] = {}
 
-    return write_zip(req.out_dir, base, req.redactor, fill)
+    def fill(out: _ZipOut) -> dict[str, Any]:
+        stored["manifest"], stored["findings"] = _fill(out, req, host, run_id, created)
+        return stored["manifest"]
+
+    path = write_zip(req.out_dir, base, req.redactor, fill)
+    return Written(path, stored["manifest"], stored["findings"])
 
 
 def write_zip(out_dir: Path, base: str, redactor: Redactor,
@@ -209,7 +227,8 @@ def _write_mapping(bundle: Path, document: dict[str, Any]) -> None:
 
 
 def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
-          created: datetime) -> dict[str, Any]:
+          created: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Add every member; returns the manifest and the findings document as stored."""
     run = req.run
     steps, results, errors = [], {}, []
     for rec in run.records:
@@ -243,8 +262,9 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
         out.add_file(f"attachments/{name}", src)
         attached.append({"path": f"attachments/{name}", "original_name": src.name})
     pb = run.playbook
-    findings = out.add_json(FINDINGS, {"outcome": run.outcome, "findings": run.findings,
-                                       "escalation": run.escalation})["findings"]
+    findings_doc = out.add_json(FINDINGS, {"outcome": run.outcome, "findings": run.findings,
+                                           "escalation": run.escalation})
+    findings = findings_doc["findings"]
     manifest: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "bundle_id": str(uuid.uuid4()),
@@ -279,7 +299,7 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
     manifest["files"] = out.files  # the report lists sizes; it adds itself to this list
     out.add_bytes(REPORT, render(manifest, findings, results).encode("utf-8"))
     manifest["redaction"] = req.redactor.summary()
-    return manifest
+    return manifest, findings_doc
 
 
 # --------------------------------------------------------------------------- reading

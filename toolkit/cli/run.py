@@ -180,12 +180,13 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             header = ticket_header(ticket)
             if header:
                 ticket = header["id"]  # "3" or "sup-3" → the store's own SUP-000003
-        path = bundle.write(bundle.BundleRequest(
+        written = bundle.write_bundle(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
             redactor=redactor, chosen_by=chosen, ticket_info=header,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    path = written.path
     if ticket:  # attach the bundle and record the run when the ticket is in the store
         from toolkit.tickets import after_run
 
@@ -194,7 +195,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             click.echo(note, err=True)
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
     # this output is what agents paste into trackers.
-    manifest, shown, _ = bundle.read(path)
+    manifest, shown = written.manifest, written.findings
     mapping = str(bundle.mapping_path(path)) if anonymize else None
     if mapping and not as_json and not quiet:
         click.echo(f"Pseudonym mapping (keep it private, do not send it): {mapping}", err=True)

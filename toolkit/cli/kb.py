@@ -39,14 +39,14 @@ def search(text: tuple[str, ...], limit: int, as_json: bool) -> None:
 @json_option
 def show(article_id: str, lang: str | None, as_json: bool) -> None:
     """Show one article."""
-    from toolkit.cli.run import _default_lang
+    from toolkit.lang import default_lang
     from toolkit.tickets.kb import get
 
     art = get(article_id)
     if as_json:
         emit_json(art.as_json())
         return
-    lang = lang or _default_lang()
+    lang = lang or default_lang()
     click.echo(f"# {art.id} — {art.text(lang, 'title')}")
     if art.extra.get("draft"):
         click.echo(f"(draft from {art.extra.get('source_ticket', 'a ticket')}; edit "

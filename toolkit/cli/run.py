@@ -11,6 +11,7 @@ import click
 
 from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
+from toolkit.lang import default_lang
 
 
 def _split(values: tuple[str, ...]) -> frozenset[str]:
@@ -45,14 +46,6 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
                            "write it as -p STEP.KEY=VALUE (see --plan for step ids)")
         out.setdefault(step, {})[param] = value
     return out
-
-
-def _default_lang() -> str:
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(var, "")
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 def _plan(pb: Any, opts: Any, as_json: bool) -> None:
@@ -146,7 +139,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     from toolkit.ui import ConsoleUI, HeadlessUI
 
     interactive = not non_interactive and sys.stdin.isatty()
-    lang = lang or _default_lang()
+    lang = lang or default_lang()
     chosen: dict[str, Any] | None = None
     if playbook_ref is None:
         playbook_ref, chosen = _choose(symptom, interactive, lang)

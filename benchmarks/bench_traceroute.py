@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from tests.netns_topology import DEAD, SERVER, Topology  # noqa: E402
+from netns_topology import DEAD, SERVER, Topology  # noqa: E402
 
 
 def _supportkit() -> list[str]:

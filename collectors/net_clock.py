@@ -49,8 +49,13 @@ def to_ntp(t: float) -> int:
     return int((t + NTP_EPOCH) * (1 << 32)) & 0xFFFFFFFFFFFFFFFF
 
 
-def from_ntp(value: int) -> float:
-    return value / (1 << 32) - NTP_EPOCH
+def from_ntp(value: int, near: float) -> float:
+    """The Unix time of an NTP timestamp, in the era (136-year wrap: 2036, 2172, …)
+    that puts it nearest ``near`` — RFC 5905 §6: timestamps carry no era, the local
+    clock chooses it."""
+    t = value / (1 << 32) - NTP_EPOCH
+    era = 1 << 32
+    return t + round((near - t) / era) * era
 
 
 def build_request(t1: float) -> bytes:
@@ -70,7 +75,7 @@ def parse_reply(data: bytes, sent: bytes, t4: float) -> dict[str, Any]:
         raise ValueError(f"not a server reply (mode {mode})")
     if orig != _PACKET.unpack_from(sent)[10]:
         raise ValueError("reply does not answer our request (originate time differs)")
-    t1, t2, t3 = from_ntp(orig), from_ntp(recv), from_ntp(xmit)
+    t1, t2, t3 = (from_ntp(stamp, t4) for stamp in (orig, recv, xmit))
     if stratum == 0:
         code = refid.rstrip(b"\0").decode("ascii", errors="replace")
         return {"kiss": code or "?", "stratum": 0, "leap": _LEAP[leap], "refid": code}

@@ -21,6 +21,25 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REALDATA = ROOT.parent / "shared" / "realdata"
 
 
+def _shipped() -> Path:
+    from toolkit.paths import shipped_playbooks_dir
+
+    return shipped_playbooks_dir()
+
+
+SHIPPED = _shipped()  # the installed package's playbooks, not the source tree's
+
+
+def touch(path: Path, age_s: float = 0.0) -> Path:
+    """Set a file's times to ``age_s`` seconds before this process's now. A file just
+    written carries the kernel's clock, which a test run under faketime does not move."""
+    import time
+
+    when = time.time() - age_s
+    os.utime(path, (when, when))
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "skhome"

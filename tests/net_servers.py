@@ -114,6 +114,7 @@ class UdpResponder:
 
     def __init__(self, reply: Callable[[bytes], bytes | None], host: str = "127.0.0.1") -> None:
         self.reply = reply
+        self.received: list[tuple[float, bytes]] = []  # (time.monotonic(), datagram)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((host, 0))
         self.sock.settimeout(0.2)
@@ -127,6 +128,7 @@ class UdpResponder:
                 data, peer = self.sock.recvfrom(4096)
             except (TimeoutError, OSError):
                 continue
+            self.received.append((time.monotonic(), data))
             answer = self.reply(data)
             if answer is not None:
                 self.sock.sendto(answer, peer)
@@ -176,7 +178,7 @@ def sntp_reply(skew_s: float = 0.0, stratum: int = 2, leap: int = 0,
         if len(data) < 48:
             return None
         now = time.time() + skew_s
-        stamp = int((now + NTP_EPOCH) * (1 << 32))
+        stamp = int((now + NTP_EPOCH) * (1 << 32)) & 0xFFFFFFFFFFFFFFFF  # eras wrap (2036)
         refid = kiss or socket.inet_aton("127.0.0.1")
         return struct.pack("!BBbbII4sQQQQ", (leap << 6) | (4 << 3) | 4,
                            0 if kiss else stratum, 6, -20, 0, 0, refid, stamp,

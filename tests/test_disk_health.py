@@ -279,37 +279,36 @@ def _scan_file(tmp_path: Path) -> Path:
     return scan
 
 
-def _collect(env: dict[str, str], *args: str) -> tuple[dict[str, Any], float, int]:
-    t0 = time.monotonic()
+def _collect(env: dict[str, str], *args: str) -> tuple[dict[str, Any], int]:
+    # A smartctl that is not stopped with the step would keep this process for 600 s:
+    # the 60 s limit here fails the test then.
     proc = run_process("collect", "disk.health", "-p", "kernel_log=false",
                        "-p", "devices=/dev/sda", *args, "--json", env=env, timeout=60)
     assert "Traceback" not in proc.stderr
-    return json.loads(proc.stdout), time.monotonic() - t0, proc.returncode
+    return json.loads(proc.stdout), proc.returncode
 
 
 def test_fault_hung_smartctl_times_out(tmp_path: Path) -> None:
     env = _fake_smartctl(tmp_path, "exec sleep 600\n")
-    doc, took, code = _collect(env, "--timeout", "3")
+    doc, code = _collect(env, "--timeout", "3")
     assert (doc["outcome"], code) == ("timed_out", 3)
     assert "did not finish within 3s" in doc["reason"]
-    assert took < 20
 
 
 def test_fault_hung_device_is_unknown_not_a_hung_run(tmp_path: Path) -> None:
     scan = _scan_file(tmp_path)
     env = _fake_smartctl(tmp_path, f'case "$*" in *--scan-open*) cat "{scan}"; exit 0;; esac\n'
                                    "exec sleep 600\n")
-    doc, took, code = _collect(env, "-p", "device_timeout=1", "--timeout", "20")
+    doc, code = _collect(env, "-p", "device_timeout=1", "--timeout", "20")
     assert (doc["outcome"], code) == ("ok", 0)
     (dev,) = doc["result"]["devices"]
     assert dev["verdict"] == "unknown"
     assert "did not answer within 1s" in dev["reasons"][0]["text"]
-    assert took < 15
 
 
 def test_fault_garbage_output_fails_with_reason(tmp_path: Path) -> None:
     env = _fake_smartctl(tmp_path, "echo 'Segmentation fault (core dumped) ###'\nexit 0\n")
-    doc, took, code = _collect(env, "--timeout", "20")
+    doc, code = _collect(env, "--timeout", "20")
     assert (doc["outcome"], code) == ("failed", 3)
     assert "printed no usable JSON" in doc["reason"] and "7.0 or later" in doc["reason"]
 
@@ -329,7 +328,7 @@ def test_fault_exit_4_partial_json_is_still_used(tmp_path: Path) -> None:
     scan = _scan_file(tmp_path)
     env = _fake_smartctl(tmp_path, f'case "$*" in *--scan-open*) cat "{scan}"; exit 0;; esac\n'
                                    f'cat "{partial}"\nexit 4\n')
-    got, _, code = _collect(env, "--timeout", "20")
+    got, code = _collect(env, "--timeout", "20")
     assert (got["outcome"], code) == ("ok", 0)
     (dev,) = got["result"]["devices"]
     assert dev["verdict"] == "failing"
@@ -342,7 +341,7 @@ def test_fault_exit_4_partial_json_is_still_used(tmp_path: Path) -> None:
 def test_missing_smartctl_is_skipped_with_install_hint(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    doc, _, code = _collect({"PATH": str(empty)})
+    doc, code = _collect({"PATH": str(empty)})
     assert (doc["outcome"], code) == ("skipped", 0)
     assert "smartctl not installed" in doc["reason"] and "smartmontools" in doc["reason"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, SHIPPED
 
 PLAYBOOKS = ("boot-failure", "disk-full", "performance")
 SMART_FAILING = FIXTURES / "disk.health/smart-fail2.json"
@@ -32,7 +32,7 @@ def _ids(doc: dict[str, Any]) -> list[str]:
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_lints_clean(cli, playbook: str) -> None:
-    got = cli("playbook", "lint", str(ROOT / "playbooks" / f"{playbook}.yaml"))
+    got = cli("playbook", "lint", str(SHIPPED / f"{playbook}.yaml"))
     assert got.code == 0, got.err + got.out
 
 
@@ -40,7 +40,7 @@ def test_lints_clean(cli, playbook: str) -> None:
 def test_guide_steps_come_first_and_kb_ids_are_set(playbook: str) -> None:
     import yaml
 
-    doc = yaml.safe_load((ROOT / "playbooks" / f"{playbook}.yaml").read_text())
+    doc = yaml.safe_load((SHIPPED / f"{playbook}.yaml").read_text())
     kinds = [next(k for k in ("guide", "ask", "collect", "check") if k in s)
              for s in doc["steps"]]
     first_other = next(i for i, k in enumerate(kinds) if k != "guide")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import touch
 from test_redact import planted, secret_of
 
 from collectors import _logparse as lp
@@ -121,10 +122,10 @@ def test_window_on_real_syslog_with_inferred_year(tmp_path: Path) -> None:
 def test_relative_window_and_mtime_fallback(tmp_path: Path) -> None:
     notime = tmp_path / "app.out"
     notime.write_text("starting\nready\n")
+    touch(notime)
     old = tmp_path / "old.out"
     old.write_text("long ago\n")
-    week_ago = time.time() - 7 * 86400
-    os.utime(old, (week_ago, week_ago))
+    touch(old, 7 * 86400)
     result, _ = run(tmp_path, paths=[str(notime), str(old)], since="2h", summary=False)
     by_path = {Path(e["path"]).name: e for e in result["files"]}
     assert by_path["app.out"]["time_source"] == "mtime" and by_path["app.out"]["lines_kept"] == 2
@@ -166,7 +167,7 @@ def test_max_bytes_keeps_the_newest_part(tmp_path: Path) -> None:
 
 def test_grep_and_total_budget(tmp_path: Path) -> None:
     a, b = copy(tmp_path, "Linux_2k.log"), copy(tmp_path, "OpenSSH_2k.log")
-    os.utime(a, (time.time() - 100, time.time() - 100))  # b is the newest: served first
+    touch(a, 100), touch(b)  # b is the newest: served first
     result, work = run(tmp_path, paths=[str(a), str(b)], grep="Invalid user|failure",
                        max_total_bytes=30_000)
     first, second = result["files"]

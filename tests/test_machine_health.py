@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, REALDATA, run_process
+from conftest import FIXTURES, REALDATA, run_process, touch
 
 from collectors import _crash, disk_io, disk_largest, hardware_sensors, system_processes
 from collectors import crash_dumps as cd
@@ -274,7 +274,8 @@ def test_crash_scan_places_window_and_missing(tmp_path: Path) -> None:
     new = crash / "202611200814" / "dump.202611200814"
     for f in (old, new, crash / "202611200814" / "dmesg.202611200814"):
         f.write_bytes(b"x" * 10)
-    os.utime(old, (time.time() - 30 * 86400,) * 2)
+        touch(f)
+    touch(old, 30 * 86400)
     files, checked = cd.scan_places([str(crash), str(tmp_path / "absent")],
                                     time.time() - 7 * 86400)
     assert sorted(f["kind"] for f in files) == ["kernel-dump", "kernel-panic-log"]

@@ -13,12 +13,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 
 import pytest
-
-from tests.netns_topology import DEAD, ROUTER1, ROUTER2, SERVER, Topology
+from netns_topology import DEAD, ROUTER1, ROUTER2, SERVER, Topology
 
 pytestmark = pytest.mark.netns
 
@@ -52,17 +50,15 @@ def unprivileged() -> list[str]:
 
 
 def collect(topo: Topology, name: str, *params: str, prefix: list[str] | None = None,
-            env: dict[str, str] | None = None) -> tuple[dict, float]:
+            env: dict[str, str] | None = None) -> dict:
     argv = [*(prefix or []), sys.executable, "-m", "toolkit", "collect", name, "--json"]
     for p in params:
         argv += ["-p", p]
-    t0 = time.monotonic()
     ip = shutil.which("ip") or "ip"  # found before a test's PATH hides the system tools
     proc = subprocess.run([ip, "netns", "exec", topo.client, *argv], capture_output=True,
                           text=True, timeout=120, env={**os.environ, **(env or {})}, cwd="/")
-    took = time.monotonic() - t0
     assert "Traceback" not in proc.stderr, proc.stderr
-    return json.loads(proc.stdout), took
+    return json.loads(proc.stdout)
 
 
 def addresses(result: dict) -> list:
@@ -71,49 +67,49 @@ def addresses(result: dict) -> list:
 
 @pytest.mark.parametrize("mode", ["icmp", "udp", "tcp"])
 def test_traceroute_lists_routers_and_server(topo: Topology, mode: str) -> None:
-    out, took = collect(topo, "network.traceroute", f"host={SERVER}", f"mode={mode}")
+    out = collect(topo, "network.traceroute", f"host={SERVER}", f"mode={mode}")
     assert out["outcome"] == "ok", out["reason"]
     res = out["result"]
     assert res["method"] == "scapy" and res["reached"] is True
     assert addresses(res) == [ROUTER1, ROUTER2, SERVER]
     assert all(h["loss_pct"] == 0.0 for h in res["hops"])
-    assert took < 3.0, f"whole process took {took:.2f}s"
 
 
 def test_traceroute_to_dead_address_ends_after_one_timeout(topo: Topology) -> None:
-    out, took = collect(topo, "network.traceroute", f"host={DEAD}", "timeout=1.5")
+    out = collect(topo, "network.traceroute", f"host={DEAD}", "timeout=1.5")
     res = out["result"]
     assert out["outcome"] == "ok" and res["reached"] is False
     assert addresses(res) == [ROUTER1, ROUTER2]
-    assert took < 1.5 + 1.5, f"took {took:.2f}s: probes were not sent in parallel"
+    # Not a speed test (that is benchmarks/bench_traceroute.py): one TTL after another
+    # would wait 1.5 s for each of the silent TTLs, many times this bound.
+    assert out["duration_s"] < 1.5 * 5, "probes were not sent in parallel"
 
 
 def test_traceroute_system_fallback_parses(topo: Topology) -> None:
     if not shutil.which("traceroute"):
         pytest.skip("traceroute not installed")
-    out, _ = collect(topo, "network.traceroute", f"host={SERVER}", "method=system")
+    out = collect(topo, "network.traceroute", f"host={SERVER}", "method=system")
     res = out["result"]
     assert out["outcome"] == "ok" and res["method"] == "system_traceroute"
     assert res["reached"] is True and addresses(res) == [ROUTER1, ROUTER2, SERVER]
 
 
 def test_ping_counts_exactly(topo: Topology) -> None:
-    out, _ = collect(topo, "network.ping", f"host={SERVER}", "count=5", "interval=0.1")
+    out = collect(topo, "network.ping", f"host={SERVER}", "count=5", "interval=0.1")
     res = out["result"]
     assert res["method"] == "scapy"
     assert (res["sent"], res["received"], res["loss_pct"]) == (5, 5, 0.0)
     assert [p["seq"] for p in res["probes"]] == [1, 2, 3, 4, 5]
     assert all(p["ttl"] == 62 for p in res["probes"])  # two routers on the way
-    out, took = collect(topo, "network.ping", f"host={DEAD}", "count=3", "interval=0.1",
-                        "timeout=0.5")
+    out = collect(topo, "network.ping", f"host={DEAD}", "count=3", "interval=0.1",
+                     "timeout=0.5")
     res = out["result"]
     assert (res["sent"], res["received"], res["loss_pct"]) == (3, 0, 100.0)
-    assert took < 3
 
 
 @pytest.mark.parametrize("method", ["system_ping"])
 def test_ping_fallback_methods_agree(topo: Topology, method: str) -> None:
-    out, _ = collect(topo, "network.ping", f"host={SERVER}", "count=3", "interval=0.2",
+    out = collect(topo, "network.ping", f"host={SERVER}", "count=3", "interval=0.2",
                      f"method={method}")
     res = out["result"]
     assert res["method"] == method
@@ -124,14 +120,13 @@ def test_loss_at_a_router_shows_from_the_next_hop_on(topo: Topology) -> None:
     # router1 drops 40% of what it forwards: hop 1 (router1 itself) answers
     # every probe; router2 and the server lose probes or replies.
     topo.drop(topo.router1, 40)
-    out, took = collect(topo, "network.traceroute", f"host={SERVER}", "count=10")
+    out = collect(topo, "network.traceroute", f"host={SERVER}", "count=10")
     res = out["result"]
     rows = {r["ttl"]: r for r in res["summary"]}
     assert rows[1]["loss_pct"] == 0.0 and rows[1]["sent"] == 10
     assert rows[2]["loss_pct"] > 0 and rows[3]["loss_pct"] > 0
     assert res["loss_starts_at"] == 2, json.dumps(res["summary"])
-    assert took < 20, f"10 rounds took {took:.2f}s"  # speed itself: benchmarks/bench_traceroute.py
-    ping, _ = collect(topo, "network.ping", f"host={SERVER}", "count=20", "interval=0.05",
+    ping = collect(topo, "network.ping", f"host={SERVER}", "count=20", "interval=0.05",
                       "timeout=0.5")
     assert ping["result"]["loss_pct"] > 0
 
@@ -139,7 +134,7 @@ def test_loss_at_a_router_shows_from_the_next_hop_on(topo: Topology) -> None:
 def test_ping_with_ping_group_range_uses_an_unprivileged_socket(topo: Topology) -> None:
     topo.ns(topo.client, "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647")
     home = _shared_home()
-    out, _ = collect(topo, "network.ping", f"host={SERVER}", "count=3", "interval=0.2",
+    out = collect(topo, "network.ping", f"host={SERVER}", "count=3", "interval=0.2",
                      prefix=unprivileged(), env={"SUPPORTKIT_HOME": home})
     res = out["result"]
     assert out["outcome"] == "ok" and res["method"] == "icmp_dgram"
@@ -155,9 +150,9 @@ def _shared_home() -> str:
 def test_unprivileged_runs_fall_back_or_skip_with_the_fix(topo: Topology) -> None:
     env = {"SUPPORTKIT_HOME": _shared_home()}
     who = unprivileged()
-    ping, _ = collect(topo, "network.ping", f"host={SERVER}", "count=2", "interval=0.2",
+    ping = collect(topo, "network.ping", f"host={SERVER}", "count=2", "interval=0.2",
                       prefix=who, env=env)
-    trace, _ = collect(topo, "network.traceroute", f"host={SERVER}", prefix=who, env=env)
+    trace = collect(topo, "network.traceroute", f"host={SERVER}", prefix=who, env=env)
     for out in (ping, trace):
         if out["outcome"] == "ok":  # the system tool, setcap'd or UDP-based, stepped in
             assert out["result"]["method"] in ("system_ping", "system_traceroute")
@@ -167,7 +162,7 @@ def test_unprivileged_runs_fall_back_or_skip_with_the_fix(topo: Topology) -> Non
     # Without any system tool on PATH nothing is left: skipped, with both fixes.
     bare = {**env, "PATH": "/nonexistent"}
     for name in ("network.ping", "network.traceroute"):
-        out, _ = collect(topo, name, f"host={SERVER}", prefix=who, env=bare)
+        out = collect(topo, name, f"host={SERVER}", prefix=who, env=bare)
         assert out["outcome"] == "skipped", out
         assert "setcap cap_net_raw+ep" in out["reason"]
         assert "ping_group_range" in out["reason"] or "install" in out["reason"]

@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import run_process
-from tests.net_servers import HttpServer, UdpResponder, make_cert, sntp_reply
-from tests.netns_topology import ROUTER1, SERVER, Topology
+from conftest import run_process
+from net_servers import HttpServer, UdpResponder, make_cert, sntp_reply
+from netns_topology import ROUTER1, SERVER, Topology
 
 
 def _run_json(*args: str, prefix: list[str] | None = None, env: dict[str, str] | None = None
@@ -57,10 +57,12 @@ def test_data_sync_finds_expired_certificate_skew_and_log_errors(tmp_path: Path)
         pytest.skip("openssl command line not installed")
     cert = make_cert(tmp_path / "ca", "expired", expired=True)
     log = tmp_path / "sync.log"
+    now = datetime.now(timezone.utc)
+    stamp = [(now - timedelta(days=5 - d, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+             for d in range(6)]  # the last five days, inside data-sync's 7-day window
     log.write_text("".join(
-        f"2026-11-2{d}T10:00:0{d}Z ERROR sync: upload of batch {d} failed: "
-        "connection reset by peer\n" for d in range(1, 6)) +
-        "2026-11-25T10:00:09Z INFO sync: idle\n")
+        f"{stamp[d]} ERROR sync: upload of batch {d} failed: connection reset by peer\n"
+        for d in range(5)) + f"{stamp[5]} INFO sync: idle\n")
     with HttpServer(cert=cert) as https, UdpResponder(sntp_reply(skew_s=-400)) as ntp:
         answers = tmp_path / "answers.yaml"
         answers.write_text(json.dumps({

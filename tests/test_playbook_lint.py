@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, run_process
+from conftest import SHIPPED, run_process
 
 VALID = """\
 id: t
@@ -151,7 +151,7 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path, cli) -> No
 def test_shipped_playbooks_lint_clean(cli) -> None:
     r = cli("playbook", "lint")
     assert r.code == 0, r.out
-    assert list((ROOT / "playbooks").glob("*.yaml")), "no shipped playbooks found"
+    assert list((SHIPPED).glob("*.yaml")), "no shipped playbooks found"
 
 
 def test_schema_is_json_and_accepts_shipped_playbooks(cli) -> None:
@@ -162,7 +162,7 @@ def test_schema_is_json_and_accepts_shipped_playbooks(cli) -> None:
     schema = json.loads(r.out)
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
-    for path in (ROOT / "playbooks").glob("*.yaml"):
+    for path in (SHIPPED).glob("*.yaml"):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         assert not list(validator.iter_errors(data)), path
     bad = yaml.safe_load(textwrap.dedent(VALID).replace("version: 1", "version: x"))

@@ -53,6 +53,15 @@ def localise(html: str, lang: str) -> str:
     return _LABEL.sub(lambda m: f">{LABELS_ZH[m.group(1)]}<", html)
 
 
+# Collectors with a section of their own (``templates/sections/<name>.html.j2``); the
+# others show their raw result only. Declared, not discovered: a section missing from
+# the installed package is a TemplateNotFound, never a silently thinner report.
+SECTIONS = frozenset({
+    "account.auth_failures", "account.identity", "disk.health", "disk.usage",
+    "logs.eventlog", "logs.files", "logs.journal", "logs.macos", "network.ping",
+    "network.traceroute", "system.info",
+})
+
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#c62828", "medium": "#ef6c00",
                     "low": "#f9a825", "info": "#1565c0"}
 
@@ -95,5 +104,6 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     lang = manifest.get("lang") or "en"
     env.globals["zh"] = lang == "zh"
     html = env.get_template("report.html.j2").render(
-        m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS)
+        m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
+        sections=SECTIONS)
     return localise(html, lang)

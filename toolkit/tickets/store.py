@@ -537,11 +537,13 @@ class SQLiteStore(TicketStore):
         return temps, blobs, rows
 
     def _stale(self, tmp: Path) -> bool:
-        """A temporary file whose attach died: its process is gone (same host), or it is old."""
+        """A temporary file whose attach died: on this host, its process is gone; written
+        from another host (a shared store), it is old. A live attach's file is never
+        stale, whatever the clock says (it may have jumped since the file was made)."""
         try:
             host, pid, _ = tmp.name[len(".tmp-"):].rsplit("-", 2)
-            if host == socket.gethostname() and _pid_gone(int(pid)):
-                return True
+            if host == socket.gethostname():
+                return _pid_gone(int(pid))
             return time.time() - tmp.stat().st_mtime > STALE_TEMP_S
         except (ValueError, OSError):
             return False

@@ -45,7 +45,7 @@ def _tracked() -> list[str]:
     if (ROOT / ".git").exists():
         out = subprocess.run(["git", "-C", str(ROOT), "ls-files", "toolkit", "collectors",
                               "playbooks"], capture_output=True, text=True, check=True).stdout
-        return out.split()
+        return [f for f in out.split() if (ROOT / f).is_file()]  # not a deletion in progress
     return [str(p.relative_to(ROOT)) for top in ("toolkit", "collectors", "playbooks")
             for p in (ROOT / top).rglob("*") if p.is_file() and "__pycache__" not in p.parts]
 

@@ -75,7 +75,9 @@ def test_report_has_the_ticket_header_when_the_run_belongs_to_a_ticket(tmp_path:
     info = manifest["ticket_info"]
     assert (info["id"], info["priority"], info["status"]) == (ticket["id"], "urgent", "new")
     assert info["sla"]["response"]["due"] == ticket["response_due"]
-    assert f"<strong>{ticket['id']}</strong> — Disk clicking" in html
+    assert f"<strong>{ticket['id']}</strong>" in html
+    problem = html[html.index("<h2>The problem</h2>"):]
+    assert problem.index('<div class="problem">Disk clicking</div>') < problem.index('"verdict"')
     assert f"response due {ticket['response_due']}" in html
     # The header comes first, before the verdict line.
     assert html.index(ticket["id"] + "</strong>") < html.index("worst: critical")
@@ -83,14 +85,16 @@ def test_report_has_the_ticket_header_when_the_run_belongs_to_a_ticket(tmp_path:
 
 def test_report_labels_follow_the_run_language(tmp_path: Path, cli) -> None:
     r = cli("run", "hardware-failure", "--lang", "zh", "--non-interactive", "--json", "--out",
-            str(tmp_path), "-p", f"disk.source={FIX / 'disk.health' / 'smart-fail2.json'}")
+            str(tmp_path), "-p", f"disk.source={FIX / 'disk.health' / 'smart-fail2.json'}",
+            "--symptom", "硬盘有咔哒声")
     with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
         top = zf.namelist()[0].split("/")[0]
         html = zf.read(f"{top}/report.html").decode()
-    for label in ("<h2>发现项</h2>", "<h2>已尝试的操作</h2>", "<h2>步骤</h2>", "最严重：critical",
-                  "升级至 <strong>L2-hardware</strong>", "<th>结论</th>"):
+    for label in ("<h2>发现项</h2>", "<h2>未执行（无人值守运行）</h2>", "<h2>步骤</h2>",
+                  "最严重：critical", "升级至 <strong>L2-hardware</strong>", "<th>结论</th>",
+                  "<h2>问题</h2>", '<span class="meta">用户的描述</span> “硬盘有咔哒声”'):
         assert label in html, label
-    assert "<h2>Findings</h2>" not in html and "What was tried" not in html
+    assert "<h2>Findings</h2>" not in html and "Not done (unattended run)" not in html
 
 
 def test_short_ticket_number_names_the_bundle_with_the_full_id(tmp_path: Path, cli) -> None:

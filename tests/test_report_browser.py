@@ -92,8 +92,8 @@ def _bundle(cli, tmp_path: Path, *args: str) -> Path:
 CASES = {
     # This machine as it is: its findings depend on its load, so the page is checked
     # for its sections, not for a verdict.
-    "this-machine": (("general",), ["General machine triage", "disk.usage", "system.info",
-                                    "What was tried"]),
+    "this-machine": (("general",), ["General machine triage", "The machine", "disk.usage",
+                                    "system.info", "Not done (unattended run)"]),
     "failing-disk": (("hardware-failure", "-p",
                       f"disk.source={FIX / 'disk.health' / 'smart-fail2.json'}"),
                      ["worst: critical", "/dev/sdc", "escalate to L2-hardware",

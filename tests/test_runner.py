@@ -158,8 +158,10 @@ def test_non_interactive_takes_defaults_and_records_them(tmp_path: Path, cli, pl
     assert (guide["answer"], guide["answer_source"]) == (False, "default")
     assert (ask["answer"], ask["answer_source"]) == ("mail", "default")
     assert echo["params"]["value"] == "mail"
+    # Unattended: the instruction was shown to nobody, so it is not something tried.
     assert manifest["tried"] == [{"step": "restart", "instruction": "Restart the program.",
-                                  "fixed": False}]
+                                  "resolves": True, "fixed": None, "done": False,
+                                  "answer_source": "default"}]
 
 
 def test_answers_file_fixes_at_guide_step(tmp_path: Path, cli, plugins) -> None:

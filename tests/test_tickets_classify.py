@@ -1,5 +1,5 @@
 """Classification of real-sounding requests, English and Chinese, into the
-PROCESS.md categories (the dictionary is toolkit/tickets/classification.yaml)."""
+docs/support-process.md categories (the dictionary is toolkit/tickets/classification.yaml)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Every status move through the CLI: the allowed ones work, every other one exits 2
-naming the allowed moves (DESIGN.md › Tickets)."""
+naming the allowed moves (docs/architecture.md)."""
 
 from __future__ import annotations
 

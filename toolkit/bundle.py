@@ -114,6 +114,7 @@ class BundleRequest:
     command_line: tuple[str, ...] = ()
     lang: str = "en"
     chosen_by: dict[str, Any] | None = None  # the symptom that chose the playbook
+    symptom: str | None = None  # the problem in the user's words (--symptom or asked)
     ticket_info: dict[str, Any] | None = None  # the report's ticket header
 
 
@@ -280,6 +281,7 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
         "ticket": req.ticket,
         "ticket_info": req.ticket_info,
         "chosen_by": req.chosen_by,
+        "symptom": req.symptom,
         "lang": req.lang,
         "inputs": run.inputs,
         "input_sources": run.input_sources,

@@ -1,6 +1,6 @@
 """The small error hierarchy the CLI turns into one-line messages and exit codes.
 
-Exit codes are public interface (DESIGN.md › CLI contract):
+Exit codes are public interface (docs/architecture.md › Contracts):
 0 done; 1 error; 2 bad usage or bad input; 3 run finished but some step
 failed or timed out; 4 bundle verify found tampering; 130 interrupted.
 """

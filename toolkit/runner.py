@@ -51,6 +51,7 @@ class StepRecord:
     traceback: str | None = None
     answer: Any = None
     answer_source: str | None = None  # user | answers-file | default
+    done: bool | None = None  # guide steps: did a person (or an answers file) take it?
     fired: bool = False  # a check that produced a finding
     shown: str = ""  # the guide or ask text as the person saw it (rendered)
 
@@ -64,6 +65,8 @@ class StepRecord:
                        files=files)
         if s.kind in ("guide", "ask"):
             out.update(answer=self.answer, answer_source=self.answer_source)
+        if s.kind == "guide" and self.outcome == "ok":
+            out["done"] = bool(self.done)
         if s.kind == "check":
             out.update(expression=s.expression, fired=self.fired)
         return out
@@ -91,11 +94,23 @@ class RunResult:
         return "ok"
 
     def tried(self) -> list[dict[str, Any]]:
-        """Self-help steps the user went through (PROCESS.md step 3), for escalation."""
-        return [{"step": r.step.id,
-                 "instruction": r.shown or (r.step.text.get() if r.step.text else ""),
-                 "fixed": bool(r.answer) if r.step.resolves else None}
-                for r in self.records if r.step.kind == "guide" and r.outcome == "ok"]
+        """The self-help steps of the run (docs/support-process.md step 3), for the escalation.
+
+        ``done`` says whether a person took the step: on a terminal, or answered in
+        an answers file. An unattended run only shows the instruction to nobody:
+        ``done`` is false, ``fixed`` null, and nothing downstream may count it as
+        tried ("not done (unattended run)")."""
+        out = []
+        for r in self.records:
+            if r.step.kind != "guide" or r.outcome != "ok":
+                continue
+            done = bool(r.done)
+            out.append({"step": r.step.id,
+                        "instruction": r.shown or (r.step.text.get() if r.step.text else ""),
+                        "resolves": r.step.resolves,
+                        "fixed": bool(r.answer) if r.step.resolves and done else None,
+                        "done": done, "answer_source": r.answer_source})
+        return out
 
 
 def platform_skip(collector: Any, params: dict[str, Any]) -> str | None:
@@ -221,14 +236,18 @@ class Runner:
         text = rec.shown = self._text(step.text)
         if step.id in self.opts.answers:
             rec.answer, rec.answer_source = bool(self.opts.answers[step.id]), "answers-file"
+            rec.done = True
             self.ui.guide(step.index, text, False)
         else:
             got = self.ui.guide(step.index, text, step.resolves)
             if got is NO_ANSWER:
                 rec.answer, rec.answer_source = (step.default if step.resolves else None,
                                                  "default" if step.resolves else None)
+                # A person at the terminal saw a plain instruction and pressed Enter;
+                # unattended, nobody did anything.
+                rec.done = self.ui.interactive and not step.resolves
             else:
-                rec.answer, rec.answer_source = bool(got), "user"
+                rec.answer, rec.answer_source, rec.done = bool(got), "user", True
         fixed = bool(step.resolves and rec.answer)
         self.ctx["answers"][step.id] = rec.answer
         self._finish(rec, "fixed it" if fixed else ("not fixed" if step.resolves else ""))

@@ -322,7 +322,7 @@ def journal_present() -> bool:
 __all__ += ["journal_present"]
 
 
-# --- device identity (system.info): vendor and model, as PROCESS.md step 1 asks ---
+# --- device identity (system.info): vendor and model, as docs/support-process.md step 1 asks ---
 _DMI = "/sys/class/dmi/id"
 
 

@@ -2,7 +2,7 @@
 
 Commands are imported only when used, so ``supportkit --help`` stays fast.
 Every error reaches the terminal as one line, ``Error: <what> — <what to
-do>``, with the exit codes of DESIGN.md; a traceback only with ``--debug``.
+do>``, with the exit codes of docs/architecture.md; a traceback only with ``--debug``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -49,32 +50,66 @@ def show(path: Path, as_json: bool) -> None:
 
     manifest, findings, _ = read(path)
     steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
+             | ({"fired": bool(s.get("fired"))} if s.get("kind") == "check" else {})
+             | ({"done": s.get("done")} if s.get("kind") == "guide" and "done" in s else {})
              for s in manifest.get("steps", [])]
+    t = manifest.get("ticket_info") or {}
+    symptom = manifest.get("symptom") or (manifest.get("chosen_by") or {}).get("symptom")
     summary = {"bundle": str(path), "run_id": manifest.get("run_id"),
                "created": manifest.get("created"), "host": manifest.get("host", {}),
                "playbook": manifest.get("playbook"), "ticket": manifest.get("ticket"),
+               "problem": {"title": t.get("title"), "symptom": symptom,
+                           "description": t.get("description"),
+                           "error_message": t.get("error_message"),
+                           "occurred_at": t.get("occurred_at")},
+               "inputs": manifest.get("inputs") or {},
                "outcome": manifest.get("outcome"), "steps": steps,
+               "tried": manifest.get("tried") or [],
                "findings": findings.get("findings", []),
                "escalation": findings.get("escalation"),
                "redaction": manifest.get("redaction")}
     if as_json:
         emit_json(summary)
         return
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    echo = click.echo
     pb = summary["playbook"] or {}
-    click.echo(f"{summary['run_id']} · {pb.get('id')} v{pb.get('version')} · "
-               f"{summary['host'].get('hostname')} · {summary['created']} · {summary['outcome']}")
-    for s in steps:
-        reason = f" — {s['reason']}" if s.get("reason") else ""
-        click.echo(f"  {s['index']:>2}. {s['kind']:<7} {s.get('collector') or s['id']:<20} "
-                   f"{s['outcome']}{reason}")
-    click.echo(f"Findings: {len(summary['findings'])}")
+    echo(f"{summary['run_id']} · {pb.get('id')} v{pb.get('version')} · "
+         f"{summary['host'].get('hostname')} · {summary['created']} · {summary['outcome']}")
+    problem = summary["problem"]
+    if problem["title"] or problem["symptom"]:
+        echo(f"Problem: {problem['title'] or problem['symptom']}")
+        if problem["symptom"] and problem["title"] and problem["symptom"] != problem["title"]:
+            echo(f"  in the user's words: {problem['symptom']}")
+    for key, label in (("description", "description"), ("error_message", "error message"),
+                       ("occurred_at", "happened")):
+        if problem[key]:
+            echo(f"  {label}: {problem[key]}")
+    if summary["inputs"]:
+        echo("Inputs: " + ", ".join(f"{k}={v}" for k, v in summary["inputs"].items()))
+    findings = {f.get("id"): f for f in summary["findings"]}
+    not_done = {x.get("step") for x in summary["tried"] if x.get("done") is False}
+    for s in summary["steps"]:
+        what = s.get("collector") or s["id"]
+        if s.get("fired"):  # a check that fired is a finding, not "ok"
+            f = findings.get(s["id"], {})
+            state = f"finding [{f.get('severity', '?')}] {f.get('finding', '')}".rstrip()
+        elif s["id"] in not_done:
+            state = f"{s['outcome']} — not done (unattended run)"
+        else:
+            state = s["outcome"] + (f" — {s['reason']}" if s.get("reason") else "")
+        echo(f"  {s['index']:>2}. {s['kind']:<7} {what:<20} {state}")
+    echo(f"Findings: {len(summary['findings'])}")
     for f in summary["findings"]:
-        click.echo(f"  [{f['severity']}] {f['finding']}")
+        echo(f"  [{f['severity']}] {f['finding']}")
         if f.get("recommend"):
-            click.echo(f"      → {f['recommend']}")
+            echo(f"      → {f['recommend']}")
     esc = summary["escalation"]
     if esc and esc.get("needed"):
-        click.echo(f"Escalate to {esc['to']}: {', '.join(esc.get('resources', []))}")
+        echo(f"Escalate to {esc['to']}: {', '.join(esc.get('resources', []))}")
 
 
 @bundle.command(context_settings=CONTEXT_SETTINGS)

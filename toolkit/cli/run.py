@@ -176,6 +176,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         written = bundle.write_bundle(bundle.BundleRequest(
             run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
             redactor=redactor, chosen_by=chosen, ticket_info=header,
+            symptom=(chosen or {}).get("symptom") or symptom,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,5 +1,5 @@
 """``supportkit ticket …`` — the case record: intake, classification, evidence,
-escalation, solution, verification, closure (PROCESS.md steps 1–6).
+escalation, solution, verification, closure (docs/support-process.md steps 1–6).
 
 Every command takes ``--store PATH`` (or ``SUPPORTKIT_STORE``), every change
 ``--by NAME`` (default: the OS user), every command that prints data ``--json``.
@@ -399,6 +399,9 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
     if not e.tried and not as_json:
         click.echo("note: nothing is recorded as tried — add it with 'ticket note ID --tried "
                    "--text …' so L2 does not repeat it", err=True)
+    if e.not_done and not as_json:
+        click.echo(f"note: {len(e.not_done)} self-help step(s) of unattended runs were not done "
+                   "by anybody; they are listed as not done, not as tried", err=True)
     _done(t, as_json, f"{t.id}: escalated to {e.to}; response due {_when(e.response_due)} "
           f"({len(e.tried)} tried, {len(e.findings)} finding(s), resources: "
           f"{', '.join(e.resources) or 'none named'})")

@@ -61,7 +61,7 @@ def _description(t: Ticket, marker: str) -> str:
 
 
 def _summary(t: Ticket) -> str:
-    """The escalation summary L2 acts on (PROCESS.md step 4): target, reason, what
+    """The escalation summary L2 acts on (docs/support-process.md step 4): target, reason, what
     was tried, findings, resources, evidence. Empty when the case was not escalated."""
     if not t.escalations:
         return ""
@@ -73,6 +73,10 @@ def _summary(t: Ticket) -> str:
     tried = t.tried()
     lines += [f"- {x['what']} — {x['result']} ({x['source']})" for x in tried] or ["- nothing "
                                                                                   "recorded"]
+    not_done = t.not_done()
+    if not_done:
+        lines += ["", "Not done (unattended run; nobody took these steps):"]
+        lines += [f"- {x['what']} ({x['source']})" for x in not_done]
     lines += ["", "Findings:"]
     findings = t.findings()
     lines += [f"- [{f.get('severity', '')}] {f.get('finding', '')}"

@@ -36,6 +36,13 @@ LABELS_ZH = {
     "No problems found by the checks of this playbook.": "本剧本的检查未发现问题。",
     "No error lines in what was gathered.": "收集到的内容中没有错误行。",
     "not asked": "未询问", "yes": "是", "no": "否",
+    "The problem": "问题", "The machine": "本机概况", "In the user's words": "用户的描述",
+    "Error message": "错误信息", "Input": "输入项", "Value": "值", "From": "来源",
+    "Disks": "磁盘", "entered by the user": "用户输入", "answers file": "应答文件",
+    "default (nobody was asked)": "默认值（未询问任何人）",
+    "not done (unattended run)": "未执行（无人值守运行）",
+    "Not done (unattended run)": "未执行（无人值守运行）", "Happened": "发生时间",
+    "reported": "报告时间",
 }
 _LABEL = None
 

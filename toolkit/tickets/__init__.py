@@ -1,4 +1,4 @@
-"""Ticket records and the support workflow (PROCESS.md, DESIGN.md › Tickets).
+"""Ticket records and the support workflow (docs/support-process.md, docs/architecture.md).
 
 ``model`` (the record), ``store`` (interface + SQLite), ``config`` (the
 ``tickets:`` settings), ``sla`` (priority table, business calendar),
@@ -36,8 +36,12 @@ def ticket_header(ticket_id: str) -> dict[str, Any] | None:
             store.close()
     except SupportkitError:
         return None
+    # The case as reported goes into the bundle with it (redacted like everything
+    # else): L2 reading the report sees what the problem was, not only what was found.
     return {"id": t.id, "title": t.title, "priority": t.priority, "status": t.status,
             "level": getattr(t, "level", None), "category": t.category,
+            "description": t.description, "error_message": t.error_message,
+            "occurred_at": t.occurred_at, "reported_at": t.reported_at,
             "sla": sla_state(t, datetime.now(timezone.utc))}
 
 

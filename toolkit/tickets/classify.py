@@ -1,4 +1,4 @@
-"""Classification (PROCESS.md step 2): free text → category, subcategory, playbook.
+"""Classification (docs/support-process.md step 2): free text → category, subcategory, playbook.
 
 The dictionary is data, ``classification.yaml`` beside this module (a site may
 put its own in ``$SUPPORTKIT_HOME/classification.yaml``). Scoring is plain

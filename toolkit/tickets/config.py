@@ -1,6 +1,6 @@
 """Ticket settings: the ``tickets:`` section of ``$SUPPORTKIT_HOME/config.yaml``.
 
-Every number of PROCESS.md is a default here, never a constant in code::
+Every number of docs/support-process.md is a default here, never a constant in code::
 
     tickets:
       id_prefix: SUP                  # SUP-000123
@@ -35,7 +35,7 @@ PRIORITIES = ("urgent", "high", "medium", "low")
 LEVELS = ("high", "medium", "low")  # impact and urgency
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-# ITIL's 3×3 impact × urgency matrix, its five levels folded onto PROCESS.md's four.
+# ITIL's 3×3 impact × urgency matrix, its five levels folded onto docs/support-process.md's four.
 DEFAULT_MATRIX: dict[str, dict[str, str]] = {
     "high": {"high": "urgent", "medium": "high", "low": "medium"},
     "medium": {"high": "high", "medium": "medium", "low": "low"},

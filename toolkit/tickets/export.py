@@ -88,6 +88,11 @@ def sections(t: Ticket, now: datetime | None = None) -> list[Section]:
         ["when", "what", "result", "source"],
         [[_when(x["at"]), x["what"], x["result"], x["source"]] for x in tried]))
         if tried else Section("Already tried", "text", ["Nothing recorded as tried."]))
+    not_done = t.not_done()
+    if not_done:  # shown by unattended runs to nobody: never to be read as tried
+        out.append(Section("Not done (unattended run)", "table", (
+            ["when", "self-help step", "result", "source"],
+            [[_when(x["at"]), x["what"], x["result"], x["source"]] for x in not_done])))
     findings = t.findings()
     if findings:
         out.append(Section("Findings", "table", (

@@ -1,4 +1,4 @@
-"""``ticket close --kb``: a knowledge-base draft from a solved case (PROCESS.md
+"""``ticket close --kb``: a knowledge-base draft from a solved case (docs/support-process.md
 step 6 — the solution becomes an article future self-help points to).
 
 The draft goes to ``$SUPPORTKIT_HOME/kb/KB-<ticket id>.md`` with ``draft: true``;

@@ -1,4 +1,4 @@
-"""Ticket statuses and the moves allowed between them (DESIGN.md › Tickets).
+"""Ticket statuses and the moves allowed between them (docs/architecture.md).
 
 ::
 
@@ -11,7 +11,7 @@ here because the arrow notation leaves them open:
 * ``in_progress`` and ``waiting_user`` are the same stage of work (the ball is
   with L1 or with the user), so both may move on to ``escalated``.
 * L1 may resolve a case directly from ``in_progress`` or ``waiting_user``
-  without escalating it: PROCESS.md step 3 has L1 fix simple problems and
+  without escalating it: docs/support-process.md step 3 has L1 fix simple problems and
   record the solution; escalation is for what L1 cannot solve.
 
 ``closed`` is final: a fix that did not hold is caught at verification

@@ -1,4 +1,4 @@
-"""The ticket record (DESIGN.md › Tickets) and the requests that change it.
+"""The ticket record (docs/architecture.md) and the requests that change it.
 
 Plain dataclasses: the store persists them, the workflow changes them, the
 CLI and the exporter render ``Ticket.as_json()``. Times are ISO 8601 strings
@@ -31,7 +31,7 @@ def os_user() -> str:
 
 @dataclass
 class Intake:
-    """The PROCESS.md step-1 facts, as ``ticket new`` takes them."""
+    """The docs/support-process.md step-1 facts, as ``ticket new`` takes them."""
 
     title: str
     description: str = ""
@@ -88,6 +88,7 @@ class Escalation:
     resources: list[str]
     response_due: str
     responded_at: str | None = None
+    not_done: list[dict[str, Any]] = field(default_factory=list)  # shown, nobody took them
 
 
 @dataclass
@@ -137,14 +138,15 @@ class Ticket:
     history: list[HistoryEntry] = field(default_factory=list)
 
     def tried(self) -> list[dict[str, Any]]:
-        """What was already tried (PROCESS.md step 4): self-help steps of the runs
+        """What was already tried (docs/support-process.md step 4): self-help steps of the runs
         that did not fix it, and notes recorded as tried, in time order."""
         out: list[dict[str, Any]] = []
         for att in self.attachments:
             for step in att.tried:
-                # Only steps the user answered "not fixed": a plain instruction ("save
-                # your work") was not an attempt to fix anything.
-                if step.get("fixed") is not False:
+                # Only steps a person answered "not fixed": a plain instruction ("save
+                # your work") was not an attempt to fix anything, and a step of an
+                # unattended run was not taken by anybody (see not_done()).
+                if step.get("fixed") is not False or step.get("done") is False:
                     continue
                 out.append({"at": att.created or att.added_at, "what": step.get("instruction")
                             or step.get("step", ""), "result": "not fixed",
@@ -153,6 +155,19 @@ class Ticket:
             if note.kind == "tried":
                 out.append({"at": note.at, "what": note.text, "result": "not fixed",
                             "source": f"note by {note.by}"})
+        return sorted(out, key=lambda t: t["at"] or "")
+
+    def not_done(self) -> list[dict[str, Any]]:
+        """Self-help steps that runs of this case only showed to nobody (unattended,
+        answered by their default): L2 must not read them as tried."""
+        out: list[dict[str, Any]] = []
+        for att in self.attachments:
+            for step in att.tried:
+                if step.get("done") is False and step.get("resolves", True):
+                    out.append({"at": att.created or att.added_at,
+                                "what": step.get("instruction") or step.get("step", ""),
+                                "result": "not done (unattended run)",
+                                "source": f"run {att.playbook} ({att.sha256[:12]})"})
         return sorted(out, key=lambda t: t["at"] or "")
 
     def findings(self) -> list[dict[str, Any]]:
@@ -171,5 +186,6 @@ class Ticket:
     def as_json(self) -> dict[str, Any]:
         doc = asdict(self)
         doc["tried"] = self.tried()
+        doc["not_done"] = self.not_done()
         doc["findings"] = self.findings()
         return doc

@@ -1,6 +1,6 @@
 """Priority and due times: the impact × urgency table and the business calendar.
 
-Priority (PROCESS.md step 2) — rows are impact, columns urgency::
+Priority (docs/support-process.md step 2) — rows are impact, columns urgency::
 
                     urgency high   urgency medium   urgency low
     impact high     urgent         high             medium
@@ -13,7 +13,7 @@ urgency: high = blocked now, no workaround; medium = a workaround exists but
 hurts; low = it can wait. Not given: both medium (``howto`` tickets: both
 low, they are questions). ``--priority`` overrides the table.
 
-Due times (PROCESS.md steps 1 and 2), from the moment the case was reported:
+Due times (docs/support-process.md steps 1 and 2), from the moment the case was reported:
 
     priority   response   resolution
     urgent     30 min     4 h         around the clock: nights, weekends and holidays count

@@ -1,5 +1,5 @@
 """The support workflow on a ticket store: intake, notes, moves, evidence,
-escalation, solution, verification, closure (PROCESS.md steps 1–6).
+escalation, solution, verification, closure (docs/support-process.md steps 1–6).
 
 Each operation is one read-modify-write on the store (``store.modify``), so
 concurrent writers never lose each other's changes, and each writes what it
@@ -48,7 +48,7 @@ def _choice(value: str | None, options: tuple[str, ...], option: str) -> str | N
 
 def new_ticket(store: TicketStore, cfg: TicketConfig, intake: Intake, by: str,
                now: datetime | None = None) -> Ticket:
-    """Record a case (PROCESS.md steps 1–2): classify it when no category is given,
+    """Record a case (docs/support-process.md steps 1–2): classify it when no category is given,
     work out the priority, and start the response and resolution clocks."""
     from toolkit.tickets import classify
 
@@ -76,7 +76,7 @@ def new_ticket(store: TicketStore, cfg: TicketConfig, intake: Intake, by: str,
         classification.update(confidence=found["confidence"], matched=found["matched"])
     elif subcategory is None and found["category"] == category:
         subcategory = found["subcategory"]
-    question = category == "howto"  # PROCESS.md: questions and suggestions are low
+    question = category == "howto"  # docs/support-process.md: questions and suggestions are low
     impact = impact or ("low" if question else "medium")
     urgency = urgency or ("low" if question else "medium")
     priority = given or cfg.matrix[impact][urgency]
@@ -98,7 +98,7 @@ def new_ticket(store: TicketStore, cfg: TicketConfig, intake: Intake, by: str,
 
 
 def collect_environment(timeout: float = 15.0) -> dict[str, Any]:
-    """The environment facts of PROCESS.md step 1 from the ``system.info`` collector,
+    """The environment facts of docs/support-process.md step 1 from the ``system.info`` collector,
     run isolated under a short timeout; ``{"error": …}`` when that fails."""
     import shutil
     import tempfile
@@ -186,7 +186,7 @@ def move(store: TicketStore, ticket_id: str, target: str, by: str,
 
 @dataclass
 class Update:
-    """Field changes (the team lead's review of PROCESS.md step 2)."""
+    """Field changes (the team lead's review of docs/support-process.md step 2)."""
 
     category: str | None = None
     subcategory: str | None = None
@@ -248,11 +248,24 @@ def _inspect(path: Path) -> dict[str, Any]:
     manifest, findings, _ = bundle.read(path)
     pb = manifest.get("playbook") or {}
     return {"playbook": pb.get("id"), "outcome": manifest.get("outcome"),
-            "resolved_by": manifest.get("resolved_by"), "tried": manifest.get("tried") or [],
+            "resolved_by": manifest.get("resolved_by"), "tried": _tried(manifest),
             "findings": findings.get("findings") or [],
             "escalation": findings.get("escalation"),
             "host": (manifest.get("host") or {}).get("hostname"),
             "created": manifest.get("created")}
+
+
+def _tried(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's self-help steps, each saying whether a person took it. Bundles
+    written before ``done`` was recorded say it in their steps' ``answer_source``: a
+    step answered by its default was taken by nobody."""
+    tried = [dict(x) for x in manifest.get("tried") or [] if isinstance(x, dict)]
+    sources = {s.get("id"): s.get("answer_source") for s in manifest.get("steps") or []
+               if isinstance(s, dict)}
+    for step in tried:
+        if "done" not in step and sources.get(step.get("step")) == "default":
+            step.update(done=False, fixed=None)
+    return tried
 
 
 def attach(store: TicketStore, ticket_id: str, bundle_path: Path, by: str
@@ -286,7 +299,9 @@ def record_run(store: TicketStore, ticket_id: str, bundle_path: Path, run_result
         att.source = "run"
         ch.log("run", playbook=att.playbook, outcome=run_result.outcome,
                resolved_by=run_result.resolved_by, sha256=att.sha256,
-               tried=[s["step"] for s in run_result.tried() if s.get("fixed") is not True],
+               tried=[s["step"] for s in run_result.tried() if s.get("fixed") is False],
+               not_done=[s["step"] for s in run_result.tried()
+                         if not s["done"] and s["resolves"]],
                findings=[f.get("id") for f in run_result.findings])
         if not run_result.resolved_by:
             return
@@ -334,7 +349,7 @@ def _playbook_escalation(playbook_id: str | None) -> tuple[list[str], str]:
 
 def escalate(store: TicketStore, cfg: TicketConfig, ticket_id: str,
              req: EscalateRequest) -> Ticket:
-    """PROCESS.md step 4: hand the case to L2 with description, what was tried,
+    """docs/support-process.md step 4: hand the case to L2 with description, what was tried,
     the findings of the attached bundles and the resources needed; L2's response
     clock starts now."""
     if not req.to.strip():
@@ -360,7 +375,7 @@ def escalate(store: TicketStore, cfg: TicketConfig, ticket_id: str,
         esc = Escalation(
             at=ch.at, by=req.by, to=req.to, reason=reason,
             description="\n\n".join(p for p in parts if p), tried=t.tried(),
-            findings=t.findings(), resources=resources,
+            not_done=t.not_done(), findings=t.findings(), resources=resources,
             response_due=iso(cal.escalation_due(datetime.fromisoformat(ch.at), t.priority)))
         ch.escalations.append(esc)
         ch.log("escalated", to=req.to, reason=reason, resources=resources,
@@ -385,7 +400,7 @@ class ResolveRequest:
 
 
 def resolve(store: TicketStore, ticket_id: str, req: ResolveRequest) -> Ticket:
-    """PROCESS.md step 5: the solution with its risk plan (backup, rollback); a risky
+    """docs/support-process.md step 5: the solution with its risk plan (backup, rollback); a risky
     change (data or configuration) needs a second person's check."""
     for name, value in (("--solution", req.solution), ("--backup", req.backup),
                         ("--rollback", req.rollback)):
@@ -414,7 +429,7 @@ def resolve(store: TicketStore, ticket_id: str, req: ResolveRequest) -> Ticket:
 
 def verify(store: TicketStore, ticket_id: str, fixed: bool, by: str,
            satisfaction: int | None = None, feedback: str = "") -> Ticket:
-    """PROCESS.md step 6: the user confirmed (or not) that the problem is gone."""
+    """docs/support-process.md step 6: the user confirmed (or not) that the problem is gone."""
     def change(t: Ticket, ch: Changes) -> None:
         if t.status != "resolved":
             raise BadInput(f"{t.id} is {t.status}; only a resolved ticket can be verified",

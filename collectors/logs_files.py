@@ -13,7 +13,11 @@ step, newest files served first) keep the **newest** part and say what was
 cut. Memory stays bounded whatever the size: plain files are searched by
 seeking (binary search on the timestamps, when samples show the lines in time
 order) and copied in blocks; ``.gz`` files, small files and merged logs are
-read through. Binary files are skipped with a reason. Each slice is
+read through. Binary files are skipped with a reason. A symbolic link that
+leads out of the folder a path or glob names (``/var/log/app/evil.log ->
+/etc/shadow``) is not followed, and listed as skipped with why, unless
+``follow_symlinks=true``; a file replaced between that check and the read is
+not read. Each slice is
 saved as a raw file of the step; the bundle writer redacts it line by line.
 
 Output::
@@ -49,17 +53,16 @@ from __future__ import annotations
 
 import glob
 import gzip
-import io
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from collectors import _logparse as lp
-from toolkit.collector import Collector, Context, Failed, Param, Skipped
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
 
 _BLOCK = 1 << 20
 _MAX_LINE = 1 << 20  # a "line" longer than this is cut: memory stays bounded
@@ -79,10 +82,24 @@ class Options:
 
 # ----------------------------------------------------------------------- finding files
 
-def expand(patterns: list[str], rotated: bool = True) -> tuple[list[Path], list[str]]:
-    """Files named by the patterns (newest first) and the patterns that matched nothing."""
-    found: dict[str, Path] = {}
-    missing = []
+def _named_folder(pattern: str) -> Path:
+    """The folder a pattern names: the part before its first wildcard, or a plain
+    path's folder. Symbolic links found under it may not lead out of it."""
+    parts = Path(pattern).parts
+    for i, part in enumerate(parts):
+        if glob.has_magic(part):
+            return Path(*parts[:i]) if i else Path(".")
+    return Path(pattern).parent
+
+
+def expand(patterns: list[str], rotated: bool = True, follow: bool = False
+           ) -> tuple[list[tuple[Path, Path]], list[str], list[dict[str, Any]]]:
+    """Files named by the patterns, newest first, as (the path as named, the real file);
+    the patterns that matched nothing; the files refused because a symbolic link leads
+    out of the folder the pattern names (``follow`` lifts that)."""
+    found: dict[str, tuple[Path, Path]] = {}
+    missing: list[str] = []
+    refused: list[dict[str, Any]] = []
     for pattern in patterns:
         full = os.path.expanduser(os.path.expandvars(pattern))
         hits = sorted(glob.glob(full)) if glob.has_magic(full) else (
@@ -95,8 +112,17 @@ def expand(patterns: list[str], rotated: bool = True) -> tuple[list[Path], list[
         files = [Path(h) for h in hits if os.path.isfile(h)]
         if not files:
             missing.append(pattern)
+        root = _named_folder(full).resolve()
         for f in files:
-            found.setdefault(str(f.resolve()), f)
+            real = f.resolve()
+            if not follow and not real.is_relative_to(root):
+                # As root, a link planted in a user-writable log folder would otherwise
+                # pack /etc/shadow into the bundle.
+                refused.append({"path": str(f), "skipped": (
+                    f"a symbolic link to {real}, outside {root} — not followed "
+                    "(follow_symlinks=true follows it)")})
+                continue
+            found.setdefault(str(real), (f, real))
 
     def mtime(p: Path) -> float:
         try:
@@ -104,12 +130,31 @@ def expand(patterns: list[str], rotated: bool = True) -> tuple[list[Path], list[
         except OSError:
             return 0.0
 
-    return sorted(found.values(), key=lambda p: (-mtime(p), str(p))), missing
+    ordered = sorted(found.values(), key=lambda pair: (-mtime(pair[1]), str(pair[0])))
+    return ordered, missing, refused
 
 
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
+class _Changed(OSError):
+    """The file was replaced between the check and the read."""
+
+
+def _open_checked(path: Path, ident: tuple[int, int]) -> IO[bytes]:
+    """Open ``path`` (a resolved file) for reading only if it is still the file that
+    was checked: no symbolic link in its last part, same device and inode."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+        | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    st = os.fstat(fd)
+    if (st.st_dev, st.st_ino) != ident:
+        os.close(fd)
+        raise _Changed(f"{path} was replaced while it was being read")
+    return os.fdopen(fd, "rb")
+
+
+def _is_gzip(fh: IO[bytes]) -> bool:
+    head = fh.read(2)
+    fh.seek(0)
+    return head == b"\x1f\x8b"
 
 
 def _binary_reason(head: bytes) -> str | None:
@@ -200,7 +245,8 @@ class TailWriter:
         start = _line_start(self.path, max(0, self.size - self.limit))
         if start:
             tmp = self.path.with_name(self.path.name + ".part")
-            _copy_range(self.path, tmp, start, self.size)
+            with open(self.path, "rb") as own:  # our own output file, not a source
+                _copy_range(own, tmp, start, self.size)
             os.replace(tmp, self.path)
             self.cut += start
             self.size -= start
@@ -226,8 +272,8 @@ def _line_start(path: Path, pos: int) -> int:
         return fh.tell()
 
 
-def _copy_range(src: Path, dst: Path, start: int, end: int) -> None:
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
+def _copy_range(fin: IO[bytes], dst: Path, start: int, end: int) -> None:
+    with open(dst, "wb") as fout:
         fin.seek(start)
         left = end - start
         while left > 0:
@@ -281,19 +327,31 @@ def _kept_pass(out: Path, fmt: lp.TimeFormat | None, ref: float,
     return lines, first, last
 
 
-def gather_file(ctx: Context, path: Path, opts: Options, used: set[str]) -> dict[str, Any]:
-    """Slice one file into the step folder; the per-file record of the result."""
-    st = path.stat()
-    ref = st.st_mtime
+def gather_file(ctx: Context, path: Path, opts: Options, used: set[str],
+                real: Path | None = None) -> dict[str, Any]:
+    """Slice one file into the step folder; the per-file record of the result.
+    ``path`` is the file as named, ``real`` the file it resolved to when checked: the
+    file is opened once, and only if it still is that file."""
+    real = real or path.resolve()
+    st = real.stat()
     entry: dict[str, Any] = {
         "path": str(path), "size": st.st_size, "modified": lp.iso(st.st_mtime),
         "compressed": False, "format": None, "time_source": "lines", "saved": None,
         "lines_kept": 0, "bytes_kept": 0, "first_time": None, "last_time": None,
         "cut": None, "skipped": None}
-    compressed = _is_gzip(path)
+    with _open_checked(real, (st.st_dev, st.st_ino)) as raw:
+        return _slice(ctx, raw, entry, st, opts, lambda: _slice_name(path, used))
+
+
+def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_result,
+           opts: Options, claim_name: Callable[[], str]) -> dict[str, Any]:
+    ref = st.st_mtime
+    compressed = _is_gzip(raw)
     entry["compressed"] = compressed
-    with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
-        head = fh.read(_SNIFF)
+    src: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed \
+        else raw  # type: ignore[assignment]
+    head = src.read(_SNIFF)
+    src.seek(0)
     why = _binary_reason(head[:8192])
     if why:
         entry["skipped"] = why
@@ -312,16 +370,15 @@ def gather_file(ctx: Context, path: Path, opts: Options, used: set[str]) -> dict
     if opts.max_bytes <= 0:
         entry["skipped"] = "max_total_bytes already used by newer files"
         return entry
-    name = _slice_name(path, used)
     # ctx.save checks the name and creates the file; the slice is then streamed
     # into it, since ctx.save would need the whole slice in memory.
+    name = claim_name()
     ctx.save(name, b"")
     out = ctx.workdir / name
     if compressed:
-        with gzip.open(path, "rb") as gz:
-            kept, cut = _filter(gz, out, fmt, ref, since, until, opts)
+        kept, cut = _filter(src, out, fmt, ref, since, until, opts)
     else:
-        kept, cut = _plain(path, st.st_size, out, fmt, ref, since, until, opts)
+        kept, cut = _plain(raw, st.st_size, out, fmt, ref, since, until, opts)
     if kept == 0:
         out.unlink()
         entry["skipped"] = "no lines in the time window" + (" matching grep" if opts.grep else "")
@@ -348,34 +405,33 @@ def _ordered(fh: IO[bytes], size: int, fmt: lp.TimeFormat, ref: float) -> bool:
     return True
 
 
-def _plain(path: Path, size: int, out: Path, fmt: lp.TimeFormat | None, ref: float,
+def _plain(fh: IO[bytes], size: int, out: Path, fmt: lp.TimeFormat | None, ref: float,
            since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
-    with open(path, "rb") as fh:
-        windowed = fmt is not None and (since is not None or until is not None)
-        if windowed and fmt and (size < _SEEK_FROM or not _ordered(fh, size, fmt, ref)):
-            fh.seek(0)
-            return _filter(fh, out, fmt, ref, since, until, opts)
-        start = seek_time(fh, size, since, fmt, ref) if fmt and since is not None else 0
-        end = seek_time(fh, size, until, fmt, ref, after=True) \
-            if fmt and until is not None else size
-        if opts.grep is None:
-            # The window is one byte range: copy its newest max_bytes, aligned to a line.
-            first = max(start, end - opts.max_bytes)
-            if first > start:
-                fh.seek(first - 1)
-                if fh.read(1) != b"\n":
-                    fh.readline(_MAX_LINE)
-                first = min(fh.tell(), end)
-            _copy_range(path, out, first, end)
-            return end - first, first - start
-        tail = TailWriter(out, opts.max_bytes)
-        for line in _lines_between(fh, start, max(start, end)):
-            if opts.grep.search(line):
-                tail.write(line)
-        return tail.finish()
+    windowed = fmt is not None and (since is not None or until is not None)
+    if windowed and fmt and (size < _SEEK_FROM or not _ordered(fh, size, fmt, ref)):
+        fh.seek(0)
+        return _filter(fh, out, fmt, ref, since, until, opts)
+    start = seek_time(fh, size, since, fmt, ref) if fmt and since is not None else 0
+    end = seek_time(fh, size, until, fmt, ref, after=True) \
+        if fmt and until is not None else size
+    if opts.grep is None:
+        # The window is one byte range: copy its newest max_bytes, aligned to a line.
+        first = max(start, end - opts.max_bytes)
+        if first > start:
+            fh.seek(first - 1)
+            if fh.read(1) != b"\n":
+                fh.readline(_MAX_LINE)
+            first = min(fh.tell(), end)
+        _copy_range(fh, out, first, end)
+        return end - first, first - start
+    tail = TailWriter(out, opts.max_bytes)
+    for line in _lines_between(fh, start, max(start, end)):
+        if opts.grep.search(line):
+            tail.write(line)
+    return tail.finish()
 
 
-def _filter(fh: io.BufferedIOBase, out: Path, fmt: lp.TimeFormat | None, ref: float,
+def _filter(fh: IO[bytes], out: Path, fmt: lp.TimeFormat | None, ref: float,
             since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
     """Read a file through, keeping the lines in the window (a line without time
     goes with the line before it). For compressed files, small files and files
@@ -417,21 +473,24 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     from toolkit.redact import Redactor
 
     summary = lp.Summary(Redactor().text) if params.get("summary", True) else None
-    files, missing = expand(paths, bool(params.get("rotated", True)))
-    if not files:
+    files, missing, refused = expand(paths, bool(params.get("rotated", True)),
+                                     bool(params.get("follow_symlinks", False)))
+    if not files and not refused:
         raise Skipped(f"no log file matches {', '.join(paths)} — check the paths")
     budget = int(params.get("max_total_bytes") or 0)
     per_file = int(params.get("max_bytes") or 0)
-    entries: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = list(refused)
     used: set[str] = set()
-    for path in files:
+    for path, real in files:
         limit = min(per_file, budget)
         opts = Options(since, until, grep, limit, summary)
         try:
-            entry = gather_file(ctx, path, opts, used)
+            entry = gather_file(ctx, path, opts, used, real)
         except PermissionError:
             entry = {"path": str(path), "skipped": "permission denied — run as administrator "
                      "or root, or copy the file somewhere readable and give that path"}
+        except _Changed as exc:
+            entry = {"path": str(path), "skipped": f"not read: {exc}"}
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             entry = {"path": str(path), "skipped": f"cannot read it: {exc}"}
         if entry.get("cut") and limit < per_file:
@@ -454,6 +513,7 @@ COLLECTOR = Collector(
     name="logs.files",
     summary="Time-windowed, size-bounded slices of text log files, with an error summary",
     gather=gather,
+    needs=Needs(powers=("read-any-path",)),  # it reads whatever paths it is given
     params=(
         Param("paths", "list", (), "log files or globs, e.g. /var/log/syslog,/var/log/app/*.log"),
         Param("since", "str", None, "keep lines from this time: ISO 8601, epoch, or an age (2h)"),
@@ -463,6 +523,8 @@ COLLECTOR = Collector(
         Param("grep", "str", None, "keep only lines matching this regex"),
         Param("summary", "bool", True, "count severities and the top recurring error patterns"),
         Param("rotated", "bool", True, "also gather NAME.1, NAME.2.gz… beside a plain path"),
+        Param("follow_symlinks", "bool", False,
+              "follow symbolic links that lead out of the folder a path names"),
     ),
     doc=__doc__ or "",
 )

@@ -147,7 +147,8 @@ COLLECTOR = Collector(
     summary="Short BPF-filtered packet capture (pcap) into the bundle; root only",
     gather=gather,
     platforms=("linux", "darwin"),  # Windows would need the Npcap driver
-    needs=Needs(root=True, notes="root for raw packet sockets; libpcap to compile BPF filters"),
+    needs=Needs(root=True, notes="root for raw packet sockets; libpcap to compile BPF filters",
+                powers=("capture-traffic",)),
     params=(
         Param("filter", "str", "", "BPF filter, tcpdump syntax (e.g. 'host 10.0.0.7 and "
               "tcp port 443')"),

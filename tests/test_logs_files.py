@@ -258,7 +258,7 @@ def test_full_run_never_leaks_planted_secrets(tmp_path: Path, cli: Any) -> None:
         "steps:\n  - collect: logs.files\n    id: logs\n"
         f"    with: {{paths: ['{src}/*.log'], max_bytes: 50000000}}\n", encoding="utf-8")
     res = cli("run", str(playbook), "--non-interactive", "--out", str(tmp_path / "out"),
-              "--attach", str(attach), "--json")
+              "--attach", str(attach), "--json", "--trust")  # logs.files reads any path
     assert res.code == 0, res.err
     bundle = Path(json.loads(res.out)["bundle"])
     with zipfile.ZipFile(bundle) as zf:

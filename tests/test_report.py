@@ -34,7 +34,8 @@ steps:
 def _report(tmp_path: Path, cli) -> str:
     pb = tmp_path / "sections.yaml"
     pb.write_text(PLAYBOOK)
-    r = cli("run", str(pb), "--non-interactive", "--json", "--out", str(tmp_path))
+    # --trust: this playbook hands collectors saved files to read (toolkit.trust).
+    r = cli("run", str(pb), "--non-interactive", "--json", "--trust", "--out", str(tmp_path))
     assert r.code == 0, r.err
     with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
         name = next(n for n in zf.namelist() if n.endswith("/report.html"))

@@ -81,6 +81,10 @@ class Needs:
     commands: tuple[str, ...] = ()
     root: bool = False  # True: runs without root but sees less (or skips)
     notes: str = ""
+    # What the collector can be made to do beyond its own purpose: "run-any-command",
+    # "read-any-path", "capture-traffic". Such steps run only from trusted playbooks
+    # (toolkit.trust).
+    powers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,7 @@ class Collector:
             "summary": self.summary,
             "platforms": list(self.platforms),
             "needs": {"commands": list(self.needs.commands), "root": self.needs.root,
-                      "notes": self.needs.notes},
+                      "notes": self.needs.notes, "powers": list(self.needs.powers)},
             "params": [{"name": p.name, "type": p.type, "default": p.default, "help": p.help,
                         **({"choices": list(p.choices)} if p.choices else {})}
                        for p in self.params],

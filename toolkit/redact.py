@@ -176,6 +176,13 @@ RULES: tuple[Rule, ...] = (
     Rule("basic_credentials", r"(?i)\bbasic\s+([A-Za-z0-9+/]{6,}={0,2})(?![A-Za-z0-9+/=])",
          ("basic",), 1, _basic_credentials),
     Rule("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", ("eyj",)),
+    # crypt(3) hashes as /etc/shadow and htpasswd hold them (MD5 $1$, SHA-256/512 $5$ $6$,
+    # yescrypt $y$, gost-yescrypt $gy$, scrypt $7$, bcrypt $2a$/$2b$/$2y$, Apache $apr1$,
+    # argon2): offline cracking starts from exactly this.
+    Rule("password_hash",
+         r"\$(?:1|5|6|7|y|gy|2[abxy]|apr1|md5|sha1|argon2(?:id|i|d))\$[./A-Za-z0-9$=,+-]{8,}",
+         ("$1$", "$5$", "$6$", "$7$", "$y$", "$gy$", "$2a$", "$2b$", "$2x$", "$2y$", "$apr1$",
+          "$md5", "$sha1$", "$argon2")),
     Rule("token", "|".join(f"(?P<{k}>{v})" for k, v in _TOKENS.items()), _TOKEN_TRIGGERS,
          cased=_TOKEN_CASED),
     Rule("signature_param", r"(?i)[?&;](?:sig|signature|x-amz-signature)=([^&\s\"'#;<>]{8,})",

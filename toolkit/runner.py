@@ -23,6 +23,7 @@ from toolkit.errors import BadInput, did_you_mean
 from toolkit.isolation import StepOutcome, execute, kill_all
 from toolkit.playbook import Playbook, Step
 from toolkit.plugins import Registry
+from toolkit.trust import Trust, powers_of, refusal
 from toolkit.ui import NO_ANSWER, HeadlessUI
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -36,6 +37,8 @@ class RunOptions:
     skip: frozenset[str] = frozenset()
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     lang: str = "en"
+    # May this playbook use collectors with powers (toolkit.trust)? The CLI decides.
+    trust: Trust = Trust(False, "nobody said the playbook is trusted")
 
 
 @dataclass
@@ -295,6 +298,12 @@ class Runner:
         why_not = platform_skip(collector, rec.params)
         if why_not:
             rec.outcome, rec.reason = "skipped", why_not
+            return rec, None
+        # Powers are judged on what the playbook asks (its own with: values), not on
+        # what the person at the keyboard added with -p.
+        powers = powers_of(collector, dict(step.params))
+        if powers and not self.opts.trust.trusted:
+            rec.outcome, rec.reason = "skipped", refusal(collector.name, powers, self.opts.trust)
             return rec, None
         return rec, collector
 

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from toolkit.collector import Collector, Context, Param, Skipped
+from toolkit.collector import Collector, Context, Needs, Param, Skipped
 from toolkit.plugins import hookimpl
 
 
@@ -65,3 +65,15 @@ def partial_output(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTORS.append(Collector("tests.partial_output", "a command that prints, then hangs",
                             partial_output))
+
+
+def run_any(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    got = ctx.run(params["argv"])
+    return {"returncode": got.record.returncode, "stdout": got.text}
+
+
+# A collector that runs whatever command it is given: it must declare the power, and
+# then only trusted playbooks may use it.
+COLLECTORS.append(Collector("tests.run_any", "runs the command it is given", run_any,
+                            needs=Needs(powers=("run-any-command",)),
+                            params=(Param("argv", "list", ("true",)),)))

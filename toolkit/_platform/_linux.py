@@ -5,7 +5,7 @@ from __future__ import annotations
 import platform
 import shutil
 
-from toolkit._platform._posix import inode_usage, is_admin, timezone_name
+from toolkit._platform._posix import inode_usage, is_admin, timezone_name, unsafe_owner
 
 __all__ = [
     "NAME",
@@ -16,6 +16,7 @@ __all__ = [
     "is_admin",
     "os_release",
     "timezone_name",
+    "unsafe_owner",
 ]
 
 NAME = "linux"

@@ -41,6 +41,39 @@ def timezone_name() -> str | None:
     return target.split(marker, 1)[1] if marker in target else time.tzname[0]
 
 
+def unsafe_owner(path: Path) -> str | None:
+    """Why others could have written ``path`` (a file this process is about to trust),
+    or None. Safe: the file, its folder and, for a symbolic link, the link's folder are
+    owned by root or the invoking user (``sudo``'s ``SUDO_UID`` too) and writable by
+    nobody else."""
+    import stat
+
+    mine = {0, os.geteuid()}
+    sudo = os.environ.get("SUDO_UID", "")
+    if os.geteuid() == 0 and sudo.isdigit():
+        mine.add(int(sudo))
+    real = path.resolve()
+    places = [real, real.parent] + ([path.absolute().parent] if path.is_symlink() else [])
+    for place in places:
+        try:
+            st = place.stat()
+        except OSError as exc:
+            return f"cannot check {place}: {exc.strerror or exc}"
+        what = "folder" if stat.S_ISDIR(st.st_mode) else "file"
+        if st.st_uid not in mine:
+            try:
+                import pwd
+
+                owner = pwd.getpwuid(st.st_uid).pw_name
+            except (KeyError, ImportError):
+                owner = f"uid {st.st_uid}"
+            return f"the {what} {place} belongs to {owner}"
+        if st.st_mode & 0o022:
+            who = "everyone" if st.st_mode & 0o002 else "its group"
+            return f"the {what} {place} can be written by {who}"
+    return None
+
+
 def install_hint(package: str) -> str:
     return f"install the '{package}' package with your system's package manager"
 

@@ -15,10 +15,17 @@ __all__ = [
     "is_admin",
     "os_release",
     "timezone_name",
+    "unsafe_owner",
 ]
 
 NAME = "windows"
 PSEUDO_FSTYPES: frozenset[str] = frozenset()
+
+
+def unsafe_owner(path: object) -> None:
+    """Not checked on Windows: who may write a file is an ACL question that this
+    check does not answer yet (docs/security.md says so); None means "no objection"."""
+    return None
 
 
 def is_admin() -> bool:

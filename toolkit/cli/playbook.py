@@ -15,36 +15,51 @@ def playbook() -> None:
     """Work with playbooks (shipped ones, and yours in $SUPPORTKIT_HOME/playbooks)."""
 
 
-def _all_files() -> list[Path]:
+def _all_files() -> list[tuple[Path, str, bool]]:
+    """(path, origin, overrides): yours first — they take the place of a shipped
+    playbook with the same id, which ``playbook list`` says."""
     from toolkit import playbook as pb
 
     mine = sorted(pb.user_dir().glob("*.yaml"))
     names = {p.stem for p in mine}
-    return mine + [p for p in pb.shipped() if p.stem not in names]
+    shipped = {p.stem for p in pb.shipped()}
+    return [(p, "user", p.stem in shipped) for p in mine] + [
+        (p, "shipped", False) for p in pb.shipped() if p.stem not in names]
 
 
 @playbook.command("list", context_settings=CONTEXT_SETTINGS)
 @click.option("--lang", default="en", show_default=True, help="Language of titles (en, zh).")
 @json_option
 def list_(lang: str, as_json: bool) -> None:
-    """List the playbooks you can run. Invalid ones are reported, not hidden."""
+    """List the playbooks you can run. Invalid ones are reported, not hidden; yours
+    are marked, with the shipped playbook each one replaces, and refused when others
+    could have written them."""
     from toolkit import playbook as pb
+    from toolkit import trust
     from toolkit.errors import PlaybookInvalid
 
     rows, broken = [], []
-    for path in _all_files():
+    for path, origin, overrides in _all_files():
         try:
             p = pb.load(path)
         except PlaybookInvalid as exc:
             broken.append(exc.problems[0])
             continue
+        refused = trust.unsafe(path) if origin != "shipped" else None
         rows.append({"id": p.id, "version": p.version, "category": p.category,
-                     "title": p.title.get(lang), "steps": len(p.steps), "path": str(path)})
+                     "title": p.title.get(lang), "steps": len(p.steps), "path": str(path),
+                     "origin": origin, "overrides": overrides, "refused": refused})
     if as_json:
         emit_json({"playbooks": rows, "problems": broken})
     else:
         for r in rows:
-            click.echo(f"{r['id']:<24} {r['category']:<9} {r['title']}")
+            mark = ""
+            if r["origin"] == "user":
+                mark = f"  [yours: {r['path']}" + (", replaces the shipped one"
+                                                   if r["overrides"] else "") + "]"
+            if r["refused"]:
+                mark += f"  [refused: {r['refused']}]"
+            click.echo(f"{r['id']:<24} {r['category']:<9} {r['title']}{mark}")
     for problem in broken:
         click.echo(f"Warning: {problem}", err=True)
 
@@ -97,7 +112,7 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> int:
     from toolkit import playbook as pb
 
     files: list[Path] = []
-    for path in paths or tuple(_all_files()):
+    for path in paths or tuple(p for p, _, _ in _all_files()):
         files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
     found = [(f, *problem) for f in files for problem in pb.located_problems(f)]
     if as_json:

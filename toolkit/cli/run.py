@@ -49,6 +49,10 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 
 def _plan(pb: Any, opts: Any, as_json: bool) -> None:
+    from toolkit.plugins import load
+    from toolkit.trust import powers_of
+
+    registry = load()
     steps = []
     for s in pb.steps:
         item = {"index": s.index, "id": s.id, "kind": s.kind}
@@ -67,6 +71,10 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
             item["planned"] = "skipped by --skip"
         elif opts.only and s.kind == "collect" and not names & opts.only:
             item["planned"] = "not selected by --only"
+        elif s.kind == "collect" and not opts.trust.trusted:
+            col = registry.collectors.get(s.collector or "")
+            if col is not None and powers_of(col, dict(s.params)):
+                item["planned"] = "skipped: needs --trust"
         steps.append(item)
     doc = {"playbook": pb.id, "version": pb.version, "steps": steps,
            "escalate": {"when": pb.escalate.when, "to": pb.escalate.to}
@@ -106,6 +114,9 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
                    "pseudonyms; the mapping is written beside the bundle, never in it.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), metavar="S",
               help="Seconds per collect step, replacing the playbook's limits.")
+@click.option("--trust", "trust_flag", is_flag=True,
+              help="Let this playbook use collectors that can run any command or read any "
+                   "file (shipped playbooks always may; see docs/security.md).")
 @click.option("--lang", type=click.Choice(["en", "zh"]), help="Language (default: locale).")
 @click.option("--plan", is_flag=True, help="Print what would run and collect; run nothing.")
 @click.option("--quiet", is_flag=True, help="Nothing on stderr but errors; the bundle path "
@@ -115,7 +126,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
         params: tuple[str, ...], attach: tuple[Path, ...], anonymize: bool,
-        timeout: float | None,
+        timeout: float | None, trust_flag: bool,
         lang: str | None, plan: bool, quiet: bool, as_json: bool) -> int:
     """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
 
@@ -143,9 +154,14 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     chosen: dict[str, Any] | None = None
     if playbook_ref is None:
         playbook_ref, chosen = _choose(symptom, interactive, lang)
-    pb = pbmod.load(pbmod.find(playbook_ref))
+    from toolkit import trust
+
+    found = pbmod.find(playbook_ref)
+    trust.check_playbook(found)  # refused before a line of it is read as instructions
+    pb = pbmod.load(found)
     opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
-                      skip=_split(skip), overrides=_overrides(params), lang=lang)
+                      skip=_split(skip), overrides=_overrides(params), lang=lang,
+                      trust=trust.playbook_trust(pb.id, pb.path, trust_flag))
     for item in attach:
         if not item.is_file() or not os.access(item, os.R_OK):
             raise BadInput(f"cannot attach {item}: not a readable file", "check the path")

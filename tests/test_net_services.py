@@ -176,16 +176,22 @@ def test_dns_tells_answers_apart(tmp_path: Path) -> None:
     assert len(arrived) == 6 and max(arrived) - min(arrived) < 1.0, "not asked at once"
 
 
-def test_dns_truncated_reply_is_malformed_not_a_crash(tmp_path: Path, cli: Any) -> None:
-    # alias.test's reply is CNAME then A; cut three bytes into the A record's address.
-    # The old parser let struct.error escape on such a reply: "collector crashed".
-    cut: list[int] = []
+@pytest.mark.parametrize(("keep", "where"), [
+    # alias.test's reply is CNAME then A: cut one byte short of the end, inside the
+    # A record's address (the old parser ignored it and waited out the timeout) ...
+    (-1, "answer record 2"),
+    # ... or inside the question's type (the old one crashed: struct.error escaped)
+    (26, "question"),
+])
+def test_dns_truncated_reply_is_malformed_not_a_crash(cli: Any, keep: int, where: str
+                                                      ) -> None:
+    sent: list[int] = []
 
-    def short(data: bytes) -> bytes | None:
+    def short(data: bytes) -> bytes:
         whole = dns_reply(data)
         assert whole is not None
-        cut.append(len(whole) - 1)
-        return whole[:-1]
+        sent.append(len(whole[:keep]))
+        return whole[:keep]
 
     with UdpResponder(short) as dns:
         r = cli("collect", "network.dns", "-p", "names=alias.test", "-p",
@@ -196,7 +202,7 @@ def test_dns_truncated_reply_is_malformed_not_a_crash(tmp_path: Path, cli: Any) 
     (query,) = out["result"]["queries"]
     assert query["status"] == "malformed"
     assert query["reason"] == (f"the reply from 127.0.0.1:{dns.port} is cut short at byte "
-                               f"{cut[0]} (answer record 2)")
+                               f"{sent[0]} ({where})")
     assert query["detail"] == query["reason"] and query["time_ms"] is not None
     assert out["result"]["failed"] == ["alias.test"] and out["result"]["timeouts"] == 0
 

@@ -15,12 +15,15 @@ name; labels are at most 63 bytes, names at most 255; a record count that the by
 cannot hold is refused before any record is read. A reply with the TC bit set stops, without
 error, where its records stop: it is retried over TCP anyway (RFC 7766).
 
-Why hand-written rather than dnspython (measured with ``benchmarks/bench_dnswire.py``,
-docs/decisions.md has the figures): on 19,000 truncated and mutated replies both raise only
-their own error type once this module is hardened, while this module imports in about 1 ms
-against about 55 ms for ``dns.message`` (plus the record-type modules it loads on first use)
-and adds no 1.5 MB dependency to the wheel and the one-file builds. It reads the seven record
-types the collector reports; others are kept as hex.
+Why hand-written rather than dnspython (``benchmarks/bench_dnswire.py``; docs/decisions.md
+has the whole table): on 18,437 messages — every prefix of the real replies in
+``tests/fixtures/network.dns/`` and 16,000 mutations — this module and dnspython 2.9.2 both
+raise only their own error type (before this hardening: 146 ``struct.error``); this module
+imports in 0.4 ms on top of what ``network.dns`` imports anyway, against 41 ms for
+``dns.message``, reads a reply in about 40 µs against 250 µs, and is 16 KiB against a
+1.1 MiB dependency for the wheel and the one-file builds. It reads every record type the
+collector reports; others are kept as hex. dnspython's TCP fallback, one query at a time,
+would not fit the collector's all-at-once wait either.
 """
 
 from __future__ import annotations

@@ -255,7 +255,8 @@ def _receive(sock: socket.socket, s_index: int, target: tuple[str, int],
         # A spoofer, or a multi-homed server answering from another address; glibc drops
         # these too ("reply from unexpected source"), and the record says so on timeout.
         if kind == "answer":
-            record["_stray"] = peer[0]
+            record["_stray"] = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else \
+                f"{peer[0]}:{peer[1]}"
         return None
     pending.pop((s_index, ident))
     if kind == "malformed":
@@ -269,9 +270,16 @@ def _receive(sock: socket.socket, s_index: int, target: tuple[str, int],
     try:
         return _TcpRetry(record, target, record["_query"])
     except OSError as exc:
-        record.update(status="error", detail=f"{_TC_WHY}; asking again over TCP failed: "
-                      f"{exc.strerror or exc}")
+        record.update(status="error", detail=_tcp_failed(exc))
         return None
+
+
+def _tcp_failed(exc: OSError) -> str:
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        why = "connection refused: nothing listens on that TCP port, or a firewall rejects " \
+              "it (DNS needs TCP as well as UDP)"
+    return f"{_TC_WHY}; asking again over TCP failed: {why}"
 
 
 def _malformed(record: dict[str, Any], reason: str, now: float) -> None:
@@ -297,19 +305,13 @@ class _TcpRetry:
             raise OSError(err, os.strerror(err))
 
     def _fail(self, exc: OSError) -> None:
-        why = exc.strerror or str(exc) or type(exc).__name__
-        if isinstance(exc, ConnectionRefusedError):
-            why = "connection refused: nothing listens on that TCP port, or a firewall " \
-                  "rejects it (DNS needs TCP as well as UDP)"
-        self.record.update(status="error", detail=f"{_TC_WHY}; asking again over TCP "
-                           f"failed: {why}")
+        self.record.update(status="error", detail=_tcp_failed(exc))
         self.done = True
 
     def send(self) -> None:
         err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err:
-            kind = ConnectionRefusedError if err == errno.ECONNREFUSED else OSError
-            self._fail(kind(err, os.strerror(err)))
+            self._fail(OSError(err, os.strerror(err)))
             return
         try:
             self.out = self.out[self.sock.send(self.out):]

@@ -122,6 +122,7 @@ class UdpResponder:
         self.sock.bind((host, port))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
+        self.last_peer: Any = None  # who sent the datagram ``reply`` is answering
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -132,6 +133,7 @@ class UdpResponder:
             except (TimeoutError, OSError):
                 continue
             self.received.append((time.monotonic(), data))
+            self.last_peer = peer
             answer = self.reply(data)
             for datagram in [answer] if isinstance(answer, bytes) else answer or []:
                 self.sock.sendto(datagram, peer)

@@ -223,6 +223,26 @@ def test_dns_replies_not_ours_are_ignored_until_ours_comes(tmp_path: Path) -> No
     assert query["status"] == "ok" and query["addresses"] == ["192.0.2.10"], query
 
 
+def test_dns_answer_from_another_address_is_not_taken(tmp_path: Path) -> None:
+    # The right answer, sent from another port than the one asked: a spoofer, or a
+    # multi-homed server. Stub resolvers drop it; the collector too, and says so.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.1", 0))
+
+        def elsewhere(data: bytes) -> None:
+            answer = dns_reply(data)
+            assert answer is not None
+            other.sendto(answer, dns.last_peer)
+
+        with UdpResponder(elsewhere) as dns:
+            res = run(net_dns, tmp_path, names=["ok.test"],
+                      servers=[f"127.0.0.1:{dns.port}"], timeout=0.5, system=False)
+        sender = other.getsockname()[1]
+    (query,) = res["queries"]
+    assert query["status"] == "timeout" and query["addresses"] == []
+    assert f"came from 127.0.0.1:{sender} instead" in query["detail"]
+
+
 def test_dns_truncated_answer_is_asked_again_over_tcp(tmp_path: Path) -> None:
     udp, tcp = dns_pair(lambda q: dns_big_reply(q, truncate=True),
                         lambda q: dns_big_reply(q, truncate=False))

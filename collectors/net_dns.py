@@ -7,13 +7,27 @@ server in ``servers`` (default: the configured ones) with a plain DNS query
 over UDP built here (RFC 1035), all at once, each timed; the answer is told
 apart as ``ok``, ``nodata`` (the name exists, no record of that type),
 ``nxdomain`` (no such name), ``servfail`` (the resolver could not get an
-answer), ``refused``, ``timeout`` (no answer within ``timeout``) or ``error``.
+answer), ``refused``, ``timeout`` (no answer within ``timeout``), ``malformed``
+(a reply came that cannot be read: cut short, damaged or hostile; ``reason`` says
+where it breaks) or ``error``. A reply with the TC bit (the answer did not fit in UDP)
+is asked again over TCP within the same ``timeout`` (RFC 7766), and the TCP answer is
+reported (``transport: "tcp"``, ``truncated: true``); when TCP fails the status is
+``error`` or ``timeout`` and ``detail`` says so: a firewall that lets DNS through on
+UDP only breaks large answers. A negative answer (``nxdomain``, ``nodata``) carries
+the SOA of the zone that gave it, and ``negative_ttl``: how long resolvers keep the
+"no" (RFC 2308), which is how long a newly added record may still be missed.
+Replies that do not match a question asked (other ID, other question, another
+source address) are not taken as answers; the wait goes on.
 With ``system=true`` each name is also resolved the way applications do
-(``getaddrinfo``: hosts file, then DNS), timed.
+(``getaddrinfo``: hosts file, then DNS), timed; for type A and AAAA only.
+
+``addresses`` holds the answer's records of the type asked: addresses for A and
+AAAA, ``"PREFERENCE HOST"`` for MX, the text for TXT (its strings joined).
 
 Names that are IP addresses, and ``localhost`` names (RFC 6761: never sent to
 DNS servers), are not asked: they are listed in ``not_asked`` with the reason.
 A server is ``ADDRESS`` or ``ADDRESS:PORT`` (``[ADDRESS]:PORT`` for IPv6).
+The reply parser is hand-written (``collectors/_dnswire.py`` says why, with figures).
 
 Output::
 
@@ -22,26 +36,36 @@ Output::
                     "search": ["corp.example"], "options": ["edns0"],
                     "source": "/etc/resolv.conf"},
       "servers": ["10.0.0.1"],                 # the servers asked
-      "type": "A",
+      "type": "A",                             # A | AAAA | MX | TXT
       "queries": [{"name": "intranet", "server": "10.0.0.1", "status": "ok",
                    "rcode": "NOERROR" | null, "time_ms": 12.3 | null,
                    "addresses": ["10.1.2.3"], "cnames": [], "ttl": 300 | null,
-                   "authoritative": false, "truncated": false, "detail": ""}],
+                   "authoritative": false, "truncated": false,
+                   "transport": "udp" | "tcp",
+                   "soa": {"zone": "corp.example", "primary": "ns1.corp.example",
+                           "serial": 2024061101, "negative_ttl": 600} | null,
+                   "reason": "",               # status malformed: "the reply from
+                                               # 10.0.0.1 is cut short at byte 37
+                                               # (answer record 2)"; also in detail
+                   "detail": ""}],
       "system": [{"name": "intranet", "status": "ok" | "error", "time_ms": 15.2,
                   "addresses": ["10.1.2.3"], "detail": ""}],
       "not_asked": [{"name": "127.0.0.1", "reason": "an IP address needs no lookup"}],
-      "failed": ["intranet"],                  # names no server answered with an address
+      "failed": ["intranet"],                  # names no server answered with a record
+                                               # of the type asked
       "timeouts": 1, "slowest_ms": 12.3 | null
     }
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
 import select
 import socket
+import struct
 import time
 from pathlib import Path
 from typing import Any
@@ -122,25 +146,32 @@ def not_asked_reason(name: str) -> str | None:
     return None
 
 
+def _blank(name: str, server: str) -> dict[str, Any]:
+    return {"name": name, "server": server, "status": "timeout", "rcode": None,
+            "time_ms": None, "addresses": [], "cnames": [], "ttl": None,
+            "authoritative": False, "truncated": False, "transport": "udp", "soa": None,
+            "reason": "", "detail": ""}
+
+
 def _query_all(servers: list[str], names: list[str], qtype: str, timeout: float
                ) -> list[dict[str, Any]]:
-    """Every (server, name) question at once; answers matched by server and query id."""
+    """Every (server, name) question at once; answers matched by server, query id and
+    question. A reply with the TC bit is asked again over TCP in the same wait."""
     pending: dict[tuple[int, int], dict[str, Any]] = {}
+    targets = [parse_server(spec) for spec in servers]
     socks: list[socket.socket] = []
+    retries: dict[socket.socket, _TcpRetry] = {}
     results: list[dict[str, Any]] = []
     base = int.from_bytes(os.urandom(2), "big")
     try:
         for s_index, spec in enumerate(servers):
-            address, port = parse_server(spec)
+            address, port = targets[s_index]
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
             sock = socket.socket(family, socket.SOCK_DGRAM)
             sock.setblocking(False)
             socks.append(sock)
             for n_index, name in enumerate(names):
-                record: dict[str, Any] = {
-                    "name": name, "server": spec, "status": "timeout", "rcode": None,
-                    "time_ms": None, "addresses": [], "cnames": [], "ttl": None,
-                    "authoritative": False, "truncated": False, "detail": ""}
+                record = _blank(name, spec)
                 results.append(record)
                 ident = (base + n_index) & 0xFFFF
                 try:
@@ -150,45 +181,171 @@ def _query_all(servers: list[str], names: list[str], qtype: str, timeout: float
                 except (OSError, ValueError) as exc:
                     record.update(status="error", detail=str(exc))
                     continue
+                record["_query"] = query
                 pending[(s_index, ident)] = record
         deadline = time.monotonic() + timeout
-        while pending and (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select(socks, [], [], left)
+        while (pending or retries) and (left := deadline - time.monotonic()) > 0:
+            reading = socks + [t.sock for t in retries.values() if not t.out]
+            writing = [t.sock for t in retries.values() if t.out]
+            # A failed connect shows as writable, or on Windows as exceptional.
+            ready, writable, failed = select.select(reading, writing, writing, left)
+            for sock in dict.fromkeys(writable + failed):
+                retries[sock].send()
             for sock in ready:
-                _receive(sock, socks.index(sock), pending, qtype)
+                if sock in retries:
+                    retries[sock].receive(qtype)
+                    continue
+                s_index = socks.index(sock)
+                retry = _receive(sock, s_index, targets[s_index], pending, qtype)
+                if retry is not None:
+                    retries[retry.sock] = retry
+            for sock in [s for s, t in retries.items() if t.done]:
+                retries.pop(sock).sock.close()
     finally:
-        for sock in socks:
+        for sock in socks + list(retries):
             sock.close()
+    for retry in retries.values():
+        retry.record.update(status="timeout", detail=f"{_TC_WHY}; no answer over TCP within "
+                            f"{timeout:g}s")
     for record in results:
         record.pop("_sent", None)
-        if record["status"] == "timeout":
+        record.pop("_query", None)
+        stray = record.pop("_stray", None)
+        if record["status"] == "timeout" and not record["detail"]:
             record["detail"] = f"no answer within {timeout:g}s"
+            if stray:
+                record["detail"] += (f"; an answer to this question came from {stray} "
+                                     "instead, which applications ignore too")
     return results
 
 
-def _receive(sock: socket.socket, s_index: int, pending: dict[tuple[int, int], dict[str, Any]],
-             qtype: str) -> None:
+_TC_WHY = "the answer did not fit in a UDP reply (TC bit)"
+
+
+def _same_host(peer: tuple[Any, ...], target: tuple[str, int]) -> bool:
+    try:
+        # .packed leaves an IPv6 scope (%eth0) out of the comparison
+        return (ipaddress.ip_address(peer[0]).packed == ipaddress.ip_address(target[0]).packed
+                and peer[1] == target[1])
+    except ValueError:
+        return False
+
+
+def _receive(sock: socket.socket, s_index: int, target: tuple[str, int],
+             pending: dict[tuple[int, int], dict[str, Any]], qtype: str) -> _TcpRetry | None:
     now = time.monotonic()
     try:
-        data, _ = sock.recvfrom(65535)
+        data, peer = sock.recvfrom(65535)
     except ConnectionRefusedError:
         # An ICMP port unreachable: nothing listens there. Every question to this
         # server fails the same way.
         for key in [k for k in pending if k[0] == s_index]:
             pending.pop(key).update(status="error", detail="connection refused: no DNS "
                                     "server listens on that address and port")
-        return
+        return None
     except OSError:
-        return
-    try:
-        parsed = _dnswire.parse_response(data)
-    except ValueError:
-        return  # not an answer to us; keep waiting
-    record = pending.pop((s_index, parsed["id"]), None)
-    if record is None:
-        return
+        return None
+    ident = _dnswire.reply_id(data)
+    if ident is None or (record := pending.get((s_index, ident))) is None:
+        return None  # not an answer to a question of ours; keep waiting
+    kind, found = _dnswire.judge_reply(data, ident, record["name"], qtype)
+    if kind == "ignore":
+        return None
+    if not _same_host(peer, target):
+        # A spoofer, or a multi-homed server answering from another address; glibc drops
+        # these too ("reply from unexpected source"), and the record says so on timeout.
+        if kind == "answer":
+            record["_stray"] = f"[{peer[0]}]:{peer[1]}" if ":" in peer[0] else \
+                f"{peer[0]}:{peer[1]}"
+        return None
+    pending.pop((s_index, ident))
+    if kind == "malformed":
+        _malformed(record, f"the reply from {record['server']} {found}", now)
+        return None
+    parsed = found
     record.update(_dnswire.summarise(parsed, qtype))
     record["time_ms"] = round((now - record["_sent"]) * 1000, 3)
+    if not parsed["truncated"]:
+        return None
+    try:
+        return _TcpRetry(record, target, record["_query"])
+    except OSError as exc:
+        record.update(status="error", detail=_tcp_failed(exc))
+        return None
+
+
+def _tcp_failed(exc: OSError) -> str:
+    why = exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, ConnectionRefusedError) or exc.errno == errno.ECONNREFUSED:
+        why = "connection refused: nothing listens on that TCP port, or a firewall rejects " \
+              "it (DNS needs TCP as well as UDP)"
+    return f"{_TC_WHY}; asking again over TCP failed: {why}"
+
+
+def _malformed(record: dict[str, Any], reason: str, now: float) -> None:
+    record.update(status="malformed", reason=reason, detail=reason,
+                  time_ms=round((now - record["_sent"]) * 1000, 3))
+
+
+class _TcpRetry:
+    """The same question again over TCP after a UDP reply with the TC bit, so the user sees
+    the whole answer (RFC 7766 §5; messages carry a two-byte length, RFC 1035 §4.2.2)."""
+
+    def __init__(self, record: dict[str, Any], target: tuple[str, int], query: bytes) -> None:
+        self.record, self.target = record, target
+        self.out = struct.pack("!H", len(query)) + query
+        self.buf = b""
+        self.done = False
+        family = socket.AF_INET6 if ":" in target[0] else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.setblocking(False)
+        err = self.sock.connect_ex(target)
+        if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            self.sock.close()
+            raise OSError(err, os.strerror(err))
+
+    def _fail(self, exc: OSError) -> None:
+        self.record.update(status="error", detail=_tcp_failed(exc))
+        self.done = True
+
+    def send(self) -> None:
+        err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if err:
+            self._fail(OSError(err, os.strerror(err)))
+            return
+        try:
+            self.out = self.out[self.sock.send(self.out):]
+        except OSError as exc:
+            self._fail(exc)
+
+    def receive(self, qtype: str) -> None:
+        now = time.monotonic()
+        # Never more than the message the length prefix announces (at most 65535 bytes).
+        want = (2 + int.from_bytes(self.buf[:2], "big") if len(self.buf) >= 2 else 2)
+        try:
+            chunk = self.sock.recv(want - len(self.buf))
+        except OSError as exc:
+            self._fail(exc)
+            return
+        if not chunk:
+            self._fail(ConnectionError("the server closed the connection without answering"))
+            return
+        self.buf += chunk
+        if len(self.buf) < 2 or len(self.buf) < 2 + int.from_bytes(self.buf[:2], "big"):
+            return
+        data, self.buf = self.buf[2:], b""
+        record = self.record
+        ident = _dnswire.reply_id(record["_query"]) or 0
+        kind, found = _dnswire.judge_reply(data, ident, record["name"], qtype)
+        if kind == "ignore":
+            return  # not the answer to our question; keep reading until the deadline
+        self.done = True
+        if kind == "malformed":
+            _malformed(record, f"the reply over TCP from {record['server']} {found}", now)
+            return
+        parsed = found
+        record.update(_dnswire.summarise(parsed, qtype), truncated=True, transport="tcp",
+                      time_ms=round((now - record["_sent"]) * 1000, 3))
 
 
 def _system(names: list[str], qtype: str) -> list[dict[str, Any]]:
@@ -232,7 +389,8 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                          ) from None
     queries = _query_all(servers, asked, qtype, min(params["timeout"], ctx.remaining() - 0.5)
                          ) if asked and servers else []
-    system = _system(asked, qtype) if params["system"] else []
+    # getaddrinfo knows only addresses: for MX or TXT there is nothing to compare.
+    system = _system(asked, qtype) if params["system"] and qtype in ("A", "AAAA") else []
     answered = {q["name"] for q in queries if q["addresses"]} | \
         {s["name"] for s in system if s["addresses"]}
     times = [q["time_ms"] for q in queries if q["time_ms"] is not None]
@@ -251,7 +409,7 @@ COLLECTOR = Collector(
         Param("names", "list", (), "names to resolve (none: only list the resolvers)"),
         Param("servers", "list", (), "DNS servers to ask, ADDRESS[:PORT] (default: the "
               "configured ones)"),
-        Param("type", "str", "A", "record type asked", choices=("A", "AAAA")),
+        Param("type", "str", "A", "record type asked", choices=("A", "AAAA", "MX", "TXT")),
         Param("timeout", "float", 2.0, "seconds to wait for the answers"),
         Param("system", "bool", True, "also resolve each name as applications do "
               "(getaddrinfo: hosts file, then DNS)"),

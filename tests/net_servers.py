@@ -1,5 +1,5 @@
 """Servers the network tests start on loopback themselves: HTTPS (with
-certificates made here by the openssl command line), a UDP DNS responder, an
+certificates made here by the openssl command line), UDP and TCP DNS responders, an
 SNTP responder, and TCP ports that listen or are closed.
 
 Nothing here sends a packet anywhere but 127.0.0.1 (or the namespace address
@@ -110,15 +110,19 @@ class HttpServer:
 # --- UDP responders ----------------------------------------------------------
 
 class UdpResponder:
-    """Answers each datagram with ``reply(data) -> bytes | None`` (None: stay silent)."""
+    """Answers each datagram with ``reply(data) -> bytes | None`` (None: stay silent), or
+    with several datagrams in turn when ``reply`` returns a list."""
 
-    def __init__(self, reply: Callable[[bytes], bytes | None], host: str = "127.0.0.1") -> None:
+    def __init__(self, reply: Callable[[bytes], bytes | list[bytes] | None],
+                 host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         self.reply = reply
         self.received: list[tuple[float, bytes]] = []  # (time.monotonic(), datagram)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((host, 0))
+        self.sock.bind((host, port))
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
+        self.last_peer: Any = None  # who sent the datagram ``reply`` is answering
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
 
@@ -129,9 +133,10 @@ class UdpResponder:
             except (TimeoutError, OSError):
                 continue
             self.received.append((time.monotonic(), data))
+            self.last_peer = peer
             answer = self.reply(data)
-            if answer is not None:
-                self.sock.sendto(answer, peer)
+            for datagram in [answer] if isinstance(answer, bytes) else answer or []:
+                self.sock.sendto(datagram, peer)
 
     def __enter__(self) -> UdpResponder:
         self.thread.start()
@@ -165,6 +170,88 @@ def dns_reply(data: bytes) -> bytes | None:
     if rcode is None:
         return None
     return bytes(DNS(id=query.id, qr=1, rd=query.rd, ra=1, rcode=rcode, qd=query.qd))
+
+
+def dns_big_reply(data: bytes, *, truncate: bool) -> bytes:
+    """big.test: 40 A records (732 bytes), more than a UDP reply without EDNS may carry
+    (512, RFC 1035 §4.2.1). ``truncate``: the UDP reply a server sends instead — TC set,
+    no records (as NSD and BIND do)."""
+    from scapy.layers.dns import DNS, DNSRR
+
+    query = DNS(data)
+    if truncate:
+        return bytes(DNS(id=query.id, qr=1, aa=1, tc=1, rd=query.rd, qd=query.qd))
+    return bytes(DNS(id=query.id, qr=1, aa=1, rd=query.rd, qd=query.qd, an=[
+        DNSRR(rrname="big.test.", type="A", ttl=60, rdata=ip) for ip in BIG_ZONE]))
+
+
+BIG_ZONE = [f"198.51.100.{n}" for n in range(1, 41)]
+
+
+class TcpDnsResponder:
+    """DNS over TCP on ``port`` (RFC 1035 §4.2.2: each message after a two-byte length):
+    answers each query with ``reply(query) -> bytes | None`` (None: close unanswered)."""
+
+    def __init__(self, reply: Callable[[bytes], bytes | None], port: int,
+                 host: str = "127.0.0.1") -> None:
+        self.reply = reply
+        self.received: list[bytes] = []
+        self.sock = socket.socket()
+        self.sock.bind((host, port))
+        self.sock.listen(8)
+        self.sock.settimeout(0.2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _read(self, conn: socket.socket, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = conn.recv(size - len(data))
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    size = struct.unpack("!H", self._read(conn, 2))[0]
+                    query = self._read(conn, size)
+                    self.received.append(query)
+                    answer = self.reply(query)
+                    if answer is not None:
+                        conn.sendall(struct.pack("!H", len(answer)) + answer)
+                except (OSError, struct.error):
+                    continue
+
+    def __enter__(self) -> TcpDnsResponder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+
+def dns_pair(udp: Callable[[bytes], bytes | None], tcp: Callable[[bytes], bytes | None]
+             ) -> tuple[UdpResponder, TcpDnsResponder]:
+    """A UDP and a TCP responder on one port number, as a DNS server listens: the UDP
+    port is chosen by the system, then the same number taken for TCP (tried again with
+    another if something already listens on it)."""
+    for _ in range(20):
+        udp_server = UdpResponder(udp)
+        try:
+            return udp_server, TcpDnsResponder(tcp, udp_server.port)
+        except OSError:
+            udp_server.sock.close()
+    raise RuntimeError("no port number free for both UDP and TCP on 127.0.0.1")
 
 
 NTP_EPOCH = 2208988800

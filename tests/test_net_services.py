@@ -7,6 +7,7 @@ same code path as a worker, without a process per case.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -18,11 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES
 from net_servers import (
+    BIG_ZONE,
     HttpServer,
     Listener,
     UdpResponder,
     closed_port,
+    dns_big_reply,
+    dns_pair,
     dns_reply,
     make_cert,
     sntp_reply,
@@ -169,6 +174,112 @@ def test_dns_tells_answers_apart(tmp_path: Path) -> None:
                                      "silent.test"]
     # Asked one after another, the names after silent.test would wait for its 1 s timeout.
     assert len(arrived) == 6 and max(arrived) - min(arrived) < 1.0, "not asked at once"
+
+
+@pytest.mark.parametrize(("keep", "where"), [
+    # alias.test's reply is CNAME then A: cut one byte short of the end, inside the
+    # A record's address (the old parser ignored it and waited out the timeout) ...
+    (-1, "answer record 2"),
+    # ... or inside the question's type (the old one crashed: struct.error escaped)
+    (26, "question"),
+])
+def test_dns_truncated_reply_is_malformed_not_a_crash(cli: Any, keep: int, where: str
+                                                      ) -> None:
+    sent: list[int] = []
+
+    def short(data: bytes) -> bytes:
+        whole = dns_reply(data)
+        assert whole is not None
+        sent.append(len(whole[:keep]))
+        return whole[:keep]
+
+    with UdpResponder(short) as dns:
+        r = cli("collect", "network.dns", "-p", "names=alias.test", "-p",
+                f"servers=127.0.0.1:{dns.port}", "-p", "system=false", "-p", "timeout=2",
+                "--json")
+    out = json.loads(r.out)
+    assert r.code == 0 and out["outcome"] == "ok", r.err
+    (query,) = out["result"]["queries"]
+    assert query["status"] == "malformed"
+    assert query["reason"] == (f"the reply from 127.0.0.1:{dns.port} is cut short at byte "
+                               f"{sent[0]} ({where})")
+    assert query["detail"] == query["reason"] and query["time_ms"] is not None
+    assert out["result"]["failed"] == ["alias.test"] and out["result"]["timeouts"] == 0
+
+
+def test_dns_replies_not_ours_are_ignored_until_ours_comes(tmp_path: Path) -> None:
+    # Before the real answer: a broken reply under another ID, a broken reply to another
+    # question under our ID, and our query echoed back. None of them is the answer.
+    def noisy(data: bytes) -> list[bytes]:
+        real = dns_reply(data)
+        other = dns_reply(data.replace(b"\x02ok", b"\x05alias"))  # same ID, alias.test
+        assert real is not None and other is not None
+        return [bytes([data[0] ^ 0xFF, data[1]]) + real[2:-1], other[:-1], data, real]
+
+    with UdpResponder(noisy) as dns:
+        res = run(net_dns, tmp_path, names=["ok.test"], servers=[f"127.0.0.1:{dns.port}"],
+                  timeout=2.0, system=False)
+    (query,) = res["queries"]
+    assert query["status"] == "ok" and query["addresses"] == ["192.0.2.10"], query
+
+
+def test_dns_answer_from_another_address_is_not_taken(tmp_path: Path) -> None:
+    # The right answer, sent from another port than the one asked: a spoofer, or a
+    # multi-homed server. Stub resolvers drop it; the collector too, and says so.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.1", 0))
+
+        def elsewhere(data: bytes) -> None:
+            answer = dns_reply(data)
+            assert answer is not None
+            other.sendto(answer, dns.last_peer)
+
+        with UdpResponder(elsewhere) as dns:
+            res = run(net_dns, tmp_path, names=["ok.test"],
+                      servers=[f"127.0.0.1:{dns.port}"], timeout=0.5, system=False)
+        sender = other.getsockname()[1]
+    (query,) = res["queries"]
+    assert query["status"] == "timeout" and query["addresses"] == []
+    assert f"came from 127.0.0.1:{sender} instead" in query["detail"]
+
+
+def test_dns_truncated_answer_is_asked_again_over_tcp(tmp_path: Path) -> None:
+    udp, tcp = dns_pair(lambda q: dns_big_reply(q, truncate=True),
+                        lambda q: dns_big_reply(q, truncate=False))
+    with udp, tcp:
+        res = run(net_dns, tmp_path, names=["big.test"], servers=[f"127.0.0.1:{udp.port}"],
+                  timeout=2.0, system=False)
+    (query,) = res["queries"]
+    assert query["status"] == "ok" and query["transport"] == "tcp" and query["truncated"]
+    assert query["addresses"] == BIG_ZONE
+    assert len(udp.received) == 1 and len(tcp.received) == 1
+    assert tcp.received[0] == udp.received[0][1], "the same question, again over TCP"
+
+
+def test_dns_truncated_answer_without_tcp_says_why(tmp_path: Path) -> None:
+    # Nothing listens on TCP: the user learns that large answers cannot get through.
+    with UdpResponder(lambda q: dns_big_reply(q, truncate=True)) as dns:
+        res = run(net_dns, tmp_path, names=["big.test"], servers=[f"127.0.0.1:{dns.port}"],
+                  timeout=2.0, system=False)
+    (query,) = res["queries"]
+    assert query["status"] == "error" and query["truncated"] and query["transport"] == "udp"
+    assert "did not fit in a UDP reply (TC bit)" in query["detail"]
+    assert "connection refused" in query["detail"]
+
+
+def test_dns_negative_answer_names_the_zone(tmp_path: Path) -> None:
+    nxdomain = (FIXTURES / "network.dns" / "nsd-4.6.1__missing-nxdomain-soa.bin").read_bytes()
+
+    def reply(data: bytes) -> bytes:
+        return data[:2] + nxdomain[2:]  # NSD's real reply, under the ID of this query
+
+    with UdpResponder(reply) as dns:
+        res = run(net_dns, tmp_path, names=["missing.corp.example"],
+                  servers=[f"127.0.0.1:{dns.port}"], timeout=2.0, system=False)
+    (query,) = res["queries"]
+    assert query["status"] == "nxdomain"
+    assert query["soa"] == {"zone": "corp.example", "primary": "ns1.corp.example",
+                            "serial": 2024061101, "negative_ttl": 300}
 
 
 def test_dns_closed_port_and_names_not_asked(tmp_path: Path) -> None:

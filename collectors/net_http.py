@@ -9,10 +9,20 @@ described — subject, issuer, validity, days to expiry, names — also when it
 fails verification (then it is read from a second, unverified handshake, and
 the request is not sent: an application would stop there too).
 
-A proxy is used as applications do: ``proxy=auto`` takes it from the
-environment (``https_proxy``/``http_proxy``/``all_proxy``, honouring
-``no_proxy``) but never for loopback targets; ``proxy=none`` goes direct;
-``proxy=http://HOST:PORT`` forces one. HTTPS goes through it with ``CONNECT``.
+A proxy is used as applications do (``toolkit/proxy.py`` has the rules):
+``proxy=auto`` takes the one the OS gives — the environment
+(``https_proxy``/``http_proxy``/``all_proxy``, exceptions in ``no_proxy``:
+names, domain suffixes, ``*``, addresses and CIDR ranges), else the Windows
+registry or macOS System Settings with their exception lists — but never
+for loopback targets; ``proxy=none`` goes direct; ``proxy=http://HOST:PORT``
+forces one. HTTPS goes through it with ``CONNECT`` (TLS with the origin
+inside the tunnel, its certificate checked against the origin's name), plain
+HTTP with the whole URL on the request line; a user and password in the
+proxy URL are sent as ``Proxy-Authorization`` and never recorded. ``proxy``
+in the result says which was found, where from (``source``: ``env:`` and
+the variable's name, ``windows-registry``, ``macos-system``, ``param``) and
+whether it was used (``note`` says why not); a proxy that refuses the
+tunnel is an error at stage ``proxy`` naming its answer and what to do.
 
 Output::
 
@@ -34,7 +44,9 @@ Output::
                               "not_before": "…", "not_after": "2026-01-01T00:00:00+00:00",
                               "expires_in_days": 41.5, "san": ["DNS:api.example"],
                               "serial": "…"}} | null,
-      "proxy": {"url": "http://proxy:3128" | null, "source": "https_proxy" | "param" | null,
+      "proxy": {"url": "http://proxy:3128" | null,   # never with its user:password
+                "source": "env:https_proxy" | "windows-registry" | "macos-system" | "param"
+                          | null,
                 "used": false, "note": "…"},
       "error": null | {"stage": "dns" | "connect" | "proxy" | "tls" | "http",
                        "kind": "refused" | "filtered" | "unreachable" | "timeout" |
@@ -57,6 +69,7 @@ from typing import Any
 
 from collectors._x509 import parse_der
 from collectors.net_tcp import classify
+from toolkit import proxy
 from toolkit.collector import Collector, Context, Failed, Param
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -85,54 +98,15 @@ def _ms(t0: float) -> float:
     return round((time.monotonic() - t0) * 1000, 3)
 
 
-def _loopback(host: str) -> bool:
-    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
-        return True
+def _choose(parts: urllib.parse.SplitResult, setting: str) -> proxy.Choice:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        port = parts.port
     except ValueError:
-        return False
-
-
-def _no_proxy(host: str, setting: str) -> bool:
-    """Does a no_proxy list (``*``, names and domain suffixes) exempt ``host``?"""
-    host = host.lower().rstrip(".")
-    for entry in (e.strip().lower().lstrip("*").lstrip(".") for e in setting.split(",")):
-        if entry == "" and "*" in setting:
-            return True
-        if entry and (host == entry or host.endswith("." + entry)):
-            return True
-    return False
-
-
-def choose_proxy(scheme: str, host: str, setting: str) -> dict[str, Any]:
-    """Which proxy a request to ``host`` goes through, and why (``used`` decides)."""
-    if setting == "none":
-        return {"url": None, "source": None, "used": False, "note": "proxy=none"}
-    if setting != "auto":
-        return {"url": setting, "source": "param", "used": True, "note": ""}
-    found = {"url": None, "source": None, "used": False, "note": "no proxy in the environment"}
-    for name in (f"{scheme}_proxy", f"{scheme.upper()}_PROXY", "all_proxy", "ALL_PROXY"):
-        if os.environ.get(name):
-            found.update(url=os.environ[name], source=name, used=True, note="")
-            break
-    if found["used"] and _loopback(host):
-        found.update(used=False, note="loopback targets are never sent through a proxy")
-    elif found["used"] and _no_proxy(host, os.environ.get("no_proxy") or
-                                     os.environ.get("NO_PROXY") or ""):
-        found.update(used=False, note="the host is listed in no_proxy")
-    return found
-
-
-def _public(url: str | None) -> str | None:
-    """A proxy URL without its user:password part."""
-    if not url:
-        return url
-    parts = urllib.parse.urlsplit(url if "//" in url else f"http://{url}")
-    netloc = parts.hostname or ""
-    netloc = f"[{netloc}]" if ":" in netloc else netloc
-    return urllib.parse.urlunsplit((parts.scheme, netloc + (f":{parts.port}" if parts.port
-                                                            else ""), parts.path, "", ""))
+        raise _Stop("http", "error", f"not a valid port in {parts.netloc}") from None
+    try:
+        return proxy.choose(parts.scheme, parts.hostname or "", port, setting)
+    except proxy.ProxyConfigError as exc:
+        raise _Stop("proxy", "error", exc.one_line()) from None
 
 
 def _connect(host: str, port: int, timeout: float, timing: dict[str, Any]) -> socket.socket:
@@ -159,19 +133,17 @@ def _connect(host: str, port: int, timeout: float, timing: dict[str, Any]) -> so
     return sock
 
 
-def _tunnel(sock: socket.socket, host: str, port: int) -> None:
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    sock.sendall(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode("ascii"))
-    reply = b""
-    while b"\r\n\r\n" not in reply and len(reply) < 65536:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        reply += chunk
-    status = reply.split(b"\r\n", 1)[0].decode("latin-1", errors="replace")
-    if len(status.split()) < 2 or status.split()[1] != "200":
-        raise _Stop("proxy", "error", f"the proxy refused CONNECT {target}: "
-                    f"{status or 'no answer'}")
+def _tunnel(sock: socket.socket, host: str, port: int, via: proxy.Proxy) -> None:
+    try:
+        proxy.tunnel(sock, host, port, via)
+    except proxy.ProxyRefused as exc:
+        sock.close()
+        raise _Stop("proxy", "error", f"{exc} — {exc.advice()}") from None
+    except OSError as exc:
+        sock.close()
+        kind = "timeout" if isinstance(exc, TimeoutError) else "error"
+        raise _Stop("proxy", kind, f"the proxy {via.describe()} did not open the tunnel: "
+                    f"{via.scrub(str(exc) or type(exc).__name__)}") from None
 
 
 def _tls_context(opts: Options, verify: bool) -> ssl.SSLContext:
@@ -210,18 +182,20 @@ def _tls_info(tls: ssl.SSLSocket, verified: bool, error: str | None) -> dict[str
             "verified": verified, "verify_error": error, "certificate": cert}
 
 
-def _open(parts: urllib.parse.SplitResult, proxy: dict[str, Any], opts: Options,
+def _open(parts: urllib.parse.SplitResult, via: proxy.Proxy | None, opts: Options,
           out: dict[str, Any]) -> socket.socket:
     """A connected (and, for https, TLS-wrapped) socket; fills timing and tls in ``out``."""
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     timing = out["timing_ms"]
-    if proxy["used"]:
-        p = urllib.parse.urlsplit(proxy["url"] if "//" in proxy["url"]
-                                  else f"http://{proxy['url']}")
-        sock = _connect(p.hostname or "", p.port or 8080, opts.timeout, timing)
+    if via is not None:
+        try:
+            sock = _connect(via.host, via.port, opts.timeout, timing)
+        except _Stop as stop:  # say that it was the proxy that could not be reached
+            stop.error["detail"] = f"proxy {via.describe()}: {stop.error['detail']}"
+            raise
         if parts.scheme == "https":
-            _tunnel(sock, host, port)
+            _tunnel(sock, host, port, via)
     else:
         sock = _connect(host, port, opts.timeout, timing)
     out["address"] = timing.pop("address", None)
@@ -235,7 +209,7 @@ def _open(parts: urllib.parse.SplitResult, proxy: dict[str, Any], opts: Options,
         # Look at the certificate that was refused, without trusting it.
         look: dict[str, Any] = {"timing_ms": {}}
         try:
-            _open(parts, proxy, Options(opts.method, opts.timeout, False, None, opts.proxy),
+            _open(parts, via, Options(opts.method, opts.timeout, False, None, opts.proxy),
                   look).close()
             out["tls"] = {**look["tls"], "verified": False, "verify_error": reason}
         except (_Stop, OSError):
@@ -278,19 +252,23 @@ def _request(url: str, opts: Options, out: dict[str, Any]) -> http.client.HTTPRe
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise _Stop("http", "error", f"not an http(s) URL: {url}")
-    proxy = choose_proxy(parts.scheme, parts.hostname, opts.proxy)
-    out["proxy"] = {**proxy, "url": _public(proxy["url"])}
+    choice = _choose(parts, opts.proxy)
+    out["proxy"] = choice.as_json()
     out["timing_ms"], out["tls"] = {}, None
     t_start = time.monotonic()
-    sock = _open(parts, proxy, opts, out)
+    sock = _open(parts, choice.via, opts, out)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=opts.timeout)
     conn.sock = sock
-    # Through a plain-HTTP proxy the request line carries the whole URL.
-    target = url if proxy["used"] and parts.scheme == "http" else \
-        urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    headers = {"User-Agent": "supportkit network.http", "Accept": "*/*", "Connection": "close"}
+    # Through a plain-HTTP proxy the request line carries the whole URL (RFC 9112 §3.2.2).
+    if choice.via is not None and parts.scheme == "http":
+        target = urllib.parse.urlunsplit(("http", parts.netloc.rpartition("@")[2],
+                                          parts.path or "/", parts.query, ""))
+        headers.update(choice.via.headers())
+    else:
+        target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     try:
-        conn.request(opts.method, target, headers={"User-Agent": "supportkit network.http",
-                                                   "Accept": "*/*", "Connection": "close"})
+        conn.request(opts.method, target, headers=headers)
         t0 = time.monotonic()
         # Read the first byte ourselves: with TLS 1.3 the socket is readable before
         # the answer (session tickets), so select() would time nothing.
@@ -374,7 +352,8 @@ COLLECTOR = Collector(
         Param("verify", "bool", True, "verify the TLS certificate (as applications do)"),
         Param("ca_file", "str", None, "a PEM file of CA certificates to trust instead of "
               "the system's (an internal CA)"),
-        Param("proxy", "str", "auto", "auto (from the environment), none, or a proxy URL"),
+        Param("proxy", "str", "auto", "auto (the OS's: environment, else Windows/macOS "
+              "settings), none, or a proxy URL"),
     ),
     doc=__doc__ or "",
 )

@@ -13,10 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import ssl
 import threading
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,10 +39,14 @@ Reply = tuple[int, Any, dict[str, str]]
 
 
 class Fake:
-    """Routes requests to ``handle``; keeps every request and every contract problem."""
+    """Routes requests to ``handle``; keeps every request and every contract problem.
+    ``cert`` (certificate, key) serves HTTPS; ``name`` is the host name its ``url`` uses
+    (a name only a test proxy resolves, so that clients reach it through the proxy)."""
 
-    def __init__(self, auth: str) -> None:
+    def __init__(self, auth: str, cert: tuple[Path, Path] | None = None,
+                 name: str = "127.0.0.1") -> None:
         self.auth = auth  # the Authorization header the fake expects
+        self.scheme, self.name = ("https" if cert else "http"), name
         self.requests: list[Request] = []
         self.problems: list[str] = []
         self.fail_next: list[Reply] = []  # canned answers served before the real ones
@@ -86,12 +92,16 @@ class Fake:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://{self.name}:{self.server.server_address[1]}"
 
     def close(self) -> None:
         self.server.shutdown()
@@ -139,8 +149,8 @@ class FakeJira(Fake):
     TRANSITIONS = {"11": ("To Do", "new"), "21": ("In Progress", "indeterminate"),
                    "31": ("Done", "done")}
 
-    def __init__(self, auth: str, project: str = "OPS") -> None:
-        super().__init__(auth)
+    def __init__(self, auth: str, project: str = "OPS", **server: Any) -> None:
+        super().__init__(auth, **server)
         self.project = project
         self.issues: dict[str, JiraIssue] = {}
         self.files: dict[str, bytes] = {}  # attachment id → content
@@ -225,8 +235,8 @@ class FakeZendesk(Fake):
     PRIORITIES = ("urgent", "high", "normal", "low")
     STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 
-    def __init__(self, auth: str) -> None:
-        super().__init__(auth)
+    def __init__(self, auth: str, **server: Any) -> None:
+        super().__init__(auth, **server)
         self.tickets: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.uploads: dict[str, dict[str, Any]] = {}  # token → attachment (+ content)

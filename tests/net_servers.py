@@ -1,6 +1,6 @@
 """Servers the network tests start on loopback themselves: HTTPS (with
-certificates made here by the openssl command line), UDP and TCP DNS responders, an
-SNTP responder, and TCP ports that listen or are closed.
+certificates made here by the openssl command line), an HTTP proxy, UDP and TCP
+DNS responders, an SNTP responder, and TCP ports that listen or are closed.
 
 Nothing here sends a packet anywhere but 127.0.0.1 (or the namespace address
 a netns test binds it to).
@@ -9,13 +9,16 @@ a netns test binds it to).
 from __future__ import annotations
 
 import http.server
+import select
 import socket
 import ssl
 import struct
 import subprocess
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +108,157 @@ class HttpServer:
     def __exit__(self, *exc: Any) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# --- HTTP proxy --------------------------------------------------------------
+
+@dataclass
+class Seen:
+    """One request the proxy received, as it arrived."""
+
+    method: str
+    target: str  # "host:port" for CONNECT, the absolute URL otherwise
+    headers: dict[str, str]  # names in lower case
+    answer: int = 0  # the status the proxy gave itself (200: tunnel open); 0: forwarded
+
+
+class HttpProxy:
+    """A threaded HTTP proxy on 127.0.0.1: ``CONNECT`` tunnels, and absolute-form
+    requests (``GET http://host:port/path``) forwarded to the origin.
+
+    ``hosts`` maps the names it may connect to onto addresses (it never looks a
+    name up: a test names its origin ``origin.test`` so that no client rule
+    takes it for loopback, and nothing leaves 127.0.0.1); an address literal
+    is connected to as is. ``auth`` is the ``Proxy-Authorization`` value it
+    requires (else 407); ``refuse`` is a status it answers every request
+    with. Everything it received is in ``seen``; a request in origin form (a
+    client that took it for the origin) is answered 400 and kept in
+    ``problems``.
+    """
+
+    def __init__(self, hosts: dict[str, str] | None = None, auth: str | None = None,
+                 refuse: int | None = None) -> None:
+        self.hosts = hosts or {}
+        self.auth = auth
+        self.refuse = refuse
+        self.seen: list[Seen] = []
+        self.problems: list[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _gate(self) -> Seen | None:
+                seen = Seen(self.command, self.path,
+                            {k.lower(): v for k, v in self.headers.items()})
+                proxy.seen.append(seen)
+                status = proxy.refuse
+                if status is None and proxy.auth is not None and \
+                        seen.headers.get("proxy-authorization") != proxy.auth:
+                    status = 407
+                if status is not None:
+                    seen.answer = status
+                    self.send_response(status)
+                    if status == 407:
+                        self.send_header("Proxy-Authenticate", 'Basic realm="test proxy"')
+                    self.send_header("Content-Length", "0")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    return None
+                return seen
+
+            def _origin(self, host: str, port: int) -> socket.socket | None:
+                addr = proxy.hosts.get(host.lower(), host)
+                try:
+                    socket.inet_pton(socket.AF_INET6 if ":" in addr else socket.AF_INET, addr)
+                    return socket.create_connection((addr, port), timeout=10)
+                except OSError:  # not an address (we look up no names) or nothing there
+                    return None
+
+            def do_CONNECT(self) -> None:  # noqa: N802 - the stdlib's name
+                seen = self._gate()
+                if seen is None:
+                    return
+                host, _, port = self.path.rpartition(":")
+                origin = self._origin(host.strip("[]"), int(port or 443))
+                if origin is None:
+                    seen.answer = 502
+                    self.send_error(502, f"cannot connect to {self.path}")
+                    return
+                seen.answer = 200
+                self.send_response(200, "Connection established")
+                self.end_headers()
+                self.close_connection = True
+                _relay(self.connection, origin)
+
+            def _forward(self) -> None:
+                seen = self._gate()
+                if seen is None:
+                    return
+                parts = urllib.parse.urlsplit(self.path)
+                if parts.scheme != "http" or not parts.hostname:
+                    proxy.problems.append(f"{self.command} {self.path}: not in absolute form")
+                    seen.answer = 400
+                    self.send_error(400, "absolute URL expected")
+                    return
+                origin = self._origin(parts.hostname, parts.port or 80)
+                if origin is None:
+                    seen.answer = 502
+                    self.send_error(502, f"cannot connect to {parts.netloc}")
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+                # Hop-by-hop and proxy headers stop here (RFC 9110 §7.6.1).
+                drop = {"proxy-authorization", "proxy-connection", "connection", "keep-alive"}
+                head = [f"{self.command} {path} HTTP/1.1"] + [
+                    f"{k}: {v}" for k, v in self.headers.items() if k.lower() not in drop]
+                head.append("Connection: close")
+                with origin:
+                    origin.sendall(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+                    # The origin's answer is relayed as it comes (seen.answer stays 0).
+                    while chunk := origin.recv(65536):
+                        self.wfile.write(chunk)
+                self.close_connection = True
+
+            do_GET = do_POST = do_PUT = _forward
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def connects(self) -> list[str]:
+        """The targets of the tunnels it opened."""
+        return [s.target for s in self.seen if s.method == "CONNECT" and s.answer == 200]
+
+    def __enter__(self) -> HttpProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _relay(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    with b:
+        socks = [a, b]
+        while True:
+            readable, _, _ = select.select(socks, [], [], 10)
+            if not readable:
+                return
+            for s in readable:
+                data = s.recv(65536)
+                if not data:
+                    return
+                (b if s is a else a).sendall(data)
 
 
 # --- UDP responders ----------------------------------------------------------
@@ -295,3 +449,28 @@ class Listener:
 
     def __exit__(self, *exc: Any) -> None:
         self.sock.close()
+
+
+# --- name lookups ------------------------------------------------------------
+
+def pin_names(monkeypatch: Any, names: dict[str, str]) -> list[str]:
+    """Make ``socket.getaddrinfo`` answer ``names`` (name → address) and refuse every
+    other name, so that a test sends no DNS query anywhere; address literals pass. The
+    names asked are returned (a list filled as lookups happen): a client that should
+    have left a name to its proxy shows up there."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kw: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else str(host)
+        try:
+            socket.inet_pton(socket.AF_INET6 if ":" in name else socket.AF_INET, name)
+        except OSError:
+            asked.append(name)
+            if name.lower() not in names:
+                raise socket.gaierror(socket.EAI_NONAME, f"{name}: not a test name") from None
+            name = names[name.lower()]
+        return real(name, port, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked

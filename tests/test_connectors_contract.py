@@ -4,12 +4,15 @@ are contract tests, not proof against the real services (README › Connectors).
 
 from __future__ import annotations
 
+import base64
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fake_trackers import FakeJira, FakeZendesk, basic
+from net_servers import HttpProxy, closed_port, make_cert, pin_names
 from tickets_support import make_bundle, new_ticket, show
 
 import toolkit.plugins
@@ -21,6 +24,9 @@ USER = "agent@example.com"
 @pytest.fixture(autouse=True)
 def _fresh_connectors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(toolkit.plugins, "_CONNECTORS", None)
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):  # not the machine's
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
 
 
 def _escalated_case(cli, folder: Path) -> tuple[str, Path]:
@@ -242,3 +248,164 @@ def test_zendesk_422_says_what_it_refused(cli, zendesk, tmp_path: Path) -> None:
     assert r.code == 1
     assert "Zendesk refused to create tickets: Record validation errors; RecordInvalid; " \
         "Priority: is invalid — check connectors.desk" in r.err
+
+
+# --------------------------------------------------------------------------- proxies
+# The trackers are named tracker.test, a name only the test proxy resolves (pin_names
+# refuses it here): a connector that went around the proxy would fail to connect.
+
+PROXY_USER, PROXY_PASSWORD = "pxuser", "px:pass@w0rd"
+PROXY_LOGIN = "pxuser:px%3Apass%40w0rd"  # as written in the proxy URL
+HOSTS = {"tracker.test": "127.0.0.1"}
+
+
+def _proxy_secrets() -> list[str]:
+    pair = f"{PROXY_USER}:{PROXY_PASSWORD}"
+    return [PROXY_PASSWORD, "px%3Apass%40w0rd", pair, PROXY_LOGIN,
+            base64.b64encode(pair.encode()).decode()]
+
+
+def _leaks(text: str, home: Path) -> list[str]:
+    """Proxy secrets found in ``text`` or in any file of the ticket store's home."""
+    found = [s for s in _proxy_secrets() if s in text]
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            found += [f"{path.name}: {s}" for s in _proxy_secrets() if s.encode() in data]
+    return found
+
+
+def _config(home: Path, text: str) -> None:
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.yaml").write_text(text, encoding="utf-8")
+
+
+def test_jira_push_through_a_proxy_over_plain_http(cli, tmp_path: Path, _isolated_home: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    asked = pin_names(monkeypatch, {})
+    with HttpProxy(HOSTS, auth=basic(PROXY_USER, PROXY_PASSWORD)) as px:
+        jira = FakeJira(basic(USER, TOKEN), name="tracker.test")
+        try:
+            _config(_isolated_home, f"connectors:\n  jira:\n    url: {jira.url}\n"
+                    f"    project: OPS\n    user: {USER}\n")
+            monkeypatch.setenv("SUPPORTKIT_JIRA_TOKEN", TOKEN)
+            monkeypatch.setenv("http_proxy", f"http://{PROXY_LOGIN}@127.0.0.1:{px.port}")
+            tid, _ = _escalated_case(cli, tmp_path / "b")
+            doc = _push(cli, tid, "jira")
+            human = cli("ticket", "push", tid, "--to", "jira")
+        finally:
+            jira.close()
+    assert doc["created"] is True and jira.problems == [] and px.problems == []
+    assert len(jira.issues["OPS-1"].attachments) == 1  # the bundle went through it too
+    assert doc["proxy"] == {"url": px.url, "source": "env:http_proxy", "used": True,
+                            "note": "with the credentials in the proxy URL (not shown)"}
+    assert human.code == 0 and f"through the proxy {px.url} from env:http_proxy" in human.out
+    # Absolute-form requests, each with the proxy's login, which the tracker never got.
+    assert px.seen and all(s.target.startswith(f"{jira.url}/rest/api/2/") for s in px.seen)
+    assert {s.headers["proxy-authorization"] for s in px.seen} == {
+        basic(PROXY_USER, PROXY_PASSWORD)}
+    assert not [r for r in jira.requests if "proxy-authorization" in r.headers]
+    assert asked == [] and _leaks(json.dumps(doc) + human.out + human.err, _isolated_home) == []
+
+
+@pytest.fixture(scope="module")
+def tracker_cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if not shutil.which("openssl"):
+        pytest.skip("openssl command line not installed (apt install openssl)")
+    return make_cert(tmp_path_factory.mktemp("certs"), "tracker", san="DNS:tracker.test")
+
+
+def _zendesk_over_https(home: Path, monkeypatch: pytest.MonkeyPatch,
+                        cert: tuple[Path, Path]) -> FakeZendesk:
+    desk = FakeZendesk(basic(f"{USER}/token", TOKEN), cert=cert, name="tracker.test")
+    _config(home, f"connectors:\n  desk:\n    type: zendesk\n    url: {desk.url}\n"
+            f"    user: {USER}\n    retries: 0\n")
+    monkeypatch.setenv("SUPPORTKIT_DESK_TOKEN", TOKEN)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))  # the one CA the client trusts
+    return desk
+
+
+def test_zendesk_push_through_a_proxy_over_https_connect(
+        cli, tmp_path: Path, _isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
+        tracker_cert: tuple[Path, Path]) -> None:
+    asked = pin_names(monkeypatch, {})
+    with HttpProxy(HOSTS, auth=basic(PROXY_USER, PROXY_PASSWORD)) as px:
+        desk = _zendesk_over_https(_isolated_home, monkeypatch, tracker_cert)
+        try:
+            monkeypatch.setenv("HTTPS_PROXY", f"http://{PROXY_LOGIN}@127.0.0.1:{px.port}")
+            tid, _ = _escalated_case(cli, tmp_path / "b")
+            doc = _push(cli, tid, "desk")
+        finally:
+            desk.close()
+    assert doc["created"] is True and desk.problems == [] and px.problems == []
+    assert doc["url"].startswith("https://tracker.test:")
+    assert doc["proxy"]["used"] is True and doc["proxy"]["source"] == "env:HTTPS_PROXY"
+    port = desk.server.server_address[1]
+    # One tunnel per request, each to the tracker's name (TLS checked for tracker.test).
+    assert px.connects() and set(px.connects()) == {f"tracker.test:{port}"}
+    assert all(s.method == "CONNECT" for s in px.seen)
+    assert asked == [] and _leaks(json.dumps(doc), _isolated_home) == []
+
+
+def test_a_proxy_refusing_the_tunnel_is_one_line_naming_it(
+        cli, tmp_path: Path, _isolated_home: Path, monkeypatch: pytest.MonkeyPatch,
+        tracker_cert: tuple[Path, Path]) -> None:
+    pin_names(monkeypatch, {})
+    with HttpProxy(HOSTS, auth=basic(PROXY_USER, PROXY_PASSWORD)) as px:
+        desk = _zendesk_over_https(_isolated_home, monkeypatch, tracker_cert)
+        try:
+            monkeypatch.setenv("https_proxy",
+                               f"http://{PROXY_USER}:wrong-password@127.0.0.1:{px.port}")
+            tid, _ = _escalated_case(cli, tmp_path / "b")
+            r = cli("ticket", "push", tid, "--to", "desk")
+        finally:
+            desk.close()
+    assert r.code == 1 and r.out == "" and desk.requests == []
+    (line,) = r.err.strip().splitlines()
+    assert line == (f"Error: cannot reach Zendesk at {desk.url}: the proxy {px.url} (from "
+                    f"env:https_proxy) refused CONNECT tracker.test:{desk.server.server_address[1]}"
+                    ": HTTP 407 Proxy Authentication Required — the proxy did not accept the "
+                    "user and password in the proxy URL: check them with IT")
+    assert "wrong-password" not in r.err and _leaks(r.err, _isolated_home) == []
+
+
+@pytest.mark.parametrize("case", ["login wanted", "no proxy there"])
+def test_a_plain_http_proxy_failing_is_one_line_naming_it(
+        case: str, cli, tmp_path: Path, _isolated_home: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    pin_names(monkeypatch, {})
+    with HttpProxy(HOSTS, auth=basic(PROXY_USER, PROXY_PASSWORD)) as px:
+        jira = FakeJira(basic(USER, TOKEN), name="tracker.test")
+        try:
+            _config(_isolated_home, f"connectors:\n  jira:\n    url: {jira.url}\n"
+                    f"    project: OPS\n    user: {USER}\n    retries: 0\n")
+            monkeypatch.setenv("SUPPORTKIT_JIRA_TOKEN", TOKEN)
+            where = px.url if case == "login wanted" else f"http://127.0.0.1:{closed_port()}"
+            monkeypatch.setenv("http_proxy", where)
+            tid, _ = _escalated_case(cli, tmp_path / "b")
+            r = cli("ticket", "push", tid, "--to", "jira")
+        finally:
+            jira.close()
+    assert r.code == 1 and jira.requests == []
+    (line,) = r.err.strip().splitlines()
+    start = f"Error: cannot reach Jira at {jira.url}: "
+    if case == "login wanted":
+        assert line == start + (
+            f"the proxy {px.url} (from env:http_proxy) answered HTTP 407 Proxy Authentication "
+            "Required — the proxy wants a login: put it in the proxy URL "
+            "(http://USER:PASSWORD@HOST:PORT) or ask IT for access")
+    else:
+        assert line.startswith(start + f"cannot connect to the proxy {where} (from "
+                               "env:http_proxy): Connection refused — check the proxy setting")
+
+
+def test_a_tracker_on_loopback_never_goes_through_the_proxy(
+        cli, jira, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with HttpProxy(refuse=403) as px:
+        monkeypatch.setenv("HTTP_PROXY", px.url)
+        monkeypatch.setenv("HTTPS_PROXY", px.url)
+        tid, _ = _escalated_case(cli, tmp_path / "b")
+        doc = _push(cli, tid, "jira")
+    assert doc["created"] is True and px.seen == []
+    assert doc["proxy"] == {"url": px.url, "source": "env:HTTP_PROXY", "used": False,
+                            "note": "loopback targets are never sent through a proxy"}

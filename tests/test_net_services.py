@@ -7,6 +7,7 @@ same code path as a worker, without a process per case.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -22,6 +23,7 @@ import pytest
 from conftest import FIXTURES
 from net_servers import (
     BIG_ZONE,
+    HttpProxy,
     HttpServer,
     Listener,
     UdpResponder,
@@ -30,10 +32,13 @@ from net_servers import (
     dns_pair,
     dns_reply,
     make_cert,
+    pin_names,
     sntp_reply,
 )
 
 from collectors import net_clock, net_dns, net_http, net_interfaces, net_routes, net_tcp
+from toolkit import proxy
+from toolkit._platform._records import SystemProxy
 from toolkit.collector import Context, Failed, Skipped
 
 
@@ -49,7 +54,10 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
         pytest.skip("openssl command line not installed (apt install openssl)")
     folder = tmp_path_factory.mktemp("certs")
     return {"good": make_cert(folder / "good", "good"),
-            "expired": make_cert(folder / "expired", "expired", expired=True)}
+            "expired": make_cert(folder / "expired", "expired", expired=True),
+            # For a name no client rule takes for loopback, which only the test proxy
+            # (and pin_names) resolve: requests to it really go through the proxy.
+            "origin": make_cert(folder / "origin", "origin", san="DNS:origin.test")}
 
 
 @pytest.fixture(autouse=True)
@@ -128,11 +136,12 @@ def test_proxy_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     monkeypatch.setenv("https_proxy", "http://user:secret@proxy.invalid:3128")
     monkeypatch.setenv("HTTP_PROXY", "http://proxy.invalid:3128")
     monkeypatch.setenv("no_proxy", ".corp.example,localhost")
-    got = net_http.choose_proxy("https", "api.example.com", "auto")
-    assert got["used"] and got["source"] == "https_proxy"
-    assert net_http._public(got["url"]) == "http://proxy.invalid:3128"
-    assert not net_http.choose_proxy("https", "db.corp.example", "auto")["used"]
-    loop = net_http.choose_proxy("https", "127.0.0.1", "auto")
+    got = proxy.choose("https", "api.example.com").as_json()
+    assert got["used"] and got["source"] == "env:https_proxy"
+    assert got["url"] == "http://proxy.invalid:3128"  # never with user:secret
+    assert proxy.choose("http", "api.example.com").as_json()["source"] == "env:HTTP_PROXY"
+    assert not proxy.choose("https", "db.corp.example").used
+    loop = proxy.choose("https", "127.0.0.1").as_json()
     assert not loop["used"] and "loopback" in loop["note"]
     # A loopback target never goes through the environment's proxy: no traffic to it.
     with HttpServer() as srv:
@@ -147,6 +156,153 @@ def test_explicit_proxy_is_used_for_plain_http(tmp_path: Path) -> None:
         res = run(net_http, tmp_path, url="http://app.invalid/",
                   proxy=f"http://127.0.0.1:{srv.port}")
     assert res["proxy"]["used"] is True and res["address"] == "127.0.0.1"
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+PROXY_USER, PROXY_PASSWORD = "agent", "p@ss:w/rd"
+PROXY_LOGIN = "agent:p%40ss%3Aw%2Frd"  # as written in a proxy URL
+
+
+def _secret_forms() -> list[str]:
+    pair = f"{PROXY_USER}:{PROXY_PASSWORD}"
+    return [PROXY_PASSWORD, "p%40ss%3Aw%2Frd", pair, PROXY_LOGIN,
+            base64.b64encode(pair.encode()).decode()]
+
+
+def test_https_goes_through_the_environment_proxy_with_connect(
+        certs: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    asked = pin_names(monkeypatch, {})  # origin.test is known to the proxy alone
+    with HttpServer(cert=certs["origin"]) as srv, \
+            HttpProxy(hosts={"origin.test": "127.0.0.1"}) as px:
+        monkeypatch.setenv("HTTPS_PROXY", px.url)
+        res = run(net_http, tmp_path, url=f"https://origin.test:{srv.port}/final",
+                  ca_file=str(certs["origin"][0]))
+    assert res["error"] is None and res["ok"] is True and res["status"] == 200
+    assert res["proxy"] == {"url": px.url, "source": "env:HTTPS_PROXY", "used": True,
+                            "note": ""}
+    assert px.connects() == [f"origin.test:{srv.port}"] and px.problems == []
+    assert res["address"] == "127.0.0.1" and asked == []  # the proxy's; no lookup here
+    # TLS with the origin inside the tunnel, its certificate checked for origin.test.
+    assert res["tls"]["verified"] is True
+    assert res["tls"]["certificate"]["san"] == ["DNS:origin.test"]
+
+
+def test_the_certificate_is_checked_against_the_origin_not_the_proxy(
+        certs: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pin_names(monkeypatch, {})
+    # The "good" certificate names localhost and 127.0.0.1 (the proxy's address).
+    with HttpServer(cert=certs["good"]) as srv, \
+            HttpProxy(hosts={"origin.test": "127.0.0.1"}) as px:
+        monkeypatch.setenv("https_proxy", px.url)
+        res = run(net_http, tmp_path, url=f"https://origin.test:{srv.port}/",
+                  ca_file=str(certs["good"][0]))
+    assert res["error"]["stage"] == "tls" and res["error"]["kind"] == "verify"
+    assert "origin.test" in res["error"]["detail"] and res["proxy"]["used"] is True
+
+
+def test_proxy_credentials_are_sent_and_never_recorded(
+        certs: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pin_names(monkeypatch, {})
+    hosts = {"origin.test": "127.0.0.1"}
+    with HttpServer(cert=certs["origin"]) as tls_srv, HttpServer() as plain, \
+            HttpProxy(hosts=hosts, auth=_basic(PROXY_USER, PROXY_PASSWORD)) as px:
+        login_url = f"http://{PROXY_LOGIN}@127.0.0.1:{px.port}"
+        monkeypatch.setenv("https_proxy", login_url)
+        monkeypatch.setenv("http_proxy", login_url)
+        tunnelled = run(net_http, tmp_path, url=f"https://origin.test:{tls_srv.port}/",
+                        ca_file=str(certs["origin"][0]))
+        direct_form = run(net_http, tmp_path, url=f"http://origin.test:{plain.port}/final")
+    for res in (tunnelled, direct_form):
+        assert res["ok"] is True and res["proxy"]["used"] is True, res["error"]
+        assert res["proxy"]["url"] == px.url and "not shown" in res["proxy"]["note"]
+        text = json.dumps(res)
+        assert not [form for form in _secret_forms() if form in text]
+    connect, get = px.seen
+    assert connect.method == "CONNECT" and connect.answer == 200
+    assert connect.headers["proxy-authorization"] == _basic(PROXY_USER, PROXY_PASSWORD)
+    # Plain HTTP: the whole URL on the request line, the login with it.
+    assert (get.method, get.target) == ("GET", f"http://origin.test:{plain.port}/final")
+    assert get.headers["proxy-authorization"] == _basic(PROXY_USER, PROXY_PASSWORD)
+    assert get.headers["host"] == f"origin.test:{plain.port}"
+
+
+@pytest.mark.parametrize(("refuse", "login", "words"), [
+    (None, "", "HTTP 407 Proxy Authentication Required — the proxy wants a login"),
+    (None, "agent:wrong-password@", "HTTP 407 Proxy Authentication Required — the proxy "
+     "did not accept the user and password"),
+    (403, "", "HTTP 403 Forbidden — the proxy does not allow this host or port"),
+    (502, "", "HTTP 502 Bad Gateway — the proxy could not reach the host"),
+])
+def test_a_refusing_proxy_is_a_clear_error(refuse: int | None, login: str, words: str,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           tmp_path: Path) -> None:
+    pin_names(monkeypatch, {})
+    with HttpProxy(auth=_basic(PROXY_USER, PROXY_PASSWORD), refuse=refuse) as px:
+        monkeypatch.setenv("https_proxy", f"http://{login}127.0.0.1:{px.port}")
+        res = run(net_http, tmp_path, url="https://origin.test:8443/")
+    assert res["ok"] is False and res["status"] is None
+    assert res["error"]["stage"] == "proxy" and res["error"]["kind"] == "error"
+    detail = res["error"]["detail"]
+    assert detail.startswith(f"the proxy {px.url} (from env:https_proxy) refused CONNECT "
+                             "origin.test:8443: ")
+    assert words in detail and "wrong-password" not in json.dumps(res)
+    assert [s.method for s in px.seen] == ["CONNECT"]
+
+
+def test_no_proxy_exempts_the_host(certs: dict, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
+    asked = pin_names(monkeypatch, {"origin.test": "127.0.0.1"})
+    with HttpServer(cert=certs["origin"]) as srv, HttpProxy() as px:
+        monkeypatch.setenv("HTTPS_PROXY", px.url)
+        monkeypatch.setenv("NO_PROXY", "other.example, .test")
+        res = run(net_http, tmp_path, url=f"https://origin.test:{srv.port}/",
+                  ca_file=str(certs["origin"][0]))
+    assert res["ok"] is True and px.seen == []
+    assert res["proxy"] == {"url": px.url, "source": "env:HTTPS_PROXY", "used": False,
+                            "note": "the host is listed in no_proxy"}
+    assert asked == ["origin.test"]  # looked up and connected to directly
+
+
+def test_addresses_and_ranges_in_no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("https_proxy", "proxy.invalid:3128")  # no scheme: http://
+    monkeypatch.setenv("no_proxy", "10.0.0.0/8,192.0.2.7,2001:db8::/32")
+    assert not proxy.choose("https", "10.20.30.40").used
+    assert not proxy.choose("https", "192.0.2.7").used
+    assert not proxy.choose("https", "2001:db8::5").used
+    chosen = proxy.choose("https", "192.0.2.8")
+    assert chosen.used and chosen.as_json()["url"] == "http://proxy.invalid:3128"
+    monkeypatch.setenv("https_proxy", "socks5://proxy.invalid:1080")
+    with pytest.raises(proxy.ProxyConfigError, match="socks5:// proxy"):
+        proxy.choose("https", "192.0.2.8")
+
+
+def test_the_system_proxy_when_the_environment_names_none(
+        certs: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from toolkit import _platform
+
+    pin_names(monkeypatch, {})
+    with HttpServer(cert=certs["origin"]) as srv, \
+            HttpProxy(hosts={"origin.test": "127.0.0.1"}) as px:
+        # What toolkit/_platform/_windows.py reads from the registry on Windows.
+        settings = SystemProxy("windows-registry", {"http": px.url, "https": px.url},
+                               ("*.corp.example", "10.*"), bypass_simple=True)
+        monkeypatch.setattr(_platform, "system_proxy", lambda: settings)
+        monkeypatch.setenv("no_proxy", "origin.test")  # no proxy named: not the source
+        res = run(net_http, tmp_path, url=f"https://origin.test:{srv.port}/",
+                  ca_file=str(certs["origin"][0]))
+    assert res["ok"] is True and px.connects() == [f"origin.test:{srv.port}"]
+    assert res["proxy"]["source"] == "windows-registry" and res["proxy"]["used"] is True
+    for host in ("intranet", "db.corp.example"):
+        got = proxy.choose("https", host).as_json()
+        assert got["used"] is False
+        assert got["note"] == "the host is listed in the proxy exceptions of windows-registry"
+    monkeypatch.setattr(_platform, "system_proxy", lambda: None)
+    assert proxy.choose("https", "origin.test").as_json() == {
+        "url": None, "source": None, "used": False,
+        "note": "no https proxy in the environment"}
 
 
 # --- network.dns ---------------------------------------------------------------
@@ -429,10 +585,30 @@ def test_x509_agrees_with_the_ssl_module_on_system_certificates() -> None:
 
 
 def test_no_proxy_rules() -> None:
-    assert net_http._no_proxy("a.corp.example", ".corp.example")
-    assert net_http._no_proxy("corp.example", "corp.example")
-    assert not net_http._no_proxy("evilcorp.example", "corp.example")
-    assert net_http._no_proxy("anything", "*")
+    def env(host: str, setting: str, port: int = 443) -> bool:
+        return proxy.bypassed(host, port, setting.split(","), globs=False)
+
+    assert env("a.corp.example", ".corp.example") and env("a.corp.example", "*.corp.example")
+    assert env("corp.example", "corp.example") and env("A.Corp.Example.", "corp.example")
+    assert not env("evilcorp.example", "corp.example")
+    assert env("anything", "*") and env("anything", "x.example, *")
+    assert env("10.1.2.3", "10.0.0.0/8") and not env("11.1.2.3", "10.0.0.0/8")
+    assert env("192.168.1.5", "192.168.1.5") and env("fe80::1", "fe80::/10")
+    assert env("::1", "[::1]") and not env("10.1.2.3", "fe80::/10")
+    # A range never matches a name: deciding would need a lookup.
+    assert not env("db.corp.example", "10.0.0.0/8")
+    assert env("api.example", "api.example:8443", 8443)
+    assert not env("api.example", "api.example:8443", 443)
+    # The Windows / macOS exception lists: globs, short ranges, simple names.
+    def system(host: str, *entries: str, simple: bool = False) -> bool:
+        return proxy.bypassed(host, 443, entries, globs=True, simple=simple)
+
+    assert system("a.corp.example", "*.corp.example")
+    assert not system("corp.example", "*.corp.example")
+    assert not system("a.corp.example", "corp.example")  # a plain name is only itself
+    assert system("169.254.3.3", "169.254/16") and system("10.1.9.9", "10.1")
+    assert system("intranet", simple=True) and not system("intranet")
+    assert not system("intranet.corp", simple=True)
     assert os.environ.get("https_proxy") is None
 
 

@@ -6,6 +6,7 @@ import platform
 import subprocess
 
 from toolkit._platform._posix import inode_usage, is_admin, timezone_name, unsafe_owner
+from toolkit._platform._records import SystemProxy
 
 __all__ = [
     "NAME",
@@ -158,3 +159,28 @@ def device_identity() -> dict[str, str | None]:
 
 
 __all__ += ["device_identity"]
+
+
+# --- proxy settings (toolkit.proxy: network.http, connectors) ---
+def system_proxy() -> SystemProxy | None:
+    """System Settings › Network › Proxies, as urllib.request.getproxies() reads it on
+    macOS when the environment names no proxy. The exception list is returned as written
+    and matched by toolkit.proxy without name lookups (the stdlib's own
+    proxy_bypass_macosx_sysconf resolves every host to test address ranges)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies_macosx_sysconf()  # type: ignore[attr-defined]
+    if not proxies:
+        return None
+    try:
+        from _scproxy import _get_proxy_settings  # type: ignore[import-not-found]
+
+        settings = _get_proxy_settings()
+    except (ImportError, OSError):
+        settings = {}
+    return SystemProxy("macos-system", dict(proxies),
+                       tuple(str(e) for e in settings.get("exceptions") or () if e),
+                       bool(settings.get("exclude_simple")))
+
+
+__all__ += ["system_proxy"]

@@ -345,3 +345,12 @@ def device_identity() -> dict[str, str | None]:
 
 
 __all__ += ["device_identity"]
+
+
+# --- proxy settings (toolkit.proxy: network.http, connectors) ---
+# No system setting beyond the environment: GNOME and KDE keep their own, which only
+# the applications of those desktops read; urllib.request.getproxies() reads the
+# environment alone here, and so does toolkit.proxy.
+from toolkit._platform._posix import system_proxy  # noqa: E402
+
+__all__ += ["system_proxy"]

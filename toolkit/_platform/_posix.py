@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+from toolkit._platform._records import SystemProxy
+
 
 def is_admin() -> bool:
     return os.geteuid() == 0
@@ -98,3 +100,9 @@ def people() -> tuple[str, ...]:
         me = ""
     found.add(me)
     return tuple(sorted(found - {"", "root", "nobody"}))
+
+
+# Proxy settings (toolkit.proxy): Linux and the BSDs have no system-wide setting that
+# Python reads; the environment (https_proxy, no_proxy, …) is the convention there.
+def system_proxy() -> SystemProxy | None:
+    return None

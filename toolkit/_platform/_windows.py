@@ -6,6 +6,8 @@ import ctypes
 import platform
 import time
 
+from toolkit._platform._records import SystemProxy
+
 __all__ = [
     "NAME",
     "PSEUDO_FSTYPES",
@@ -190,3 +192,41 @@ def device_identity() -> dict[str, str | None]:
 
 
 __all__ += ["device_identity"]
+
+
+# --- proxy settings (toolkit.proxy: network.http, connectors) ---
+_INTERNET_SETTINGS = r"Software\Microsoft\Windows\CurrentVersion\Internet Settings"
+
+
+def system_proxy() -> SystemProxy | None:
+    """Internet Options › Connections › LAN settings (what browsers use), as
+    urllib.request.getproxies() reads it on Windows when the environment names no proxy.
+    The exception list (ProxyOverride) and a PAC address (AutoConfigURL) are read here
+    too: toolkit.proxy matches the list without name lookups (the stdlib's
+    proxy_bypass_registry resolves the host and asks for its FQDN, which can hang on the
+    broken networks this tool is run on), and a PAC script is named, not evaluated."""
+    import urllib.request
+    import winreg
+
+    proxies = urllib.request.getproxies_registry()  # type: ignore[attr-defined]
+    override, pac = "", ""
+    try:
+        with winreg.OpenKey(winreg.HKEY_CURRENT_USER,  # type: ignore[attr-defined]
+                            _INTERNET_SETTINGS) as key:
+            for name in ("ProxyOverride", "AutoConfigURL"):
+                try:
+                    value = str(winreg.QueryValueEx(key, name)[0])  # type: ignore[attr-defined]
+                except OSError:
+                    continue
+                override, pac = (value, pac) if name == "ProxyOverride" else (override, value)
+    except OSError:
+        pass
+    if not proxies and not pac:
+        return None
+    entries = [e.strip() for e in override.split(";") if e.strip()]
+    return SystemProxy("windows-registry", dict(proxies),
+                       tuple(e for e in entries if e.lower() != "<local>"),
+                       any(e.lower() == "<local>" for e in entries), pac or None)
+
+
+__all__ += ["system_proxy"]

@@ -558,9 +558,11 @@ def push(ticket_id: str, connector: str, new: bool, by: str | None, store_path: 
         emit_json(done.as_json())
         return
     r = done.result
+    via = done.proxy if done.proxy and done.proxy["used"] else None
     click.echo(f"{done.ticket} → {connector} {r.url} ({'created' if r.created else 'updated'}; "
                f"{len(r.uploaded)} bundle(s) uploaded, {len(r.already)} already there"
-               + ("; escalation note added" if r.noted else "") + ")")
+               + ("; escalation note added" if r.noted else "")
+               + (f"; through the proxy {via['url']} from {via['source']}" if via else "") + ")")
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)

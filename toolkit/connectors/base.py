@@ -184,6 +184,11 @@ class Connector(ABC):
     def pull(self, remote_id: str) -> RemoteStatus:
         """The remote issue's status, mapped to ours with ``settings.status_from``."""
 
+    def proxy(self) -> dict[str, Any] | None:
+        """The proxy its requests go through, as ``{url, source, used, note}`` (the URL
+        without credentials), or None when the connector does not say."""
+        return None
+
     def map_from(self, their_status: str) -> str | None:
         """Their status name → ours (case-insensitive), None when unmapped."""
         wanted = their_status.casefold()

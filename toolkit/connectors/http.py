@@ -15,7 +15,15 @@ request per call, so here:
   ``http://`` URL that moves to ``https://`` is fixed in the config, and the
   credentials never travel to another host;
 * the secret is never part of an error message: server text is scrubbed
-  of it before it is shown (some proxies echo request headers).
+  of it before it is shown (some proxies echo request headers);
+* the **proxy** the OS gives is used (``toolkit/proxy.py``: the environment,
+  else the Windows or macOS settings, with their exception lists): HTTPS
+  through a ``CONNECT`` tunnel with TLS to the tracker inside it, plain HTTP
+  with the absolute URL; credentials in the proxy URL go as
+  ``Proxy-Authorization`` and are scrubbed like the token. A tracker on a
+  loopback address is always reached directly — a proxy elsewhere would
+  reach its own loopback, not this machine's. ``Client.proxy`` says what
+  was chosen; errors name the proxy (never its credentials).
 """
 
 from __future__ import annotations
@@ -27,94 +35,32 @@ import random
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from toolkit import __version__
 from toolkit.connectors.base import ConnectorConfigError, ConnectorError
 
-CHUNK = 1 << 20
+# The bodies live in bodies.py; connectors and plugins import them from here.
+from toolkit.connectors.bodies import Body as Body
+from toolkit.connectors.bodies import BytesBody as BytesBody
+from toolkit.connectors.bodies import FileBody as FileBody
+from toolkit.connectors.bodies import MultipartBody as MultipartBody
+from toolkit.proxy import (
+    Choice,
+    Proxy,
+    ProxyConfigError,
+    ProxyRefused,
+    ProxyUnreachable,
+    choose,
+    open_socket,
+    tunnel,
+)
+
 MAX_WAIT_S = 120.0  # a Retry-After longer than this is reported, not waited for
 USER_AGENT = f"supportkit/{__version__}"
-
-
-class Body:
-    """A request body that can be sent more than once (retries re-open the file)."""
-
-    content_type = "application/octet-stream"
-
-    def length(self) -> int:
-        raise NotImplementedError
-
-    def chunks(self) -> Iterator[bytes]:
-        raise NotImplementedError
-
-
-@dataclass
-class BytesBody(Body):
-    data: bytes
-    content_type: str = "application/json"
-
-    def length(self) -> int:
-        return len(self.data)
-
-    def chunks(self) -> Iterator[bytes]:
-        yield self.data
-
-
-@dataclass
-class FileBody(Body):
-    """The raw file, as Redmine's and Zendesk's upload endpoints take it."""
-
-    path: Path
-    content_type: str = "application/octet-stream"
-
-    def length(self) -> int:
-        return self.path.stat().st_size
-
-    def chunks(self) -> Iterator[bytes]:
-        with open(self.path, "rb") as fh:
-            yield from iter(lambda: fh.read(CHUNK), b"")
-
-
-@dataclass
-class MultipartBody(Body):
-    """One file as ``multipart/form-data`` (Jira's attachments endpoint), streamed:
-    the head and tail are built here, the file is read in chunks between them."""
-
-    path: Path
-    filename: str
-    field_name: str = "file"
-    file_type: str = "application/zip"
-    boundary: str = field(default_factory=lambda: f"supportkit-{random.getrandbits(96):024x}")
-
-    @property
-    def content_type(self) -> str:  # type: ignore[override]
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    def _head(self) -> bytes:
-        # RFC 7578: a quoted filename; non-ASCII names also as filename* (RFC 5987).
-        ascii_name = self.filename.encode("ascii", "replace").decode().replace('"', "_")
-        disposition = f'form-data; name="{self.field_name}"; filename="{ascii_name}"'
-        if ascii_name != self.filename:
-            disposition += f"; filename*=UTF-8''{quote(self.filename)}"
-        return (f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n"
-                f"Content-Type: {self.file_type}\r\n\r\n").encode()
-
-    def _tail(self) -> bytes:
-        return f"\r\n--{self.boundary}--\r\n".encode()
-
-    def length(self) -> int:
-        return len(self._head()) + self.path.stat().st_size + len(self._tail())
-
-    def chunks(self) -> Iterator[bytes]:
-        yield self._head()
-        with open(self.path, "rb") as fh:
-            yield from iter(lambda: fh.read(CHUNK), b"")
-        yield self._tail()
 
 
 @dataclass
@@ -162,6 +108,7 @@ class Client:
     retries: int = 5
     sleep: Callable[[float], None] = time.sleep
     progress: Callable[[str], None] = lambda line: None
+    proxy: Choice = field(init=False, repr=False)  # the proxy chosen for base_url
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url.rstrip("/"))
@@ -176,6 +123,13 @@ class Client:
         self._host = parts.hostname
         self._port = parts.port
         self._prefix = parts.path.rstrip("/")
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        try:
+            self.proxy = choose(self._scheme, self._host, self._port)
+        except ProxyConfigError as exc:
+            raise ConnectorConfigError(f"{self.service}: {exc.what}", exc.fix) from None
+        if self.proxy.via is not None:
+            self.secrets = (*self.secrets, *self.proxy.via.secrets())
 
     def scrub(self, text: str) -> str:
         for s in self.secrets:
@@ -188,10 +142,31 @@ class Client:
 
     # ----------------------------------------------------------------- plumbing
     def _connection(self) -> http.client.HTTPConnection:
+        via = self.proxy.via
         if self._scheme == "https":
+            if via is not None:
+                return _Tunnelled(self._host, self._port, via, self.timeout_s,
+                                  ssl.create_default_context())
             return http.client.HTTPSConnection(self._host, self._port, timeout=self.timeout_s,
                                                context=ssl.create_default_context())
+        if via is not None:
+            return _ToProxy(via, self.timeout_s)
         return http.client.HTTPConnection(self._host, self._port, timeout=self.timeout_s)
+
+    def _unreachable(self, exc: BaseException) -> ConnectorError:
+        """One line for a request that got no answer from the tracker."""
+        where = f"cannot reach {self.service} at {self.base_url}"
+        if isinstance(exc, ProxyRefused):
+            return ConnectorError(f"{where}: {self.scrub(str(exc))}", exc.advice())
+        if isinstance(exc, ProxyUnreachable):
+            return ConnectorError(f"{where}: {self.scrub(str(exc))}",
+                                  "check the proxy setting (HTTPS_PROXY/HTTP_PROXY, or the "
+                                  "system's proxy settings), or list the tracker's host in "
+                                  "NO_PROXY if it is reachable without the proxy")
+        via = self.proxy.via
+        through = f" through the proxy {via.describe()}" if via is not None else ""
+        return ConnectorError(f"{where}{through}: {self.scrub(_reason(exc))}",
+                              "check the url in config.yaml and the network (proxy, firewall)")
 
     def _once(self, method: str, target: str, headers: dict[str, str],
               body: Body | None) -> Response:
@@ -245,23 +220,34 @@ class Client:
             all_headers["Content-Length"] = str(body.length())
         elif method in ("POST", "PUT"):
             all_headers["Content-Length"] = "0"
+        via = self.proxy.via
+        if via is not None and self._scheme == "http":
+            # A proxy for plain HTTP takes the absolute URL (RFC 9112 §3.2.2) and its login.
+            target = self._origin + target
+            all_headers.update(via.headers())
         attempt = 0
         while True:
             response: Response | None = None
             try:
                 response = self._once(method, target, all_headers, body)
             except (OSError, http.client.HTTPException) as exc:
-                # A refused connection sent nothing: even a create may be tried again.
-                unsent = isinstance(exc, ConnectionRefusedError)
-                if attempt >= self.retries or (creates and not unsent):
-                    raise ConnectorError(
-                        f"cannot reach {self.service} at {self.base_url}: "
-                        f"{self.scrub(_reason(exc))}",
-                        "check the url in config.yaml and the network (proxy, firewall)") \
-                        from None
+                # A refused connection sent nothing, nor did a failed proxy or tunnel: even
+                # a create may be tried again. A proxy's 4xx to CONNECT will not change.
+                unsent = isinstance(exc, (ConnectionRefusedError, ProxyUnreachable,
+                                          ProxyRefused))
+                final = isinstance(exc, ProxyRefused) and exc.status is not None \
+                    and exc.status < 500
+                if final or attempt >= self.retries or (creates and not unsent):
+                    raise self._unreachable(exc) from None
             if response is not None:
                 if 200 <= response.status < 300:
                     return response
+                if response.status == 407 and via is not None:
+                    refused = ProxyRefused(via, f"{self._host}:{self._port or 80}", 407,
+                                           "Proxy Authentication Required")
+                    raise ConnectorError(f"cannot reach {self.service} at {self.base_url}: "
+                                         f"the proxy {via.describe()} answered HTTP 407 Proxy "
+                                         "Authentication Required", refused.advice())
                 if 300 <= response.status < 400:
                     where = response.headers.get("location", "elsewhere")
                     raise ConnectorConfigError(
@@ -284,6 +270,39 @@ class Client:
 
     def get_json(self, path: str, query: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, query=query).json()
+
+
+class _Tunnelled(http.client.HTTPSConnection):
+    """HTTPS to the tracker inside a CONNECT tunnel through ``via``. TLS is negotiated with
+    the tracker, and its certificate checked against the tracker's name (``self.host``):
+    the proxy only relays bytes. (http.client's own set_tunnel reports a refusal only as
+    an OSError text, which would not say what to do.)"""
+
+    def __init__(self, host: str, port: int | None, via: Proxy, timeout: float,
+                 context: ssl.SSLContext) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.via = via
+        self.tls = context
+
+    def connect(self) -> None:
+        sock = open_socket(self.via, self.timeout)
+        try:
+            tunnel(sock, self.host, self.port, self.via, USER_AGENT)
+            self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+class _ToProxy(http.client.HTTPConnection):
+    """Plain HTTP sent to the proxy (the request line carries the tracker's URL)."""
+
+    def __init__(self, via: Proxy, timeout: float) -> None:
+        super().__init__(via.host, via.port, timeout=timeout)
+        self.via = via
+
+    def connect(self) -> None:
+        self.sock = open_socket(self.via, self.timeout)
 
 
 def _headers(resp: http.client.HTTPResponse) -> dict[str, str]:

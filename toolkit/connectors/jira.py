@@ -69,6 +69,9 @@ class JiraConnector(Connector):
                            timeout_s=settings.timeout_s, retries=settings.retries,
                            progress=self.events.progress)
 
+    def proxy(self) -> dict[str, Any] | None:
+        return self.http.proxy.as_json()
+
     def _explain(self, exc: HttpError, what: str, size: int | None = None) -> ConnectorError:
         r = exc.response
         said = self.http.scrub(error_text(r))

@@ -57,6 +57,9 @@ class RedmineConnector(Connector):
                            retries=settings.retries, progress=self.events.progress)
         self._lists: dict[str, list[dict[str, Any]]] = {}
 
+    def proxy(self) -> dict[str, Any] | None:
+        return self.http.proxy.as_json()
+
     # ----------------------------------------------------------------- errors
     def _explain(self, exc: HttpError, what: str, size: int | None = None) -> ConnectorError:
         """One line a person can act on, for each refusal Redmine is known to give."""

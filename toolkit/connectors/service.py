@@ -44,10 +44,11 @@ class PushOutcome:
     connector: str
     result: PushResult
     missing: list[str] = field(default_factory=list)
+    proxy: dict[str, Any] | None = None  # {url, source, used, note}; the URL without login
 
     def as_json(self) -> dict[str, Any]:
         return {"ticket": self.ticket, "connector": self.connector, **self.result.as_json(),
-                "missing": self.missing}
+                "missing": self.missing, "proxy": self.proxy}
 
 
 def push(store: TicketStore, ticket_id: str, name: str, by: str, new: bool = False,
@@ -65,7 +66,7 @@ def push(store: TicketStore, ticket_id: str, name: str, by: str, new: bool = Fal
     result = conn.push(case, files, link)
     note = digest(case.summary) if case.summary else link.note_digest
     _tickets.record_push(store, t.id, by, name, result, (note, case.status))
-    return PushOutcome(t.id, name, result, missing)
+    return PushOutcome(t.id, name, result, missing, conn.proxy())
 
 
 @dataclass

@@ -64,6 +64,9 @@ class ZendeskConnector(Connector):
                            progress=self.events.progress)
         self.public = bool(settings.extra.get("public_comments", False))
 
+    def proxy(self) -> dict[str, Any] | None:
+        return self.http.proxy.as_json()
+
     def _explain(self, exc: HttpError, what: str, size: int | None = None) -> ConnectorError:
         r = exc.response
         said = self.http.scrub(error_text(r))

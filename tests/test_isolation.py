@@ -53,6 +53,13 @@ def _with_mark(mark: str) -> list[psutil.Process]:
     return found
 
 
+def _cmdline(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:  # it ended while we looked
+        return ""
+
+
 def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
     out = []
     for p in procs:
@@ -67,8 +74,11 @@ def _alive(procs: list[psutil.Process]) -> list[psutil.Process]:
 def _files_holding(root: Path, needle: bytes, skip: tuple[Path, ...] = ()) -> list[Path]:
     hits = []
     for path in root.rglob("*"):
-        if path.is_file() and path not in skip and needle in path.read_bytes():
-            hits.append(path)
+        try:
+            if path.is_file() and path not in skip and needle in path.read_bytes():
+                hits.append(path)
+        except OSError:  # removed while we looked (a worker's temporary file)
+            continue
     return hits
 
 
@@ -257,7 +267,7 @@ def test_signal_mid_run_stops_everything_and_leaves_nothing(tmp_path: Path, sign
         # Mid-run: the daemon runs and the raw log, secret and all, sits in the staging folder.
         assert _wait_for(lambda: _with_mark(mark) and _files_holding(tmpdir, secret))
         started = psutil.Process(proc.pid).children(recursive=True) + _with_mark(mark)
-        assert any("toolkit._worker" in " ".join(p.cmdline()) for p in started)
+        assert any("toolkit._worker" in _cmdline(p) for p in started)
         proc.send_signal(getattr(signal, signame))
         _, err = proc.communicate(timeout=60)
     finally:
@@ -308,7 +318,7 @@ def test_killed_run_takes_its_worker_down_and_the_next_run_removes_its_folder(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         workers = _wait_for(lambda: [k for k in psutil.Process(proc.pid).children(recursive=True)
-                                     if "toolkit._worker" in " ".join(k.cmdline())])
+                                     if "toolkit._worker" in _cmdline(k)])
         assert workers
         (staging,) = tmpdir.glob(f"supportkit-run-{proc.pid}-*")
     finally:

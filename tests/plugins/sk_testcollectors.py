@@ -76,6 +76,7 @@ def env(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
     parent = psutil.Process(os.getppid())
     return {"environ": sorted(os.environ), "cwd": os.getcwd(), "sys_path": sys.path,
+            "now": time.time(),
             "isolated": sys.flags.isolated,
             "core": list(resource.getrlimit(resource.RLIMIT_CORE)),
             "parent_core": list(parent.rlimit(psutil.RLIMIT_CORE))

@@ -83,7 +83,11 @@ def cli(capsys: pytest.CaptureFixture[str]):
 
 @pytest.fixture
 def plugins(monkeypatch: pytest.MonkeyPatch):
-    """Load test plugin modules from tests/plugins (in this process and in workers)."""
+    """Load test plugin modules from tests/plugins (in this process and in workers).
+
+    Workers start with ``python -I`` and ignore PYTHONPATH: they import the plugin
+    from the folder this process imported it from, named in their request. PYTHONPATH
+    is still set for the real ``python -m toolkit`` processes a test starts."""
 
     def use(*modules: str) -> None:
         monkeypatch.setenv("SUPPORTKIT_PLUGINS", ",".join(modules))

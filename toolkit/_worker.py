@@ -1,7 +1,9 @@
 """Worker process: runs one collector's ``gather`` and writes its response file.
 
-Started by ``toolkit.isolation`` as ``python -m toolkit._worker`` with a JSON
-request on stdin. Never prints; the parent reads the response file.
+Started by ``toolkit.isolation`` (command line and environment from
+``toolkit._spawn``: ``python -I``, an allow-listed environment, the step's folder
+as working folder) with a JSON request on stdin. Never prints; the parent reads
+the response file.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -22,8 +25,47 @@ def _respond(path: Path, payload: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def _watch_parent(parent: int) -> None:
+    """Where the kernel cannot kill us with our parent (not Linux), notice it and stop
+    what we started: an orphaned worker must not go on collecting."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        _stop_children()
+        os._exit(137)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
+def _stop_children() -> None:
+    try:
+        import psutil
+
+        for child in psutil.Process().children(recursive=True):
+            try:
+                child.kill()
+            except psutil.Error:
+                pass
+    except Exception:  # best effort on the way out
+        pass
+
+
 def main() -> int:
+    from toolkit import _platform
+
+    # First: no core file can hold what this process reads, and it ends with its parent.
+    _platform.protect_process(locked=True)
+    dies_with_parent = _platform.die_with_parent()
     request = json.loads(sys.stdin.read())
+    parent = int(request.get("parent") or 0)
+    if parent and os.getppid() != parent:
+        return 137  # the parent died before we could tie ourselves to it
+    if parent and not dies_with_parent:
+        _watch_parent(parent)
+    # Only the folders the parent imported this collector from (never '' or the cwd).
+    for folder in reversed(request.get("path") or []):
+        if os.path.isabs(folder) and folder not in sys.path:
+            sys.path.insert(0, folder)
     from toolkit.collector import Context, Failed, Skipped
 
     response = Path(request["response"])
@@ -50,6 +92,8 @@ def main() -> int:
         payload = {"outcome": "failed", "result": {}, "traceback": traceback.format_exc(),
                    "reason": f"collector crashed: {type(exc).__name__}: {exc} "
                              "(traceback under errors/ in the bundle)"}
+    finally:
+        ctx.close()
     payload["commands"] = [c.as_dict() for c in ctx.commands]
     _respond(response, payload)
     return 0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +138,11 @@ class Collector:
 
 @dataclass
 class CommandRecord:
-    """One command a collector ran, recorded sos-style in the manifest."""
+    """One command a collector ran, recorded sos-style in the manifest.
+
+    ``truncated``: the command printed more than the context keeps (``Context.max_output``);
+    ``stdout_bytes`` is what it printed, ``stdout_kept`` what was kept (its newest part,
+    see ``toolkit.capture``); likewise for stderr."""
 
     argv: list[str]
     returncode: int | None
@@ -148,19 +151,44 @@ class CommandRecord:
     truncated: bool = False
     timed_out: bool = False
     error: str = ""
+    stdout_bytes: int = 0
+    stdout_kept: int = 0
+    stderr_bytes: int = 0
+    stderr_kept: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"argv": self.argv, "returncode": self.returncode,
                 "duration_s": round(self.duration_s, 3), "file": self.stdout_file,
                 "truncated": self.truncated, "timed_out": self.timed_out,
+                "stdout_bytes": self.stdout_bytes, "stdout_kept": self.stdout_kept,
+                "stderr_bytes": self.stderr_bytes, "stderr_kept": self.stderr_kept,
                 **({"error": self.error} if self.error else {})}
 
 
-@dataclass
 class CommandResult:
-    record: CommandRecord
-    stdout: bytes
-    stderr: bytes
+    """What a command left: its record, stdout (read from its capped file when first
+    used, never more than the cap) and the kept end of stderr."""
+
+    def __init__(self, record: CommandRecord, stdout: bytes | None = None,
+                 stderr: bytes = b"", *, path: Path | None = None, limit: int = 0,
+                 spool: bool = False) -> None:
+        self.record, self.stderr = record, stderr
+        self._stdout, self._path, self._limit, self._spool = stdout, path, limit, spool
+
+    @property
+    def stdout(self) -> bytes:
+        if self._stdout is None:
+            data = b""
+            if self._path is not None:
+                try:
+                    with open(self._path, "rb") as fh:
+                        data = fh.read(self._limit or -1)
+                except FileNotFoundError:
+                    pass
+                if self._spool:  # not kept for the bundle: read once, then gone
+                    self._path.unlink(missing_ok=True)
+            self._stdout = data
+        return self._stdout
 
     @property
     def ok(self) -> bool:
@@ -171,6 +199,16 @@ class CommandResult:
         return self.stdout.decode("utf-8", errors="replace")
 
 
+def _file_name(name: str) -> str:
+    safe = Path(name).name
+    if not safe or safe in ("result.json", ".", ".."):
+        raise ValueError(f"not a usable raw file name: {name!r}")
+    return safe
+
+
+SPOOL_PREFIX = "_stdout-"
+
+
 @dataclass
 class Context:
     """What a collector may touch: its own output folder and a command runner."""
@@ -178,16 +216,15 @@ class Context:
     workdir: Path
     deadline: float  # time.monotonic() value at which the runner will stop the step
     commands: list[CommandRecord] = field(default_factory=list)
-    max_output: int = 64 * 1024 * 1024
+    max_output: int = 64 * 1024 * 1024  # stdout kept per command (its newest part)
+    max_stderr: int = 1024 * 1024
 
     def remaining(self) -> float:
         return max(0.1, self.deadline - time.monotonic())
 
     def save(self, name: str, data: bytes | str) -> str:
         """Keep a raw output in the bundle (``steps/NN-<collector>/<name>``)."""
-        safe = Path(name).name
-        if not safe or safe in ("result.json", ".", ".."):
-            raise ValueError(f"not a usable raw file name: {name!r}")
+        safe = _file_name(name)
         payload = data.encode("utf-8") if isinstance(data, str) else data
         (self.workdir / safe).write_bytes(payload)
         return safe
@@ -209,17 +246,23 @@ class Context:
         A missing command is recorded with return code 127, not raised; a
         command that overruns its timeout is killed and recorded as timed out.
         ``env`` adds to (does not replace) the environment, e.g. ``{"LC_ALL": "C"}``
-        for output that is parsed.
+        for output that is parsed. stdout streams to a file (``save_as``, kept in the
+        bundle, or a private one) holding at most ``max_output`` bytes, its newest
+        part: memory stays flat whatever the command prints (``toolkit.capture``).
         """
+        from toolkit import capture
+
         argv = [str(a) for a in argv]
         limit = min(timeout, self.remaining()) if timeout else self.remaining()
         start = time.monotonic()
         record = CommandRecord(argv=argv, returncode=None, duration_s=0.0)
         self.commands.append(record)
+        name = _file_name(save_as) if save_as else f"{SPOOL_PREFIX}{len(self.commands)}.out"
+        target = self.workdir / name
         try:
-            proc = subprocess.run(argv, capture_output=True, timeout=limit, check=False,
-                                  stdin=subprocess.DEVNULL,
-                                  env={**os.environ, **env} if env else None)
+            got = capture.run(argv, timeout=limit, target=target, cap=self.max_output,
+                              err_cap=self.max_stderr,
+                              env={**os.environ, **env} if env else None)
         except FileNotFoundError:
             record.returncode, record.error = 127, "command not found"
             record.duration_s = time.monotonic() - start
@@ -228,39 +271,69 @@ class Context:
             record.returncode, record.error = 126, f"not executable: {exc}"
             record.duration_s = time.monotonic() - start
             return CommandResult(record, b"", b"")
-        except subprocess.TimeoutExpired as exc:
-            # What a hung command printed before it was killed is evidence too: keep it.
-            record.timed_out, record.error = True, f"killed after {limit:.1f}s"
-            out = exc.stdout if isinstance(exc.stdout, bytes) else b""
-            err = exc.stderr if isinstance(exc.stderr, bytes) else b""
-            return self._finish(record, start, out, err, save_as)
-        record.returncode = proc.returncode
-        return self._finish(record, start, proc.stdout, proc.stderr, save_as)
-
-    def _finish(self, record: CommandRecord, start: float, stdout: bytes, stderr: bytes,
-                save_as: str | None) -> CommandResult:
+        except capture.OutputError as exc:
+            record.error = f"not run: {exc}"
+            return CommandResult(record, b"", b"")
         record.duration_s = time.monotonic() - start
-        if len(stdout) > self.max_output:
-            stdout, record.truncated = stdout[-self.max_output:], True
+        record.returncode, record.timed_out = got.returncode, got.timed_out
+        # What a hung command printed before it was killed is evidence too: it is kept.
+        record.error = f"killed after {limit:.1f}s" if got.timed_out else got.error
+        record.truncated = got.truncated
+        record.stdout_bytes, record.stdout_kept = got.stdout_bytes, got.stdout_kept
+        record.stderr_bytes, record.stderr_kept = got.stderr_bytes, len(got.stderr)
         if save_as:
-            record.stdout_file = self.save(save_as, stdout)
-        return CommandResult(record, stdout, stderr)
+            record.stdout_file = name
+        return CommandResult(record, None, got.stderr, path=target, limit=self.max_output,
+                             spool=not save_as)
+
+    def close(self) -> None:
+        """Remove the private stdout files no collector read (never in the bundle)."""
+        try:
+            for path in self.workdir.glob(f"{SPOOL_PREFIX}*"):
+                path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def read_source(path: str | Path, limit: int = 256 * 1024 * 1024) -> bytes:
-    """Read a saved command output for ``-p source=FILE`` analysis."""
+    """Read a saved command output for ``-p source=FILE`` analysis: a regular file,
+    at most ``limit`` bytes (the read itself is bounded: a growing file or a device
+    may say anything about its size)."""
+    import stat
+
     p = Path(path).expanduser()
+    too_big = Failed(f"{p} is larger than {limit // (1024 * 1024)} MB; "
+                     "pass a smaller extract of the saved output")
     try:
-        if p.stat().st_size > limit:
-            raise Failed(f"{p} is larger than {limit // (1024 * 1024)} MB; "
-                         "pass a smaller extract of the saved output")
-        return p.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below.
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise Failed(f"saved output {p} does not exist — check the path given as source=") from None
     except PermissionError:
         raise Skipped(f"cannot read {p}: permission denied — copy it somewhere readable") from None
     except IsADirectoryError:
         raise Failed(f"{p} is a folder — give the saved output file as source=") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        mode = st.st_mode
+        if stat.S_ISDIR(mode):
+            raise Failed(f"{p} is a folder — give the saved output file as source=")
+        kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "not a regular file")
+        raise Failed(f"{p} is {kind}, not a saved output — give a regular file as source=")
+    with os.fdopen(fd, "rb") as fh:
+        if st.st_size > limit:
+            raise too_big
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise Failed(f"cannot read {p}: {exc.strerror or exc} — copy it to a regular "
+                         "file and give that as source=") from None
+    if len(data) > limit:
+        raise too_big
+    return data
 
 
 def sha256_file(path: Path) -> str:

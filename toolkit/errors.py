@@ -2,7 +2,10 @@
 
 Exit codes are public interface (docs/architecture.md › Contracts):
 0 done; 1 error; 2 bad usage or bad input; 3 run finished but some step
-failed or timed out; 4 bundle verify found tampering; 130 interrupted.
+failed or timed out; 4 bundle verify found tampering; 130 interrupted (Ctrl-C,
+SIGINT); 129 the terminal hung up (SIGHUP: a dropped SSH session); 143 told
+to stop (SIGTERM: ``timeout``, systemd, ``kill``). The signal codes are the
+shell's 128 + signal number, so scripts see what they would without us.
 """
 
 from __future__ import annotations
@@ -12,7 +15,25 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_STEP_FAILED = 3
 EXIT_TAMPERED = 4
+EXIT_HANGUP = 129
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived: raised in the main thread like KeyboardInterrupt, so
+    every ``finally`` runs (workers stopped, staging removed, no ``.partial`` left).
+
+    A BaseException, not an Exception: no ``except Exception`` may swallow it."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class SupportkitError(Exception):

@@ -77,3 +77,59 @@ def run_any(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 COLLECTORS.append(Collector("tests.run_any", "runs the command it is given", run_any,
                             needs=Needs(powers=("run-any-command",)),
                             params=(Param("argv", "list", ("true",)),)))
+
+
+def env(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    # What a worker starts with: the attack surface of issue 12 (folder, environment, cores).
+    import os
+    import resource
+
+    import psutil
+
+    parent = psutil.Process(os.getppid())
+    return {"environ": sorted(os.environ), "cwd": os.getcwd(), "sys_path": sys.path,
+            "now": time.time(),
+            "isolated": sys.flags.isolated,
+            "core": list(resource.getrlimit(resource.RLIMIT_CORE)),
+            "parent_core": list(parent.rlimit(psutil.RLIMIT_CORE))
+            if hasattr(psutil, "RLIMIT_CORE") else None}
+
+
+def flood(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    # A command that prints far more than anyone keeps; the worker's memory must not follow.
+    import resource
+
+    got = ctx.run(["head", "-c", str(params["bytes"]), "/dev/zero"], save_as="flood.bin")
+    kept = len(got.stdout)
+    return {"record": got.record.as_dict(), "read_back": kept,
+            "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def daemon(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    # A command that leaves a daemon behind (new session, parent gone at once), then waits.
+    code = ("import subprocess, sys; subprocess.Popen([sys.executable, '-c', "
+            f"'import time; time.sleep(300)  # {params['mark']}'], start_new_session=True, "
+            "stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)")
+    got = ctx.run([sys.executable, "-c", code], timeout=30)
+    time.sleep(params["seconds"])
+    return {"returncode": got.record.returncode}
+
+
+def segv(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    # Crash the way a C extension does, in a folder the test watches for a core file.
+    import os
+    import signal
+
+    os.chdir(params["dir"])
+    os.kill(os.getpid(), signal.SIGSEGV)
+    return {}
+
+
+COLLECTORS += [
+    Collector("tests.env", "reports the worker's environment, folder and limits", env),
+    Collector("tests.flood", "runs a command that prints a lot", flood,
+              params=(Param("bytes", "int", 2 * 1024 ** 3),)),
+    Collector("tests.daemon", "starts a daemon through a command, then sleeps", daemon,
+              params=(Param("mark", "str", "sk-daemon"), Param("seconds", "float", 0.0))),
+    Collector("tests.segv", "crashes with SIGSEGV", segv, params=(Param("dir", "str", "."),)),
+]

@@ -5,11 +5,30 @@ from __future__ import annotations
 import platform
 import subprocess
 
-from toolkit._platform._posix import inode_usage, is_admin, timezone_name, unsafe_owner
+from toolkit._platform._posix import (
+    child_subreaper,
+    die_with_parent,
+    inode_usage,
+    is_admin,
+    kill_group,
+    own_group_popen_kwargs,
+    owned_by_me,
+    protect_process,
+    timezone_name,
+    unsafe_owner,
+)
 from toolkit._platform._records import SystemProxy
 
 __all__ = [
     "NAME",
+    # process control: macOS has no parent-death signal and no subreaper; the worker
+    # watches its parent instead, and daemons that leave the process group escape.
+    "child_subreaper",
+    "die_with_parent",
+    "kill_group",
+    "own_group_popen_kwargs",
+    "owned_by_me",
+    "protect_process",
     "PSEUDO_FSTYPES",
     "cpu_model",
     "inode_usage",

@@ -5,7 +5,16 @@ from __future__ import annotations
 import platform
 import shutil
 
-from toolkit._platform._posix import inode_usage, is_admin, timezone_name, unsafe_owner
+from toolkit._platform._posix import (
+    inode_usage,
+    is_admin,
+    kill_group,
+    own_group_popen_kwargs,
+    owned_by_me,
+    timezone_name,
+    unsafe_owner,
+)
+from toolkit._platform._posix import protect_process as _posix_protect
 
 __all__ = [
     "NAME",
@@ -354,3 +363,47 @@ __all__ += ["device_identity"]
 from toolkit._platform._posix import system_proxy  # noqa: E402
 
 __all__ += ["system_proxy"]
+
+
+# --- process control (toolkit.isolation, toolkit.cleanup, toolkit._worker) ---
+# prctl(2) options, from <linux/prctl.h>.
+_PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _prctl(option: int, value: int) -> bool:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0),
+                              ctypes.c_ulong(0), ctypes.c_ulong(0))) == 0
+    except (OSError, AttributeError):  # no prctl symbol (an odd libc): the feature is absent
+        return False
+
+
+def protect_process(locked: bool = False) -> None:
+    """No core dump, and not dumpable: other processes of the same user can neither
+    ptrace it nor read its /proc memory and environment (connector tokens)."""
+    _posix_protect(locked)
+    _prctl(_PR_SET_DUMPABLE, 0)
+
+
+def die_with_parent() -> bool:
+    """SIGKILL this process when its parent *thread* ends (prctl PR_SET_PDEATHSIG):
+    the worker must be started by a thread that outlives it."""
+    import signal
+
+    return _prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
+
+
+def child_subreaper(on: bool) -> bool:
+    """Orphaned descendants (a command that double-forks and setsid()s, the children
+    of a command that ended) are re-parented to this process instead of init, so the
+    run can find and stop them (prctl PR_SET_CHILD_SUBREAPER)."""
+    return _prctl(_PR_SET_CHILD_SUBREAPER, 1 if on else 0)
+
+
+__all__ += ["child_subreaper", "die_with_parent", "kill_group", "own_group_popen_kwargs",
+            "owned_by_me", "protect_process"]

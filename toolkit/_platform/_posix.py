@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from toolkit._platform._records import SystemProxy
 
@@ -106,3 +107,48 @@ def people() -> tuple[str, ...]:
 # Python reads; the environment (https_proxy, no_proxy, …) is the convention there.
 def system_proxy() -> SystemProxy | None:
     return None
+
+
+# --- process control (toolkit.isolation, toolkit.cleanup, toolkit._worker) ---
+def protect_process(locked: bool = False) -> None:
+    """No core dump of this process: it holds collected data and maybe connector tokens.
+
+    ``locked`` also lowers the hard limit, so that nothing this process starts can
+    raise it again (workers); the main process keeps its hard limit."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0 if locked else hard))
+    except (OSError, ValueError):  # a sandbox that forbids it: nothing better to do
+        pass
+
+
+def die_with_parent() -> bool:
+    """Ask the kernel to kill this process when its parent dies; False where it cannot."""
+    return False
+
+
+def child_subreaper(on: bool) -> bool:
+    """Adopt orphaned descendants (daemons) instead of init; False where it cannot."""
+    return False
+
+
+def own_group_popen_kwargs() -> dict[str, Any]:
+    """``Popen`` arguments that start a child in its own session and process group:
+    the terminal's signals do not reach it, and one ``kill_group`` stops it and
+    whatever it started that stayed in the group."""
+    return {"start_new_session": True}
+
+
+def kill_group(pgid: int) -> None:
+    import signal
+
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def owned_by_me(st: os.stat_result) -> bool:
+    return st.st_uid == os.geteuid()

@@ -15,7 +15,7 @@ import click
 
 from toolkit import __version__
 from toolkit.cli._common import CONTEXT_SETTINGS
-from toolkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SupportkitError
+from toolkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SupportkitError, Terminated
 
 COMMANDS = {
     "run": ("toolkit.cli.run", "run", "Run a playbook and write an evidence bundle."),
@@ -59,6 +59,7 @@ def cli(debug: bool) -> None:
     Start with:   supportkit run general
     Exit codes:   0 done · 1 error · 2 bad usage or input · 3 a step failed or
                   timed out (bundle written) · 4 bundle tampered · 130 interrupted
+                  · 129 hung up (SIGHUP) · 143 terminated (SIGTERM)
     SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
     """
 
@@ -70,7 +71,16 @@ def _usage_hint(exc: click.ClickException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from toolkit import _platform
+    from toolkit.cleanup import signals
+
+    # This process may hold connector tokens and collected data: no core file of it.
+    _platform.protect_process()
+    with signals():  # SIGTERM and SIGHUP end a run the way Ctrl-C does
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+def _main(args: list[str]) -> int:
     debug = "--debug" in args
     try:
         rv: Any = cli.main(args=args, prog_name="supportkit", standalone_mode=False)
@@ -79,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort:  # Ctrl-C or EOF at a prompt
         _stop_workers()
-        click.echo("\nInterrupted — nothing was written.", err=True)
+        _say("\nInterrupted — nothing was written.")
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         code = exc.exit_code if exc.exit_code != 1 else EXIT_ERROR
@@ -97,8 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         _stop_workers()
-        click.echo("\nInterrupted — nothing was written.", err=True)
+        _say("\nInterrupted — nothing was written.")
         return EXIT_INTERRUPTED
+    except Terminated as exc:
+        _stop_workers()
+        _say(f"\nStopped by {exc.name} — nothing was written.")
+        return exc.exit_code
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as exc:
@@ -111,7 +125,16 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _say(message: str) -> None:
+    """A last word on stderr, which may be gone (SIGHUP: the terminal hung up)."""
+    try:
+        click.echo(message, err=True)
+    except (OSError, ValueError):
+        pass
+
+
 def _stop_workers() -> None:
     mod = sys.modules.get("toolkit.isolation")
-    if mod is not None:
+    if mod is not None:  # a run stops its own (isolation.scope); this is the last resort
         mod.kill_all()
+        mod.reset()

@@ -43,11 +43,8 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     Exit 0 when it ends ok or skipped (the reason says why), 3 when it failed
     or timed out, 2 for an unknown collector or a bad parameter.
     """
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    from toolkit.isolation import execute
+    from toolkit import cleanup
+    from toolkit.isolation import execute, scope
     from toolkit.plugins import load
     from toolkit.redact import site_redactor
 
@@ -61,17 +58,19 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
             from None
     from toolkit.runner import platform_skip
 
-    workdir = Path(tempfile.mkdtemp(prefix="supportkit-collect-"))
+    cleanup.remove_stale()
+    workdir = cleanup.private_dir("collect")  # 0700: raw, unredacted data stays private
     try:
         why_not = platform_skip(collector, resolved)
         if why_not:
             outcome, reason, result, duration = "skipped", why_not, {}, 0.0
         else:
-            got = execute(collector, resolved, workdir / "step", timeout)
+            with scope():  # however it ends, nothing the collector started outlives it
+                got = execute(collector, resolved, workdir / "step", timeout)
             outcome, reason, result, duration = (got.outcome, got.reason, got.result,
                                                  got.duration_s)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        cleanup.remove_dir(workdir)
     result = redactor.data(result)
     if as_json:
         emit_json({"collector": name, "outcome": outcome, "reason": reason,

@@ -138,12 +138,11 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
     \b
     Exit 0 done (or fixed by self-help), 3 some step failed or timed out
-    (the bundle is still written), 2 bad input, 130 interrupted.
+    (the bundle is still written), 2 bad input, 130 interrupted, 129 hung up
+    (SIGHUP), 143 terminated (SIGTERM): then workers are stopped and nothing
+    is left behind.
     """
-    import shutil
-    import tempfile
-
-    from toolkit import bundle, paths
+    from toolkit import bundle, cleanup, isolation, paths
     from toolkit import playbook as pbmod
     from toolkit.plugins import load
     from toolkit.runner import Runner, RunOptions
@@ -177,11 +176,13 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
     registry = load()
-    staging = Path(tempfile.mkdtemp(prefix="supportkit-run-"))  # 0700: raw data stays private
+    cleanup.remove_stale()  # folders of runs that were killed (SIGKILL) before they could
+    staging = cleanup.private_dir("run")  # 0700: raw, unredacted data stays private
     try:
         runner = Runner(pb, registry, staging, opts, ui)
         ui.info(f"{pb.title.get(opts.lang)} — {pb.id} v{pb.version}")
-        result = runner.run()
+        with isolation.scope():  # however the run ends, nothing it started outlives it
+            result = runner.run()
         header = None
         if ticket:
             from toolkit.tickets import ticket_header
@@ -195,7 +196,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             symptom=(chosen or {}).get("symptom") or symptom,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        cleanup.remove_dir(staging)
     path = written.path
     if ticket:  # attach the bundle and record the run when the ticket is in the store
         from toolkit.tickets import after_run

@@ -253,8 +253,9 @@ def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen[str], str, bytes, 
     log.write_text(f"2026-01-05T10:00:00 app: login as bob password={secret}\n")
     pb = tmp_path / "slow.yaml"
     pb.write_text(SLOW_RUN.format(log=log, mark=mark), encoding="utf-8")
-    proc = subprocess.Popen([str(SUPPORTKIT), "run", str(pb), "--non-interactive", "--out",
-                             str(tmp_path / "out")], env=_env(tmp_path), text=True,
+    # --trust: the test's own playbook gathers a log with logs.files (toolkit.trust).
+    proc = subprocess.Popen([str(SUPPORTKIT), "run", str(pb), "--non-interactive", "--trust",
+                             "--out", str(tmp_path / "out")], env=_env(tmp_path), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     return proc, mark, secret.encode(), log

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, say, term
 from toolkit.errors import EXIT_OK, EXIT_TAMPERED
 
 BUNDLE = click.argument("path", metavar="BUNDLE", type=click.Path(path_type=Path))
@@ -33,11 +33,11 @@ def verify(path: Path, as_json: bool) -> int:
         emit_json({"bundle": str(path), "intact": v.ok, "files_checked": v.checked,
                    "problems": v.problems})
     elif v.ok:
-        click.echo(f"OK: {path} — {v.checked} files match the manifest")
-    else:
-        click.echo(f"TAMPERED: {path}")
+        say(f"OK: {path} — {v.checked} files match the manifest")
+    else:  # member names and paths come from the zip: escaped, so they cannot fake an "OK"
+        say(f"TAMPERED: {path}")
         for problem in v.problems:
-            click.echo(f"  {problem}")
+            say(f"  {problem}")
     return EXIT_OK if v.ok else EXIT_TAMPERED
 
 
@@ -75,7 +75,7 @@ def show(path: Path, as_json: bool) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    echo = click.echo
+    echo = say  # every field is the bundle's: control characters are shown, never obeyed
     pb = summary["playbook"] or {}
     echo(f"{summary['run_id']} · {pb.get('id')} v{pb.get('version')} · "
          f"{summary['host'].get('hostname')} · {summary['created']} · {summary['outcome']}")
@@ -86,8 +86,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
             echo(f"  in the user's words: {problem['symptom']}")
     for key, label in (("description", "description"), ("error_message", "error message"),
                        ("occurred_at", "happened")):
-        if problem[key]:
-            echo(f"  {label}: {problem[key]}")
+        if problem[key]:  # may span lines: kept, indented under their label
+            click.echo(f"  {label}: " + term(problem[key], multiline=True).replace(
+                "\n", "\n" + " " * (len(label) + 4)))
     if summary["inputs"]:
         echo("Inputs: " + ", ".join(f"{k}={v}" for k, v in summary["inputs"].items()))
     findings = {f.get("id"): f for f in summary["findings"]}

@@ -48,15 +48,15 @@ def show(path: Path, as_json: bool) -> None:
     """Summarise BUNDLE: run, host, steps and findings (does not verify; use verify)."""
     from toolkit.bundle import read
 
-    manifest, findings, _ = read(path)
+    manifest, findings, _ = read(path, results=False)  # shapes checked; no result loaded
     steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
              | ({"fired": bool(s.get("fired"))} if s.get("kind") == "check" else {})
              | ({"done": s.get("done")} if s.get("kind") == "guide" and "done" in s else {})
-             for s in manifest.get("steps", [])]
+             for s in manifest.get("steps") or []]
     t = manifest.get("ticket_info") or {}
     symptom = manifest.get("symptom") or (manifest.get("chosen_by") or {}).get("symptom")
     summary = {"bundle": str(path), "run_id": manifest.get("run_id"),
-               "created": manifest.get("created"), "host": manifest.get("host", {}),
+               "created": manifest.get("created"), "host": manifest.get("host") or {},
                "playbook": manifest.get("playbook"), "ticket": manifest.get("ticket"),
                "problem": {"title": t.get("title"), "symptom": symptom,
                            "description": t.get("description"),
@@ -65,7 +65,7 @@ def show(path: Path, as_json: bool) -> None:
                "inputs": manifest.get("inputs") or {},
                "outcome": manifest.get("outcome"), "steps": steps,
                "tried": manifest.get("tried") or [],
-               "findings": findings.get("findings", []),
+               "findings": findings.get("findings") or [],
                "escalation": findings.get("escalation"),
                "redaction": manifest.get("redaction")}
     if as_json:
@@ -110,7 +110,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             echo(f"      → {f['recommend']}")
     esc = summary["escalation"]
     if esc and esc.get("needed"):
-        echo(f"Escalate to {esc['to']}: {', '.join(esc.get('resources', []))}")
+        echo(f"Escalate to {esc.get('to')}: {', '.join(esc.get('resources') or [])}")
 
 
 @bundle.command(context_settings=CONTEXT_SETTINGS)
@@ -120,13 +120,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def report(path: Path, out: Path | None) -> None:
     """Re-render BUNDLE's report.html into a file next to it."""
     from toolkit.bundle import read
-    from toolkit.report import render
+    from toolkit.report import render_bundle
 
-    manifest, findings, results = read(path)
+    manifest, findings, results = read(path)  # results within the report's budget
     target = out or path.with_suffix(".html")
+    html = render_bundle(manifest, findings.get("findings") or [], results)
     try:
-        target.write_text(render(manifest, findings.get("findings", []), results),
-                          encoding="utf-8")
+        target.write_text(html, encoding="utf-8")
     except OSError as exc:
         from toolkit.errors import SupportkitError
 

@@ -170,6 +170,14 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
     The name is claimed exclusively (never overwriting an earlier bundle: the same
     ticket in the same second takes ``-2``), the data goes to a private (0600)
     ``.NAME.zip.partial``, is synced, and only then renamed to ``NAME.zip``.
+
+    With pseudonyms (``--anonymize``) the bundle and its mapping are both in place or
+    neither is, because a bundle whose mapping is lost can never be read back. So the
+    mapping is written and synced to its own ``.partial`` first; then the mapping is
+    renamed into place, the folder synced, and the bundle renamed last. A crash between
+    the two renames leaves a mapping without a bundle (private, and reversible only for
+    a bundle that does not exist), never a bundle without its mapping. Any failure
+    removes whatever was written or placed: no ``.partial`` stays.
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -192,6 +200,8 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
         raise SupportkitError(f"cannot write in the output folder {out_dir}: "
                               f"{exc.strerror or exc}",
                               "choose another folder with --out") from None
+    what = "the bundle"
+    mapping = mapping_partial = placed = None
     try:
         with os.fdopen(fd, "w+b") as fh:
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
@@ -201,16 +211,27 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
                 out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(partial, final)
         if redactor.pseudonyms is not None:
-            _write_mapping(final, redactor.pseudonyms.document(final.name))
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise SupportkitError(f"could not write the bundle in {out_dir}: "
-                              f"{exc.strerror or exc}",
-                              "free some space or choose another folder with --out") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
+            what = "the pseudonym mapping"
+            mapping = mapping_path(final)
+            mapping_partial = mapping.with_name(f".{mapping.name}.partial")
+            _write_private(mapping_partial, redactor.pseudonyms.document(final.name))
+            os.replace(mapping_partial, mapping)
+            mapping_partial = None
+            _fsync_dir(out_dir)  # the mapping is on disk before the bundle can be
+            what = "the bundle"
+        os.replace(partial, final)
+        placed = final
+        _fsync_dir(out_dir)
+    except BaseException as exc:
+        for leftover in (partial, mapping_partial, mapping, placed):
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SupportkitError(f"could not write {what} in {out_dir}: "
+                                  f"{exc.strerror or exc}",
+                                  "free some space or choose another folder with --out") \
+                from None
         raise
     return final
 
@@ -220,15 +241,28 @@ def mapping_path(bundle: Path) -> Path:
     return bundle.with_name(bundle.stem + ".mapping.json")
 
 
-def _write_mapping(bundle: Path, document: dict[str, Any]) -> None:
-    target = mapping_path(bundle)
-    tmp = target.with_name("." + target.name + ".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+def _write_private(path: Path, document: dict[str, Any]) -> None:
+    """``document`` as JSON in a new 0600 file, synced; removed again if writing fails."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,

@@ -170,7 +170,10 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
         from toolkit.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
-    new = redact_bundle(path, redactor, out)
+    from toolkit.interrupts import terminate_as_interrupt
+
+    with terminate_as_interrupt():  # kill -TERM mid-write: the .partial is removed, exit 130
+        new = redact_bundle(path, redactor, out)
     summary = redactor.summary()
     if as_json:
         from toolkit.bundle import mapping_path

@@ -3,6 +3,7 @@ a section, a table row or HTML to the Markdown L2 reads, nor break the code fenc
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,18 +40,20 @@ def _parse(md: str) -> dict[str, Any]:
             "links": links, "hr": sum(t.type == "hr" for t in tokens)}
 
 
-def _export(cli, *args: str) -> str:
+def _export(cli, folder: Path, *args: str) -> str:
+    """The Markdown as written to a file (stdout is also escaped for the terminal)."""
     tid = new_ticket(cli, *args)["id"]
-    r = cli("ticket", "export", tid)
+    out = folder / f"{tid}.md"
+    r = cli("ticket", "export", tid, "--out", str(out))
     assert r.code == 0, r.err
-    return r.out
+    return out.read_text(encoding="utf-8")
 
 
 @pytest.fixture
-def exports(cli) -> tuple[dict[str, Any], dict[str, Any], str]:
-    clean = _parse(_export(cli, "--title", "x", "--description", "it fails",
+def exports(cli, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any], str]:
+    clean = _parse(_export(cli, tmp_path, "--title", "x", "--description", "it fails",
                            "--error-message", "boom"))
-    text = _export(cli, "--title", FORGED_TITLE, "--description", FORGED_DESCRIPTION,
+    text = _export(cli, tmp_path, "--title", FORGED_TITLE, "--description", FORGED_DESCRIPTION,
                    "--error-message", FORGED_ERROR)
     return clean, _parse(text), text
 
@@ -79,9 +82,9 @@ def test_no_html_link_or_extra_table_row_from_user_text(exports) -> None:
     assert "onerror=alert(1)" in text  # shown as text, not dropped
 
 
-def test_table_cells_keep_their_columns(cli) -> None:
-    clean = _parse(_export(cli, "--title", "x", "--reporter", "alice"))
-    hostile = _parse(_export(cli, "--title", "x", "--reporter", "a | b \\| c\nd\r| e |"))
+def test_table_cells_keep_their_columns(cli, tmp_path: Path) -> None:
+    clean = _parse(_export(cli, tmp_path, "--title", "x", "--reporter", "alice"))
+    hostile = _parse(_export(cli, tmp_path, "--title", "x", "--reporter", "a | b \\| c\nd\r| e |"))
     assert hostile["rows"] == clean["rows"]  # same tables, same cells in every row
 
 

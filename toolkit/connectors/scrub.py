@@ -21,6 +21,7 @@ from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
 MIN_CORE = 6  # a shorter base64 fragment could match ordinary text
+MIN_FORM = 4  # nor is a 1–3 character "secret" (the "x" of a test's "Bearer x") replaced
 
 
 def _base64_forms(secret: bytes) -> set[str]:
@@ -56,7 +57,7 @@ def forms(secret: str) -> set[str]:
                 json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
         if len(value) >= MIN_CORE:
             out |= _base64_forms(value.encode("utf-8"))
-    return {f for f in out if f}
+    return {f for f in out if len(f) >= MIN_FORM}
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

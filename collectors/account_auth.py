@@ -190,9 +190,10 @@ COLLECTOR = Collector(
     summary="Failed logins, sudo and su attempts and account lockouts from the auth log",
     gather=gather,
     platforms=("linux", "darwin"),
-    params=(Param("hours", "float", 24.0, "how far back to look in the journal"),
+    params=(Param("hours", "float", 24.0, "how far back to look in the journal", min=0.1),
             Param("user", "str", None, "whose failures 'for_user' counts (default: me)"),
-            Param("max_bytes", "int", 8 * 1024 * 1024, "how much of an auth log file to read"),
+            Param("max_bytes", "int", 8 * 1024 * 1024, "how much of an auth log file to read",
+                  min=1),
             Param("source", "str", None, "analyse a saved auth log instead")),
     doc=__doc__ or "",
 )

@@ -207,7 +207,7 @@ COLLECTOR = Collector(
     summary="Recent crashes: kernel panics/oopses/MCE, core dumps, blue screens, crash reports",
     gather=gather,
     params=(
-        Param("days", "int", 7, "how many days back to look"),
+        Param("days", "int", 7, "how many days back to look", min=1),
         Param("source", "str", None, "analyse a saved kernel log, 'coredumpctl list' or "
                                      "'wevtutil qe System /f:text' output instead"),
     ),

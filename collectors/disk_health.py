@@ -259,7 +259,7 @@ COLLECTOR = Collector(
         Param("source", "str", None, "analyse a saved 'smartctl -j' output (one device, a "
                                      "JSON list, or several documents) instead"),
         Param("devices", "list", None, "only these devices, e.g. /dev/sda,/dev/nvme0"),
-        Param("device_timeout", "float", 30.0, "seconds one 'smartctl -x' may take"),
+        Param("device_timeout", "float", 30.0, "seconds one 'smartctl -x' may take", min=1),
         Param("kernel_log", "bool", True, "count I/O errors the kernel logged per disk"),
     ),
     doc=__doc__ or "",

@@ -104,6 +104,7 @@ COLLECTOR = Collector(
     name="disk.io",
     summary="Disk throughput, operations, latency and busy time, and swap traffic, sampled",
     gather=gather,
-    params=(Param("sample_s", "float", 2.0, "seconds over which the counters are sampled"),),
+    params=(Param("sample_s", "float", 2.0, "seconds over which the counters are sampled",
+                  min=0.1),),
     doc=__doc__ or "",
 )

@@ -141,10 +141,11 @@ COLLECTOR = Collector(
     gather=gather,
     params=(
         Param("path", "str", "~", "the folder to measure, e.g. / or C:\\"),
-        Param("top", "int", 10, "how many folders and files to list"),
-        Param("depth", "int", 2, "folder levels below path to report"),
-        Param("max_seconds", "float", 20.0, "stop walking after this many seconds"),
-        Param("max_entries", "int", 300000, "stop walking after this many files and folders"),
+        Param("top", "int", 10, "how many folders and files to list", min=1),
+        Param("depth", "int", 2, "folder levels below path to report", min=0),
+        Param("max_seconds", "float", 20.0, "stop walking after this many seconds", min=0.1),
+        Param("max_entries", "int", 300000, "stop walking after this many files and folders",
+              min=1),
     ),
     doc=__doc__ or "",
 )

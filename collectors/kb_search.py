@@ -49,7 +49,7 @@ COLLECTOR = Collector(
     summary="Knowledge-base articles that answer a question (no machine data)",
     gather=gather,
     params=(Param("query", "str", None, "the question, in the user's words"),
-            Param("limit", "int", 3, "at most this many articles"),
+            Param("limit", "int", 3, "at most this many articles", min=1, max=100),
             Param("lang", "str", "en", "language of titles and summaries",
                   choices=("en", "zh"))),
     doc=__doc__ or "",

@@ -154,10 +154,10 @@ COLLECTOR = Collector(
               "tcp port 443')"),
         Param("interface", "str", None, "interface to listen on ('any' on Linux; default: "
               "the one of the default route)"),
-        Param("duration", "float", 10.0, "seconds to capture"),
-        Param("max_packets", "int", 5000, "stop after this many packets"),
-        Param("max_bytes", "int", 2 * 1024 * 1024, "stop when the pcap reaches this size"),
-        Param("snaplen", "int", 128, "bytes kept of each packet"),
+        Param("duration", "float", 10.0, "seconds to capture", min=0.1),
+        Param("max_packets", "int", 5000, "stop after this many packets", min=1),
+        Param("max_bytes", "int", 2 * 1024 * 1024, "stop when the pcap reaches this size", min=1),
+        Param("snaplen", "int", 128, "bytes kept of each packet", min=1, max=262144),
     ),
     doc=__doc__ or "",
 )

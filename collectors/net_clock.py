@@ -165,9 +165,9 @@ COLLECTOR = Collector(
     gather=gather,
     params=(
         Param("server", "str", None, "NTP server, HOST[:PORT] (none: the step is skipped)"),
-        Param("count", "int", 3, "requests sent; the fastest answer is used"),
-        Param("interval", "float", 0.2, "seconds between requests"),
-        Param("timeout", "float", 2.0, "seconds to wait for each answer"),
+        Param("count", "int", 3, "requests sent; the fastest answer is used", min=1),
+        Param("interval", "float", 0.2, "seconds between requests", min=0),
+        Param("timeout", "float", 2.0, "seconds to wait for each answer", min=0.1),
     ),
     doc=__doc__ or "",
 )

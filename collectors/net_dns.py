@@ -410,7 +410,7 @@ COLLECTOR = Collector(
         Param("servers", "list", (), "DNS servers to ask, ADDRESS[:PORT] (default: the "
               "configured ones)"),
         Param("type", "str", "A", "record type asked", choices=("A", "AAAA", "MX", "TXT")),
-        Param("timeout", "float", 2.0, "seconds to wait for the answers"),
+        Param("timeout", "float", 2.0, "seconds to wait for the answers", min=0.1),
         Param("system", "bool", True, "also resolve each name as applications do "
               "(getaddrinfo: hosts file, then DNS)"),
     ),

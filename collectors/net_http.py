@@ -347,8 +347,8 @@ COLLECTOR = Collector(
     params=(
         Param("url", "str", None, "the URL to fetch (https:// is assumed without a scheme)"),
         Param("method", "str", "GET", "request method", choices=("GET", "HEAD")),
-        Param("timeout", "float", 10.0, "seconds allowed for each phase"),
-        Param("max_redirects", "int", 5, "redirects followed"),
+        Param("timeout", "float", 10.0, "seconds allowed for each phase", min=0.1),
+        Param("max_redirects", "int", 5, "redirects followed", min=0),
         Param("verify", "bool", True, "verify the TLS certificate (as applications do)"),
         Param("ca_file", "str", None, "a PEM file of CA certificates to trust instead of "
               "the system's (an internal CA)"),

@@ -120,10 +120,10 @@ COLLECTOR = Collector(
     gather=gather,
     params=(
         Param("host", "str", None, "name or address"),
-        Param("port", "int", None, "TCP port"),
-        Param("count", "int", 3, "connection attempts"),
-        Param("interval", "float", 0.2, "seconds between attempts"),
-        Param("timeout", "float", 3.0, "seconds to wait for each handshake"),
+        Param("port", "int", None, "TCP port", min=1, max=65535),
+        Param("count", "int", 3, "connection attempts", min=1),
+        Param("interval", "float", 0.2, "seconds between attempts", min=0),
+        Param("timeout", "float", 3.0, "seconds to wait for each handshake", min=0.1),
     ),
     doc=__doc__ or "",
 )

@@ -146,6 +146,6 @@ COLLECTOR = Collector(
     name="system.info",
     summary="Device, OS, kernel, host, uptime, CPU, memory, swap, Python and time zone",
     gather=gather,
-    params=(Param("sample_s", "float", 0.3, "seconds over which CPU usage is sampled"),),
+    params=(Param("sample_s", "float", 0.3, "seconds over which CPU usage is sampled", min=0),),
     doc=__doc__ or "",
 )

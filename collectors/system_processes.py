@@ -160,8 +160,8 @@ COLLECTOR = Collector(
     summary="Process counts, zombies, and the top processes by CPU and by memory",
     gather=gather,
     params=(
-        Param("top", "int", 10, "how many processes to list by CPU and by memory"),
-        Param("sample_s", "float", 1.0, "seconds over which CPU use is measured"),
+        Param("top", "int", 10, "how many processes to list by CPU and by memory", min=1),
+        Param("sample_s", "float", 1.0, "seconds over which CPU use is measured", min=0),
         Param("source", "str", None, "analyse a snapshot.json saved by an earlier run"),
     ),
     doc=__doc__ or "",

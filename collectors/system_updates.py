@@ -197,7 +197,7 @@ COLLECTOR = Collector(
     gather=gather,
     platforms=("linux",),
     params=(
-        Param("days", "int", 14, "how many days back to look"),
+        Param("days", "int", 14, "how many days back to look", min=1),
         Param("source", "str", None, "analyse a saved dpkg.log or apt history.log instead"),
     ),
     doc=__doc__ or "",

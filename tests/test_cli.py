@@ -62,7 +62,7 @@ def test_collectors_list_and_json(cli) -> None:
     assert names == sorted(names) and {"system.info", "disk.usage"} <= set(names)
     info = next(c for c in doc["collectors"] if c["name"] == "system.info")
     assert info["params"] == [{"name": "sample_s", "type": "float", "default": 0.3,
-                               "help": "seconds over which CPU usage is sampled"}]
+                               "help": "seconds over which CPU usage is sampled", "min": 0}]
     assert "Output::" in info["doc"] and info["platforms"] == ["linux", "darwin", "windows"]
 
 

@@ -333,7 +333,7 @@ def test_export_formats(cli, tmp_path: Path, fmt: str) -> None:
         assert doc["format"] == "supportkit-escalation-package" and doc["ticket"]["id"] == tid
     elif fmt == "html":
         assert r.out.startswith("<!doctype html>") and "&lt;C:&gt;" in r.out
-        assert "<script" not in r.out and "http" not in r.out
+        assert "<script" not in r.out and "http://" not in r.out and "https://" not in r.out
     else:
         assert r.out.startswith(f"# {tid} — ") and "## Escalation" in r.out
         assert "Low disk space <C:> \\| drive" in r.out or "Low disk space <C:> | drive" in r.out

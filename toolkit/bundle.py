@@ -3,9 +3,8 @@ a report, each collector's result and raw outputs, attachments and errors.
 
 Written under a hidden ``.NAME.zip.partial`` and renamed when complete, so a
 crash, a full disk or Ctrl-C never leaves a file that looks whole. Every text
-goes through the redactor on its way in. ``verify`` treats the zip as hostile:
-it never extracts, reports unsafe entry names and links, and recomputes every
-hash from the manifest.
+goes through the redactor on its way in. Reading and ``verify`` are in
+``bundle_reader``, which treats the zip as hostile.
 """
 
 from __future__ import annotations
@@ -19,22 +18,27 @@ import stat
 import sys
 import uuid
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any
 
 from toolkit import __version__
-from toolkit.errors import BadInput, SupportkitError
+
+# Reading lives in bundle_reader; these names stay importable from here.
+from toolkit.bundle_reader import FINDINGS as FINDINGS
+from toolkit.bundle_reader import MANIFEST as MANIFEST
+from toolkit.bundle_reader import REPORT as REPORT
+from toolkit.bundle_reader import Verification as Verification
+from toolkit.bundle_reader import read as read
+from toolkit.bundle_reader import unsafe_reason as unsafe_reason
+from toolkit.bundle_reader import verify as verify
+from toolkit.errors import SupportkitError
 from toolkit.redact import Redactor
 from toolkit.runner import RunResult
 
 SCHEMA_VERSION = 1
-MANIFEST = "manifest.json"
-FINDINGS = "findings.json"
-REPORT = "report.html"
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _CHUNK = 1 << 20
 
@@ -166,6 +170,14 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
     The name is claimed exclusively (never overwriting an earlier bundle: the same
     ticket in the same second takes ``-2``), the data goes to a private (0600)
     ``.NAME.zip.partial``, is synced, and only then renamed to ``NAME.zip``.
+
+    With pseudonyms (``--anonymize``) the bundle and its mapping are both in place or
+    neither is, because a bundle whose mapping is lost can never be read back. So the
+    mapping is written and synced to its own ``.partial`` first; then the mapping is
+    renamed into place, the folder synced, and the bundle renamed last. A crash between
+    the two renames leaves a mapping without a bundle (private, and reversible only for
+    a bundle that does not exist), never a bundle without its mapping. Any failure
+    removes whatever was written or placed: no ``.partial`` stays.
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -188,6 +200,8 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
         raise SupportkitError(f"cannot write in the output folder {out_dir}: "
                               f"{exc.strerror or exc}",
                               "choose another folder with --out") from None
+    what = "the bundle"
+    mapping = mapping_partial = placed = None
     try:
         with os.fdopen(fd, "w+b") as fh:
             with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
@@ -197,16 +211,27 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
                 out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(partial, final)
         if redactor.pseudonyms is not None:
-            _write_mapping(final, redactor.pseudonyms.document(final.name))
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise SupportkitError(f"could not write the bundle in {out_dir}: "
-                              f"{exc.strerror or exc}",
-                              "free some space or choose another folder with --out") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
+            what = "the pseudonym mapping"
+            mapping = mapping_path(final)
+            mapping_partial = mapping.with_name(f".{mapping.name}.partial")
+            _write_private(mapping_partial, redactor.pseudonyms.document(final.name))
+            os.replace(mapping_partial, mapping)
+            mapping_partial = None
+            _fsync_dir(out_dir)  # the mapping is on disk before the bundle can be
+            what = "the bundle"
+        os.replace(partial, final)
+        placed = final
+        _fsync_dir(out_dir)
+    except BaseException as exc:
+        for leftover in (partial, mapping_partial, mapping, placed):
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise SupportkitError(f"could not write {what} in {out_dir}: "
+                                  f"{exc.strerror or exc}",
+                                  "free some space or choose another folder with --out") \
+                from None
         raise
     return final
 
@@ -216,15 +241,28 @@ def mapping_path(bundle: Path) -> Path:
     return bundle.with_name(bundle.stem + ".mapping.json")
 
 
-def _write_mapping(bundle: Path, document: dict[str, Any]) -> None:
-    target = mapping_path(bundle)
-    tmp = target.with_name("." + target.name + ".partial")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(document, fh, indent=2, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+def _write_private(path: Path, document: dict[str, Any]) -> None:
+    """``document`` as JSON in a new 0600 file, synced; removed again if writing fails."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(document, fh, indent=2, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
@@ -302,141 +340,3 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
     out.add_bytes(REPORT, render(manifest, findings, results).encode("utf-8"))
     manifest["redaction"] = req.redactor.summary()
     return manifest, findings_doc
-
-
-# --------------------------------------------------------------------------- reading
-
-@dataclass
-class Verification:
-    path: Path
-    top: str | None
-    problems: list[str]
-    checked: int
-    manifest: dict[str, Any] | None
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-def _open_zip(path: Path) -> zipfile.ZipFile:
-    try:
-        return zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise BadInput(f"{path}: no such file", "check the bundle path") from None
-    except IsADirectoryError:
-        raise BadInput(f"{path} is a folder", "give the bundle's .zip file") from None
-    except PermissionError:
-        raise BadInput(f"{path}: permission denied", "make the bundle readable") from None
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise BadInput(f"{path} is not a readable zip ({exc})",
-                       "is this a supportkit bundle? it may be truncated") from None
-
-
-def unsafe_reason(info: zipfile.ZipInfo) -> str | None:
-    name = info.filename
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode):
-        return "is a symbolic link"
-    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-        return "has an absolute path"
-    if "\\" in name:
-        return "has a backslash in its path"
-    if ".." in PurePosixPath(name).parts:
-        return "climbs out of its folder (..)"
-    return None
-
-
-def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with zf.open(info) as fh:
-        for chunk in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
-def _read_json(zf: zipfile.ZipFile, name: str, limit: int = 64 * 1024 * 1024) -> Any:
-    info = zf.getinfo(name)
-    if info.file_size > limit:
-        raise ValueError(f"{name} is {info.file_size} bytes, more than a bundle ever writes")
-    with zf.open(info) as fh:
-        return json.loads(fh.read(limit + 1))
-
-
-def _layout(zf: zipfile.ZipFile, path: Path) -> tuple[str, list[str], dict[str, zipfile.ZipInfo]]:
-    problems: list[str] = []
-    members: dict[str, zipfile.ZipInfo] = {}
-    tops: set[str] = set()
-    for info in zf.infolist():
-        why = unsafe_reason(info)
-        if why:
-            problems.append(f"{info.filename}: unsafe entry, {why} (not extracted)")
-            continue
-        parts = PurePosixPath(info.filename).parts
-        if not parts:
-            continue
-        tops.add(parts[0])
-        if info.is_dir():
-            continue
-        if info.filename in members:
-            problems.append(f"{info.filename}: appears twice in the zip")
-        members[info.filename] = info
-    if len(tops) != 1:
-        raise BadInput(f"{path}: a bundle has exactly one top folder, this zip has {len(tops)}",
-                       "is this a supportkit bundle?")
-    return tops.pop(), problems, members
-
-
-def verify(path: Path) -> Verification:
-    with _open_zip(path) as zf:
-        top, problems, members = _layout(zf, path)
-        manifest_name = f"{top}/{MANIFEST}"
-        if manifest_name not in members:
-            raise BadInput(f"{path}: no {MANIFEST} in {top}/", "is this a supportkit bundle?")
-        try:
-            manifest = _read_json(zf, manifest_name)
-            listed = {f["path"]: f for f in manifest["files"]}
-        except (ValueError, KeyError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
-            problems.append(f"{MANIFEST}: unreadable or not a manifest ({exc}) — altered")
-            return Verification(path, top, problems, 0, None)
-        checked = 0
-        for rel, entry in listed.items():
-            info = members.get(f"{top}/{rel}")
-            if info is None:
-                problems.append(f"{rel}: listed in the manifest but missing (removed)")
-                continue
-            try:
-                digest, size = _hash_member(zf, info)
-            except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-                problems.append(f"{rel}: cannot be read back ({exc}) — altered")
-                continue
-            checked += 1
-            if digest != entry.get("sha256") or size != entry.get("size"):
-                problems.append(f"{rel}: content differs from the manifest (altered)")
-        for name in members:
-            rel = name[len(top) + 1:]
-            if rel != MANIFEST and rel not in listed:
-                problems.append(f"{rel}: not listed in the manifest (added)")
-    return Verification(path, top, problems, checked, manifest)
-
-
-def read(path: Path) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """Manifest, findings document and collector results of a bundle (not verified)."""
-    with _open_zip(path) as zf:
-        top, _, members = _layout(zf, path)
-        try:
-            manifest = _read_json(zf, f"{top}/{MANIFEST}")
-            findings = _read_json(zf, f"{top}/{FINDINGS}")
-            results = {}
-            for step in manifest.get("steps", []):
-                name = f"{top}/steps/{step.get('index', 0):02d}-{step.get('collector')}/result.json"
-                if step.get("kind") == "collect" and name in members:
-                    results[name.split("/")[-2]] = _read_json(zf, name)
-        except KeyError as exc:
-            raise BadInput(f"{path}: {exc.args[0]} is missing", "is this a supportkit bundle?") \
-                from None
-        except (ValueError, zipfile.BadZipFile, zlib.error) as exc:
-            raise BadInput(f"{path}: unreadable ({exc})",
-                           "run 'supportkit bundle verify' on it") from None
-    return manifest, findings, results

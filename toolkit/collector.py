@@ -16,6 +16,7 @@ records ``timed_out``. Collectors never print, prompt or render.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import time
@@ -39,11 +40,17 @@ class Failed(Exception):
 
 @dataclass(frozen=True)
 class Param:
+    """A collector's parameter. ``min``/``max`` bound a number (inclusive): a value out of
+    range is refused before the collector runs (``hours=-5`` would otherwise reach
+    journalctl as ``--since=--5.0h``)."""
+
     name: str
     type: str = "str"
     default: Any = None
     help: str = ""
     choices: tuple[Any, ...] = ()
+    min: float | None = None
+    max: float | None = None
 
     def coerce(self, value: Any) -> Any:
         """Turn a command-line string or a YAML value into this parameter's type."""
@@ -72,6 +79,12 @@ class Param:
         if self.choices and out not in self.choices:
             options = ", ".join(map(str, self.choices))
             raise ValueError(f"'{self.name}' must be one of {options}, not {value!r}")
+        if self.type == "float" and not math.isfinite(out):  # nan passes any comparison
+            raise ValueError(f"'{self.name}' expects a finite number, not {value!r}")
+        if self.min is not None and out < self.min:
+            raise ValueError(f"'{self.name}' must be at least {self.min:g}, not {value!r}")
+        if self.max is not None and out > self.max:
+            raise ValueError(f"'{self.name}' must be at most {self.max:g}, not {value!r}")
         return out
 
 
@@ -130,7 +143,9 @@ class Collector:
             "needs": {"commands": list(self.needs.commands), "root": self.needs.root,
                       "notes": self.needs.notes, "powers": list(self.needs.powers)},
             "params": [{"name": p.name, "type": p.type, "default": p.default, "help": p.help,
-                        **({"choices": list(p.choices)} if p.choices else {})}
+                        **({"choices": list(p.choices)} if p.choices else {}),
+                        **({"min": p.min} if p.min is not None else {}),
+                        **({"max": p.max} if p.max is not None else {})}
                        for p in self.params],
             "doc": self.doc.strip(),
         }

@@ -14,18 +14,22 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from toolkit.bundle import (
+from toolkit.bundle import _ZipOut, write_zip
+from toolkit.bundle_reader import (
     FINDINGS,
     REPORT,
+    RESULT_MAX,
+    Budget,
+    Unreadable,
     _layout,
     _open_zip,
-    _read_json,
-    _ZipOut,
+    omitted,
+    read_json,
     verify,
-    write_zip,
 )
+from toolkit.bundle_shape import findings_problem
 from toolkit.collector import sha256_file
-from toolkit.errors import Tampered
+from toolkit.errors import BadInput, Tampered
 from toolkit.redact import Redactor
 
 
@@ -41,7 +45,10 @@ def redact_bundle(src: Path, redactor: Redactor, out_dir: Path | None = None) ->
         base = top if redactor.pseudonyms is None else redactor.pseudonyms.apply(top)
 
         def fill(out: _ZipOut) -> dict[str, Any]:
-            return _copy(zf, top, members, old, out, src)
+            try:
+                return _copy(zf, top, members, old, out, src)
+            except Unreadable as exc:
+                raise BadInput(f"{src}: damaged: {exc}", "ask for a fresh bundle") from None
 
         return write_zip(out_dir or src.parent, f"{base}.redacted", redactor, fill)
 
@@ -50,17 +57,23 @@ def _copy(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
           old: dict[str, Any], out: _ZipOut, src: Path) -> dict[str, Any]:
     results: dict[str, Any] = {}
     findings: dict[str, Any] = {}
+    budget = Budget()  # every JSON document is redacted; the report keeps what fits
     for entry in old["files"]:
         rel = entry["path"]
         if rel == REPORT:
             continue  # rendered anew from the redacted data below
         info = members[f"{top}/{rel}"]
         if rel.endswith(".json"):
-            clean = out.add_json(rel, _read_json(zf, info.filename))
+            clean = out.add_json(rel, read_json(zf, info, rel, RESULT_MAX))
             if rel == FINDINGS:
+                why = findings_problem(clean)
+                if why:
+                    raise Unreadable(f"{FINDINGS}: {why}")
                 findings = clean
             elif rel.endswith("/result.json"):
-                results[rel.split("/")[-2]] = clean
+                label = rel.split("/")[-2]
+                keep = isinstance(clean, dict) and budget.take(info.file_size)
+                results[label] = clean if keep else omitted(label, info.file_size)
         else:
             with zf.open(info) as raw:  # seekable: add_stream sniffs the head, then rewinds
                 out.add_stream(rel, raw)
@@ -70,10 +83,10 @@ def _copy(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
                                  "sha256": sha256_file(src)}
     first = old.get("redaction") or {}
     manifest["redaction"] = {**out.redactor.summary(), "earlier": first}
-    from toolkit.report import render
+    from toolkit.report import render_bundle
 
     manifest["files"] = out.files  # the report lists sizes; it adds itself to this list
-    out.add_bytes(REPORT, render(manifest, findings.get("findings", []), results)
+    out.add_bytes(REPORT, render_bundle(manifest, findings.get("findings") or [], results)
                   .encode("utf-8"))
     manifest["redaction"] = {**out.redactor.summary(), "earlier": first}
     return manifest

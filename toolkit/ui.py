@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from toolkit.cli._common import term
+
 NO_ANSWER = object()
 
 
@@ -38,7 +40,8 @@ class HeadlessUI:
         colour = {"ok": "green", "skipped": "yellow", "failed": "red", "timed_out": "red",
                   "finding": "magenta"}.get(outcome)
         tag = click.style(f"{outcome:>9}", fg=colour) if sys.stderr.isatty() else f"{outcome:>9}"
-        _echo(f"{position:>7} {tag}  {label}" + (f" — {detail}" if detail else ""))
+        # A reason may quote a command's output: escaped like every untrusted text.
+        _echo(f"{position:>7} {tag}  {term(label)}" + (f" — {term(detail)}" if detail else ""))
 
     def guide(self, number: int, text: str, resolves: bool) -> Any:
         self.info(f"  {number}. {text}")

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from toolkit import __version__
-from toolkit.cli._common import CONTEXT_SETTINGS
+from toolkit.cli._common import CONTEXT_SETTINGS, term
 from toolkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SupportkitError, Terminated
 
 COMMANDS = {
@@ -96,14 +96,15 @@ def _main(args: list[str]) -> int:
         if isinstance(exc, click.UsageError):
             code = EXIT_USAGE
         message = " ".join(exc.format_message().split()).rstrip(".")
-        click.echo(f"Error: {message} — {_usage_hint(exc)}", err=True)
+        click.echo(term(f"Error: {message} — {_usage_hint(exc)}"), err=True)
         return code
     except SupportkitError as exc:
         if debug:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"Error: {exc.one_line()}", err=True)
+        # Errors quote what they refused (a member name, a ticket field): shown, not obeyed.
+        click.echo(term(f"Error: {exc.one_line()}"), err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         _stop_workers()
@@ -120,8 +121,8 @@ def _main(args: list[str]) -> int:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"Error: internal error: {type(exc).__name__}: {exc} — rerun with --debug "
-                   "and report it with the traceback", err=True)
+        click.echo(term(f"Error: internal error: {type(exc).__name__}: {exc} — rerun with "
+                        "--debug and report it with the traceback"), err=True)
         return EXIT_ERROR
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, say, term
 from toolkit.errors import EXIT_OK, EXIT_TAMPERED
 
 BUNDLE = click.argument("path", metavar="BUNDLE", type=click.Path(path_type=Path))
@@ -33,11 +33,11 @@ def verify(path: Path, as_json: bool) -> int:
         emit_json({"bundle": str(path), "intact": v.ok, "files_checked": v.checked,
                    "problems": v.problems})
     elif v.ok:
-        click.echo(f"OK: {path} — {v.checked} files match the manifest")
-    else:
-        click.echo(f"TAMPERED: {path}")
+        say(f"OK: {path} — {v.checked} files match the manifest")
+    else:  # member names and paths come from the zip: escaped, so they cannot fake an "OK"
+        say(f"TAMPERED: {path}")
         for problem in v.problems:
-            click.echo(f"  {problem}")
+            say(f"  {problem}")
     return EXIT_OK if v.ok else EXIT_TAMPERED
 
 
@@ -48,15 +48,15 @@ def show(path: Path, as_json: bool) -> None:
     """Summarise BUNDLE: run, host, steps and findings (does not verify; use verify)."""
     from toolkit.bundle import read
 
-    manifest, findings, _ = read(path)
+    manifest, findings, _ = read(path, results=False)  # shapes checked; no result loaded
     steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
              | ({"fired": bool(s.get("fired"))} if s.get("kind") == "check" else {})
              | ({"done": s.get("done")} if s.get("kind") == "guide" and "done" in s else {})
-             for s in manifest.get("steps", [])]
+             for s in manifest.get("steps") or []]
     t = manifest.get("ticket_info") or {}
     symptom = manifest.get("symptom") or (manifest.get("chosen_by") or {}).get("symptom")
     summary = {"bundle": str(path), "run_id": manifest.get("run_id"),
-               "created": manifest.get("created"), "host": manifest.get("host", {}),
+               "created": manifest.get("created"), "host": manifest.get("host") or {},
                "playbook": manifest.get("playbook"), "ticket": manifest.get("ticket"),
                "problem": {"title": t.get("title"), "symptom": symptom,
                            "description": t.get("description"),
@@ -65,7 +65,7 @@ def show(path: Path, as_json: bool) -> None:
                "inputs": manifest.get("inputs") or {},
                "outcome": manifest.get("outcome"), "steps": steps,
                "tried": manifest.get("tried") or [],
-               "findings": findings.get("findings", []),
+               "findings": findings.get("findings") or [],
                "escalation": findings.get("escalation"),
                "redaction": manifest.get("redaction")}
     if as_json:
@@ -75,7 +75,7 @@ def show(path: Path, as_json: bool) -> None:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    echo = click.echo
+    echo = say  # every field is the bundle's: control characters are shown, never obeyed
     pb = summary["playbook"] or {}
     echo(f"{summary['run_id']} · {pb.get('id')} v{pb.get('version')} · "
          f"{summary['host'].get('hostname')} · {summary['created']} · {summary['outcome']}")
@@ -86,8 +86,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
             echo(f"  in the user's words: {problem['symptom']}")
     for key, label in (("description", "description"), ("error_message", "error message"),
                        ("occurred_at", "happened")):
-        if problem[key]:
-            echo(f"  {label}: {problem[key]}")
+        if problem[key]:  # may span lines: kept, indented under their label
+            click.echo(f"  {label}: " + term(problem[key], multiline=True).replace(
+                "\n", "\n" + " " * (len(label) + 4)))
     if summary["inputs"]:
         echo("Inputs: " + ", ".join(f"{k}={v}" for k, v in summary["inputs"].items()))
     findings = {f.get("id"): f for f in summary["findings"]}
@@ -109,7 +110,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
             echo(f"      → {f['recommend']}")
     esc = summary["escalation"]
     if esc and esc.get("needed"):
-        echo(f"Escalate to {esc['to']}: {', '.join(esc.get('resources', []))}")
+        echo(f"Escalate to {esc.get('to')}: {', '.join(esc.get('resources') or [])}")
 
 
 @bundle.command(context_settings=CONTEXT_SETTINGS)
@@ -119,13 +120,13 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def report(path: Path, out: Path | None) -> None:
     """Re-render BUNDLE's report.html into a file next to it."""
     from toolkit.bundle import read
-    from toolkit.report import render
+    from toolkit.report import render_bundle
 
-    manifest, findings, results = read(path)
+    manifest, findings, results = read(path)  # results within the report's budget
     target = out or path.with_suffix(".html")
+    html = render_bundle(manifest, findings.get("findings") or [], results)
     try:
-        target.write_text(render(manifest, findings.get("findings", []), results),
-                          encoding="utf-8")
+        target.write_text(html, encoding="utf-8")
     except OSError as exc:
         from toolkit.errors import SupportkitError
 
@@ -169,7 +170,10 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
         from toolkit.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
-    new = redact_bundle(path, redactor, out)
+    from toolkit.interrupts import terminate_as_interrupt
+
+    with terminate_as_interrupt():  # kill -TERM mid-write: the .partial is removed, exit 130
+        new = redact_bundle(path, redactor, out)
     summary = redactor.summary()
     if as_json:
         from toolkit.bundle import mapping_path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs
+from toolkit.cli._common import CONTEXT_SETTINGS, dumps, emit_json, json_option, parse_pairs, say
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 
 
@@ -75,11 +75,9 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     if as_json:
         emit_json({"collector": name, "outcome": outcome, "reason": reason,
                    "duration_s": round(duration, 3), "result": result})
-    else:
-        import json
-
-        click.echo(f"{name}: {outcome} in {duration:.1f}s" + (f" — {reason}" if reason else ""),
-                   err=True)
+    else:  # results quote the machine's logs (user names from failed logins…): escaped
+        say(f"{name}: {outcome} in {duration:.1f}s" + (f" — {reason}" if reason else ""),
+            err=True)
         if result:
-            click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+            click.echo(dumps(result))
     return EXIT_STEP_FAILED if outcome in ("failed", "timed_out") else EXIT_OK

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, say
 from toolkit.errors import EXIT_OK, EXIT_USAGE, SupportkitError
 
 
@@ -38,7 +38,8 @@ def connectors(as_json: bool) -> int:
         found = {}
     for name, s in found.items():
         source = config.secret_source(s)
-        configured.append({"name": name, "type": s.type, "url": s.url, "project": s.project,
+        configured.append({"name": name, "type": s.type, "url": config.display_url(s.url),
+                           "project": s.project,
                            "tracker": s.tracker, "user": s.user or None,
                            "secret": source or "missing",
                            "secret_env": s.extra["token_env"]})
@@ -49,18 +50,18 @@ def connectors(as_json: bool) -> int:
         emit_json({"types": types, "configured": configured, "config": str(paths.config_file()),
                    "problems": problems})
         return code
-    click.echo("Connector types:")
+    say("Connector types:")
     for t in types:
-        click.echo(f"  {t['name']:<10} {t['summary']}")
-    click.echo(f"Configured in {paths.config_file()}:")
+        say(f"  {t['name']:<10} {t['summary']}")
+    say(f"Configured in {paths.config_file()}:")
     if not configured:
-        click.echo("  none — add them under 'connectors:' (README › Connectors)")
+        say("  none — add them under 'connectors:' (README › Connectors)")
     for c in configured:
         where = f"{c['project']} " if c["project"] else ""
         secret = (f"secret from {c['secret']}" if c["secret"] != "missing" else
                   f"secret MISSING: export {c['secret_env']}=… or keyring set supportkit "
                   f"{c['name']}")
-        click.echo(f"  {c['name']:<12} {c['type']:<8} {c['url']} {where}· {secret}")
+        say(f"  {c['name']:<12} {c['type']:<8} {c['url']} {where}· {secret}")
     for p in problems:
-        click.echo(f"problem: {p}", err=True)
+        say(f"problem: {p}", err=True)
     return code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, say
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -30,7 +30,7 @@ def search(text: tuple[str, ...], limit: int, as_json: bool) -> None:
     for h in hits:
         title = h["title"].get("en") or next(iter(h["title"].values()), "")
         zh = h["title"].get("zh")
-        click.echo(f"{h['id']:<14} {title}" + (f" / {zh}" if zh else ""))
+        say(f"{h['id']:<14} {title}" + (f" / {zh}" if zh else ""))
 
 
 @kb.command(context_settings=CONTEXT_SETTINGS)
@@ -47,9 +47,9 @@ def show(article_id: str, lang: str | None, as_json: bool) -> None:
         emit_json(art.as_json())
         return
     lang = lang or default_lang()
-    click.echo(f"# {art.id} — {art.text(lang, 'title')}")
+    # Drafts carry ticket text and articles are files anyone may have edited: escaped.
+    say(f"# {art.id} — {art.text(lang, 'title')}")
     if art.extra.get("draft"):
-        click.echo(f"(draft from {art.extra.get('source_ticket', 'a ticket')}; edit "
-                   f"{art.path})")
+        say(f"(draft from {art.extra.get('source_ticket', 'a ticket')}; edit {art.path})")
     click.echo("")
-    click.echo(art.text(lang))
+    say(art.text(lang), multiline=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs
+from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs, say
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 from toolkit.lang import default_lang
 
@@ -267,7 +267,7 @@ def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dic
 
 
 def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None) -> None:
-    echo = click.echo
+    echo = say  # findings quote what the collectors read (log lines, names): escaped
     echo("", err=True)
     if result.resolved_by:
         echo(f"Resolved at step '{result.resolved_by}'. The bundle records what was done.",

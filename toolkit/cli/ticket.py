@@ -14,7 +14,15 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, F, emit_json, json_option
+from toolkit.cli._common import (
+    CONTEXT_SETTINGS,
+    F,
+    emit_json,
+    escape_json_text,
+    json_option,
+    say,
+    term,
+)
 from toolkit.errors import BadInput
 
 STATUS_CHOICES = ("new", "triaged", "in_progress", "waiting_user", "escalated", "resolved",
@@ -38,7 +46,7 @@ def _open(store_path: Path | None) -> Any:
 
     store = open_store(store_path)
     for line in store.repairs:
-        click.echo(f"note: ticket store repaired: {line}", err=True)
+        say(f"note: ticket store repaired: {line}", err=True)
     return store
 
 
@@ -60,7 +68,7 @@ def _done(t: Any, as_json: bool, line: str) -> None:
     if as_json:
         emit_json(_doc(t))
     else:
-        click.echo(line)
+        say(line)
 
 
 def _when(iso: str | None) -> str:
@@ -138,7 +146,7 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
     env: dict[str, Any] = {}
     if not no_collect:
         if not as_json:
-            click.echo("Collecting the environment (system.info)…", err=True)
+            say("Collecting the environment (system.info)…", err=True)
         env = workflow.collect_environment()
     store = _open(store_path)
     try:
@@ -150,13 +158,13 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
         emit_json(_doc(t))
         return
     cat = " / ".join(x for x in (t.category, t.subcategory) if x) or "unclassified"
-    click.echo(f"{t.id} recorded — {cat}, priority {t.priority}")
-    click.echo(f"  response due   {_when(t.response_due)}")
-    click.echo(f"  resolution due {_when(t.resolution_due)}")
+    say(f"{t.id} recorded — {cat}, priority {t.priority}")
+    say(f"  response due   {_when(t.response_due)}")
+    say(f"  resolution due {_when(t.resolution_due)}")
     if t.playbook:
-        click.echo(f"  next: supportkit run {t.playbook} --ticket {t.id}")
+        say(f"  next: supportkit run {t.playbook} --ticket {t.id}")
     if env.get("error"):
-        click.echo(f"note: environment not collected: {env['error']}", err=True)
+        say(f"note: environment not collected: {env['error']}", err=True)
 
 
 # --------------------------------------------------------------------------- list / show
@@ -222,12 +230,12 @@ def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
                     "sla": clocks} for t, clocks in rows])
         return
     if not rows:
-        click.echo("No tickets match.", err=True)
+        say("No tickets match.", err=True)
         return
     for t, clocks in rows:
         late = [k for k, c in clocks.items() if c.get("state") == "breached"]
         flag = f"  OVERDUE: {', '.join(late)}" if late else ""
-        click.echo(f"{t.id}  {t.priority:<6} {t.status:<12} {(t.category or '-'):<9} "
+        say(f"{t.id}  {t.priority:<6} {t.status:<12} {(t.category or '-'):<9} "
                    f"{t.title[:60]}{flag}")
 
 
@@ -247,7 +255,7 @@ def show(ticket_id: str, store_path: Path | None, as_json: bool) -> None:
         return
     from toolkit.tickets.export import markdown
 
-    click.echo(markdown(t), nl=False)
+    click.echo(term(markdown(t), multiline=True), nl=False)
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
@@ -266,12 +274,12 @@ def classify(text: tuple[str, ...], as_json: bool) -> None:
         emit_json(doc)
         return
     if doc["category"] is None:
-        click.echo("No category matched — choose one: hardware, software, account, network, "
+        say("No category matched — choose one: hardware, software, account, network, "
                    "howto, data")
         return
-    click.echo(f"{doc['category']} / {doc['subcategory']}  (confidence {doc['confidence']})")
-    click.echo(f"  matched:  {', '.join(doc['matched'])}")
-    click.echo(f"  playbook: {doc['playbook'] or 'none — answer from the knowledge base'}")
+    say(f"{doc['category']} / {doc['subcategory']}  (confidence {doc['confidence']})")
+    say(f"  matched:  {', '.join(doc['matched'])}")
+    say(f"  playbook: {doc['playbook'] or 'none — answer from the knowledge base'}")
 
 
 # --------------------------------------------------------------------------- changes
@@ -397,10 +405,10 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
         store.close()
     e = t.escalations[-1]
     if not e.tried and not as_json:
-        click.echo("note: nothing is recorded as tried — add it with 'ticket note ID --tried "
+        say("note: nothing is recorded as tried — add it with 'ticket note ID --tried "
                    "--text …' so L2 does not repeat it", err=True)
     if e.not_done and not as_json:
-        click.echo(f"note: {len(e.not_done)} self-help step(s) of unattended runs were not done "
+        say(f"note: {len(e.not_done)} self-help step(s) of unattended runs were not done "
                    "by anybody; they are listed as not done, not as tried", err=True)
     _done(t, as_json, f"{t.id}: escalated to {e.to}; response due {_when(e.response_due)} "
           f"({len(e.tried)} tried, {len(e.findings)} finding(s), resources: "
@@ -517,14 +525,14 @@ def export(ticket_id: str, fmt: str, out: Path | None, store_path: Path | None) 
     finally:
         store.close()
     text = render(t, fmt)
-    if out is None:
-        sys.stdout.write(text)
+    if out is None:  # a terminal, most often: the ticket's text must not drive it
+        sys.stdout.write(escape_json_text(text) if fmt == "json" else term(text, multiline=True))
         return
     try:
         out.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise BadInput(f"cannot write {out}: {exc.strerror or exc}", "check the path") from None
-    click.echo(str(out))
+    say(str(out))
 
 
 # --------------------------------------------------------------------------- trackers
@@ -549,17 +557,17 @@ def push(ticket_id: str, connector: str, new: bool, by: str | None, store_path: 
     store = _open(store_path)
     try:
         done = service.push(store, ticket_id, connector, _who(by), new,
-                            progress=lambda line: click.echo(line, err=True))
+                            progress=lambda line: say(line, err=True))
     finally:
         store.close()
     for line in done.missing:
-        click.echo(f"warning: not sent: {line}", err=True)
+        say(f"warning: not sent: {line}", err=True)
     if as_json:
         emit_json(done.as_json())
         return
     r = done.result
     via = done.proxy if done.proxy and done.proxy["used"] else None
-    click.echo(f"{done.ticket} → {connector} {r.url} ({'created' if r.created else 'updated'}; "
+    say(f"{done.ticket} → {connector} {r.url} ({'created' if r.created else 'updated'}; "
                f"{len(r.uploaded)} bundle(s) uploaded, {len(r.already)} already there"
                + ("; escalation note added" if r.noted else "")
                + (f"; through the proxy {via['url']} from {via['source']}" if via else "") + ")")
@@ -580,7 +588,7 @@ def pull(ticket_id: str, connectors: tuple[str, ...], by: str | None, store_path
     store = _open(store_path)
     try:
         found = service.pull(store, ticket_id, list(connectors), _who(by),
-                             progress=lambda line: click.echo(line, err=True))
+                             progress=lambda line: say(line, err=True))
     finally:
         store.close()
     if as_json:
@@ -590,10 +598,10 @@ def pull(ticket_id: str, connectors: tuple[str, ...], by: str | None, store_path
         s = p.status
         ours = s.mapped or "unmapped (add it to status_from)"
         state = "in step" if p.in_sync else f"the ticket is {p.local}"
-        click.echo(f"{p.ticket} ← {p.connector} {s.url}: {s.name} → {ours}; {state}")
+        say(f"{p.ticket} ← {p.connector} {s.url}: {s.name} → {ours}; {state}")
         if not p.in_sync and s.mapped and s.mapped != p.local:
             # Not moved here: resolving needs the solution, backup and rollback.
             verb = {"resolved": "resolve", "closed": "close", "reopened": "reopen",
                     "escalated": "escalate"}.get(s.mapped)
-            click.echo(f"  to follow it: supportkit ticket {verb} {p.ticket} …" if verb else
+            say(f"  to follow it: supportkit ticket {verb} {p.ticket} …" if verb else
                        f"  to follow it: supportkit ticket move {p.ticket} {s.mapped}", err=True)

@@ -180,6 +180,24 @@ def get(name: str, path: Path | None = None) -> Settings:
     return found[name]
 
 
+def display_url(url: str) -> str:
+    """``url`` fit to print: a password in it becomes ``***`` (``https://user:***@host``).
+    The client refuses such a URL; until then it must not end up on a screen or in a log."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparsable url)"
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    login, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = login.partition(":")
+    # A login without a password may itself be a token (https://TOKEN@host): hidden too.
+    shown = f"{user}:***@{host}" if user and colon else f"***@{host}"
+    return urlunsplit(parts._replace(netloc=shown))
+
+
 def secret_source(s: Settings) -> str | None:
     """Where the secret would come from, without reading it: 'env VAR', 'keyring', None."""
     var = str(s.extra["token_env"])

@@ -132,10 +132,11 @@ class Client:
             self.secrets = (*self.secrets, *self.proxy.via.secrets())
 
     def scrub(self, text: str) -> str:
-        for s in self.secrets:
-            if s:
-                text = text.replace(s, "[REDACTED]")
-        return text
+        """``text`` without any form (raw, base64, URL- or JSON-encoded) of a secret or an
+        auth header this client holds: servers echo them encoded (``connectors/scrub.py``)."""
+        from toolkit.connectors.scrub import scrub
+
+        return scrub(text, (*self.secrets, *self.auth.values()))
 
     def url(self, path: str) -> str:
         return f"{self.base_url.rstrip('/')}{path}"

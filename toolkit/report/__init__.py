@@ -2,13 +2,28 @@
 
 Rendered from the manifest, the findings and the collectors' results, so
 ``supportkit bundle report`` can re-render any bundle. Bundle data is
-untrusted: the template autoescapes everything.
+untrusted: the template autoescapes everything, a Content-Security-Policy
+forbids scripts and any fetch, and links go only to members of the bundle
+(``is_bundle_member``): never ``javascript:``, an absolute path or ``..``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+# A member path as the bundle writer makes them: relative, plain names joined by "/".
+_MEMBER_PART = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def is_bundle_member(path: Any) -> bool:
+    """True for a relative path inside the bundle, safe as an ``href``: no scheme, not
+    absolute, no ``..`` or ``.``, no backslash, no query or fragment characters."""
+    if not isinstance(path, str) or not path or len(path) > 1024:
+        return False
+    parts = path.split("/")
+    return all(_MEMBER_PART.fullmatch(p) and p not in (".", "..") for p in parts)
 
 # The page's own labels in Chinese. Labels are whole texts between two tags in the
 # templates; bundle data is always escaped, so it can never be taken for one.
@@ -99,11 +114,14 @@ def _duration(seconds: Any) -> str:
 
 
 def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
-           results: dict[str, Any]) -> str:
+           results: dict[str, Any], plain: bool = False) -> str:
+    """The page. ``plain`` leaves out the per-collector sections and the machine at a
+    glance, which read deep into the results (see ``render_bundle``)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("toolkit.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
+    env.tests["bundle_member"] = is_bundle_member
     env.filters["duration"] = _duration
     env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
@@ -112,5 +130,19 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     env.globals["zh"] = lang == "zh"
     html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
-        sections=SECTIONS)
+        sections=SECTIONS, plain=plain)
     return localise(html, lang)
+
+
+def render_bundle(manifest: dict[str, Any], findings: list[dict[str, Any]],
+                  results: dict[str, Any]) -> str:
+    """The page for a bundle read back from a zip. The manifest's shape was checked when
+    it was read, the results' (one schema per collector) were not: a result a section
+    cannot read is shown raw only, and the page says so."""
+    from jinja2 import TemplateError
+
+    try:
+        return render(manifest, findings, results)
+    except (TemplateError, TypeError, ValueError, AttributeError, LookupError,
+            OverflowError, RecursionError):
+        return render(manifest, findings, results, plain=True)

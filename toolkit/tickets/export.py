@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from toolkit.tickets import mdsafe
 from toolkit.tickets.model import Ticket
 from toolkit.tickets.workflow import sla_state
 
@@ -25,7 +26,7 @@ FORMATS = ("md", "html", "json")
 @dataclass
 class Section:
     title: str
-    kind: str  # kv | table | text | code | list
+    kind: str  # kv | table | text (ours: Markdown as is) | para (the user's text) | code
     body: Any
 
 
@@ -76,8 +77,10 @@ def sections(t: Ticket, now: datetime | None = None) -> list[Section]:
             rows.append(("Earlier escalations", "; ".join(f"{x.to} at {_when(x.at)}"
                                                           for x in t.escalations[:-1])))
         out.append(Section("Escalation", "kv", rows))
-    problem = [p for p in (t.description,) if p]
-    out.append(Section("Problem", "text", problem or ["(no description given)"]))
+    if t.description:
+        out.append(Section("Problem", "para", [t.description]))
+    else:
+        out.append(Section("Problem", "text", ["(no description given)"]))
     if t.error_message:
         out.append(Section("Error message", "code", t.error_message))
     env = [(_ENV_LABELS.get(k, k), _env_value(k, v)) for k, v in t.environment.items()
@@ -185,12 +188,13 @@ def _describe(action: str, d: dict[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- renderers
 
-def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", "<br>")
+_cell = mdsafe.cell
 
 
 def markdown(t: Ticket, now: datetime | None = None) -> str:
-    lines = [f"# {t.id} — {t.title}", ""]
+    """Every value from the ticket goes through ``mdsafe``: it cannot add a section, a
+    row or close a fence (what trackers render from this is what L2 reads)."""
+    lines = [f"# {mdsafe.inline(t.id)} — {mdsafe.inline(t.title)}", ""]
     for s in sections(t, now):
         if s.title:
             lines += [f"## {s.title}", ""]
@@ -202,7 +206,11 @@ def markdown(t: Ticket, now: datetime | None = None) -> str:
             lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
             lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
         elif s.kind == "code":
-            lines += ["```", s.body, "```"]
+            lines += mdsafe.fence(s.body)
+        elif s.kind == "para":
+            for para in s.body:
+                lines += [*mdsafe.lines(para), ""]
+            lines.pop()
         else:
             for para in s.body:
                 lines += [para, ""]
@@ -220,9 +228,14 @@ _CSS = ("body{font:14px/1.45 system-ui,sans-serif;max-width:70em;margin:2em auto
         "code{font-size:90%}")
 
 
+# The page shows ticket text only: no script, nothing fetched, no form, no base URL.
+CSP = ("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; "
+       "style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'\">")
+
+
 def to_html(t: Ticket, now: datetime | None = None) -> str:
-    e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(t.id)}</title>"
+    e = html.escape  # every value, text and attribute alike (quote=True)
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'>{CSP}<title>{e(t.id)}</title>"
              f"<style>{_CSS}</style></head><body><h1>{e(t.id)} — {e(t.title)}</h1>"]
     for s in sections(t, now):
         if s.title:

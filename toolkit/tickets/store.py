@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from toolkit.errors import BadInput, SupportkitError
+from toolkit.tickets import storefs
 from toolkit.tickets.model import (
     Attachment,
     Escalation,
@@ -193,30 +194,8 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _fault(point: str) -> None:
-    """Fault injection for the crash tests: ``SUPPORTKIT_FAULT=attach:after-rename``
-    kills this process at that point, as ``kill -9`` would."""
-    if os.environ.get("SUPPORTKIT_FAULT") == point:
-        import signal
-
-        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
-        time.sleep(10)  # SIGTERM on Windows is asynchronous
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _pid_gone(pid: int) -> bool:
-    import psutil
-
-    return not psutil.pid_exists(pid)
+# On-disk safety (modes, links, damage) lives in storefs; these keep their old names.
+_fault, _fsync_dir, _pid_gone = storefs.fault, storefs.fsync_dir, storefs.pid_gone
 
 
 _TICKET_SCALARS = [f.name for f in fields(Ticket)
@@ -230,21 +209,19 @@ def _ticket_data(t: Ticket) -> str:
 
 class SQLiteStore(TicketStore):
     def __init__(self, path: Path, id_prefix: str = "SUP") -> None:
-        if path.is_dir():
-            path = path / "tickets.db"
+        path, identity = storefs.prepare(path)  # no links; created private (0600/0700)
         self.path = path
         self.files = path.with_name(path.stem + "-files")
         self.id_prefix = id_prefix
         self.repairs = []
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.files.mkdir(exist_ok=True)
             self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000,
                                         isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise SupportkitError(f"cannot open the ticket store {path}: {exc}",
                                   "check the path and its permissions, or choose another "
                                   "with --store") from None
+        storefs.check_same(path, identity)
         self.conn.row_factory = sqlite3.Row
         self._retry(self._setup)
         self._retry(self._migrate)
@@ -271,9 +248,14 @@ class SQLiteStore(TicketStore):
                                     "try again in a moment") from None
                 time.sleep(delay * random.uniform(0.5, 1.5))
                 delay = min(delay * 2, 0.25)
+            except sqlite3.DatabaseError as exc:  # not a database, or a damaged one
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise storefs.damaged(self.path, exc) from None
 
     def _setup(self) -> None:
         self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        storefs.check_schema(self.conn, self.path)  # before WAL mode rewrites its header
         mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":  # e.g. a network file system without shared memory
             self.repairs.append(f"journal mode is {mode}, not WAL: concurrent writers wait")
@@ -305,6 +287,7 @@ class SQLiteStore(TicketStore):
 
     def _migrate(self) -> None:
         with self._tx("IMMEDIATE") as conn:
+            storefs.check_schema(conn, self.path)  # again, under the write lock
             conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                          "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
             done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
@@ -339,9 +322,13 @@ class SQLiteStore(TicketStore):
     def _load(self, conn: sqlite3.Connection, ticket_id: str, full: bool = True) -> Ticket:
         row = conn.execute("SELECT data, version FROM tickets WHERE id = ?",
                            (ticket_id,)).fetchone()
-        data = json.loads(row["data"])
-        data["version"] = row["version"]
-        t = Ticket(**{k: v for k, v in data.items() if k in _TICKET_SCALARS})
+        try:
+            data = json.loads(row["data"])
+            data["version"] = row["version"]
+            t = Ticket(**{k: v for k, v in data.items() if k in _TICKET_SCALARS})
+        except (ValueError, TypeError, AttributeError):
+            raise storefs.damaged(self.path, sqlite3.DatabaseError(
+                f"ticket {ticket_id}'s record is not readable")) from None
         if not full:
             return t
         for r in conn.execute("SELECT at, by, kind, text FROM notes WHERE ticket_id = ? "
@@ -460,7 +447,7 @@ class SQLiteStore(TicketStore):
         tmp = self.files / f".tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
         digest, size = hashlib.sha256(), 0
         try:
-            with open(src, "rb") as fin, open(tmp, "xb") as fout:
+            with open(src, "rb") as fin, os.fdopen(storefs.private_file(tmp), "wb") as fout:
                 for chunk in iter(lambda: fin.read(1 << 20), b""):
                     digest.update(chunk)
                     size += len(chunk)

@@ -245,7 +245,7 @@ def _inspect(path: Path) -> dict[str, Any]:
         raise BadInput(f"the bundle fails verification: {v.problems[0]}"
                        + (f" (and {len(v.problems) - 1} more)" if len(v.problems) > 1 else ""),
                        "run 'supportkit bundle verify' on it; attach an intact bundle")
-    manifest, findings, _ = bundle.read(path)
+    manifest, findings, _ = bundle.read(path, results=False)  # the ticket needs no result
     pb = manifest.get("playbook") or {}
     return {"playbook": pb.get("id"), "outcome": manifest.get("outcome"),
             "resolved_by": manifest.get("resolved_by"), "tried": _tried(manifest),

@@ -9,12 +9,19 @@ developer can skip them with ``-m "not needs_root and not netns"``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# A suite started in the background (`./scripts/test &`) inherits SIGINT ignored, and so
+# would every process the tests start (a disposition that survives exec): the Ctrl-C
+# tests need it back, whoever started the suite.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -78,20 +78,21 @@ def test_sigterm_in_the_middle_of_bundle_redact_leaves_no_partial(tmp_path: Path
     assert proc.poll() is None, "redact ended before it could be interrupted"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    assert "Interrupted" in err and "Traceback" not in err
+    assert proc.returncode == 143, err
+    assert "Stopped by SIGTERM — nothing was written." in err and "Traceback" not in err
     assert list(out.iterdir()) == []
 
 
-def test_terminate_as_interrupt_leaves_ignored_signals_ignored() -> None:
-    from toolkit.interrupts import terminate_as_interrupt
+def test_stop_signals_ignored_at_start_stay_ignored() -> None:
+    from toolkit.cleanup import signals
+    from toolkit.errors import Terminated
 
     old = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     try:
-        with terminate_as_interrupt():
+        with signals():
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN)
-            with pytest.raises(KeyboardInterrupt):
+            with pytest.raises(Terminated):
                 os.kill(os.getpid(), signal.SIGTERM)
                 time.sleep(5)
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

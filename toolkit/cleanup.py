@@ -71,6 +71,8 @@ def signals() -> Iterator[None]:
         sig = getattr(signal, name, None)
         if sig is None:  # no SIGHUP on Windows
             continue
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            continue  # ignored when we started (nohup, a background job): stays ignored
         try:
             previous[sig] = signal.signal(sig, _handler)
         except (OSError, ValueError):

@@ -170,9 +170,9 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
         from toolkit.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
-    from toolkit.interrupts import terminate_as_interrupt
+    from toolkit.cleanup import signals
 
-    with terminate_as_interrupt():  # kill -TERM mid-write: the .partial is removed, exit 130
+    with signals():  # kill -TERM mid-write: the .partial is removed, exit 143
         new = redact_bundle(path, redactor, out)
     summary = redactor.summary()
     if as_json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 
 from toolkit.collector import Collector
-from toolkit.plugins import hookimpl
+from toolkit.hookspecs import hookimpl
 
 BUILTIN = (
     "collectors.system_info",

@@ -29,7 +29,7 @@ def first_paragraph(body: str, limit: int = 400) -> str:
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    from toolkit.tickets import kb
+    from toolkit import kb
 
     query = (params.get("query") or "").strip()
     if not query:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.anonymize import Pseudonymizer
+from toolkit.redact.anonymize import Pseudonymizer
 
 
 def test_same_value_same_pseudonym_and_non_addresses_kept() -> None:

@@ -244,7 +244,7 @@ def test_ctrl_c_mid_run_exits_130_and_leaves_no_bundle(tmp_path: Path, target: s
     workers: list[psutil.Process] = []
     while time.monotonic() < deadline and not workers:  # wait until the worker runs
         kids = psutil.Process(proc.pid).children(recursive=True)
-        workers = [k for k in kids if "toolkit._worker" in " ".join(k.cmdline())]
+        workers = [k for k in kids if "toolkit.run._worker" in " ".join(k.cmdline())]
         time.sleep(0.1)
     assert workers
     t0 = time.monotonic()

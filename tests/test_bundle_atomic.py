@@ -84,8 +84,8 @@ def test_sigterm_in_the_middle_of_bundle_redact_leaves_no_partial(tmp_path: Path
 
 
 def test_stop_signals_ignored_at_start_stay_ignored() -> None:
-    from toolkit.cleanup import signals
     from toolkit.errors import Terminated
+    from toolkit.run.cleanup import signals
 
     old = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     try:

@@ -13,7 +13,7 @@ import pytest
 from bundle_forge import forge, members
 from tickets_support import make_bundle, new_ticket
 
-import toolkit.bundle_reader
+import toolkit.evidence.reader
 
 MiB = 1 << 20
 
@@ -115,8 +115,8 @@ def test_show_and_attach_read_no_result(cli, src: Path, tmp_path: Path) -> None:
 
 def test_the_report_loads_results_only_within_its_budget(
         cli, src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(toolkit.bundle_reader, "RESULT_SHOW_MAX", 300_000, raising=False)
-    monkeypatch.setattr(toolkit.bundle_reader, "RESULTS_BUDGET", 500_000, raising=False)
+    monkeypatch.setattr(toolkit.evidence.reader, "RESULT_SHOW_MAX", 300_000, raising=False)
+    monkeypatch.setattr(toolkit.evidence.reader, "RESULTS_BUDGET", 500_000, raising=False)
 
     def result(n: int) -> bytes:
         return json.dumps({"filesystems": [], "note": os.urandom(n // 2).hex()}).encode()

@@ -13,7 +13,7 @@ import pytest
 from fake_trackers import Fake, Reply, Request
 from tickets_support import make_bundle, new_ticket, show
 
-import toolkit.plugins
+import toolkit.connectors.registry
 from toolkit.connectors import config
 from toolkit.connectors.base import ConnectorConfigError, Secret
 from toolkit.connectors.http import Client, HttpError, MultipartBody, _retry_after
@@ -23,7 +23,7 @@ TOKEN = "tok-5ecret-value-0123456789"
 
 @pytest.fixture(autouse=True)
 def _fresh_connectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(toolkit.plugins, "_CONNECTORS", None)
+    monkeypatch.setattr(toolkit.connectors.registry, "_CONNECTORS", None)
 
 
 def _config(home: Path, text: str) -> None:

@@ -15,7 +15,7 @@ from fake_trackers import FakeJira, FakeZendesk, basic
 from net_servers import HttpProxy, closed_port, make_cert, pin_names
 from tickets_support import make_bundle, new_ticket, show
 
-import toolkit.plugins
+import toolkit.connectors.registry
 
 TOKEN = "jira-or-zd-token-7f3a9c"
 USER = "agent@example.com"
@@ -23,7 +23,7 @@ USER = "agent@example.com"
 
 @pytest.fixture(autouse=True)
 def _fresh_connectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(toolkit.plugins, "_CONNECTORS", None)
+    monkeypatch.setattr(toolkit.connectors.registry, "_CONNECTORS", None)
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):  # not the machine's
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.upper(), raising=False)

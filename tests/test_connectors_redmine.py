@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT
 from tickets_support import new_ticket, show
 
-import toolkit.plugins
+import toolkit.connectors.registry
 
 pytestmark = [pytest.mark.needs_root, pytest.mark.redmine]
 SCRIPT = ROOT / "scripts" / "redmine"
@@ -80,7 +80,7 @@ def redmine():
 
 @pytest.fixture
 def configured(redmine: Redmine, _isolated_home: Path, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(toolkit.plugins, "_CONNECTORS", None)
+    monkeypatch.setattr(toolkit.connectors.registry, "_CONNECTORS", None)
     _isolated_home.mkdir(parents=True, exist_ok=True)
     (_isolated_home / "config.yaml").write_text(
         f"connectors:\n  redmine:\n    url: {redmine.url}\n    project: {redmine.project}\n"

@@ -13,7 +13,7 @@ import pytest
 from fake_trackers import Fake, FakeJira, Reply, Request, basic
 from tickets_support import new_ticket
 
-import toolkit.plugins
+import toolkit.connectors.registry
 
 # '/', '+', '=', '&' and '~' change under quote, quote(safe=""), quote_plus and base64.
 TOKEN = "s3cr/t+k=y&7f3a~x9Qw"
@@ -74,7 +74,7 @@ class JiraEchoOnCreate(FakeJira):
 
 @pytest.fixture(autouse=True)
 def _fresh_connectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(toolkit.plugins, "_CONNECTORS", None)
+    monkeypatch.setattr(toolkit.connectors.registry, "_CONNECTORS", None)
 
 
 def _configure(home: Path, monkeypatch: pytest.MonkeyPatch, kind: str, url: str) -> str:

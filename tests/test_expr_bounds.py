@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit import expr
+from toolkit.playbook import expr
 
 BOMBS = {
     "string": "'a' * 10**9",

@@ -66,13 +66,13 @@ def test_every_source_file_is_in_the_installed_package() -> None:
 def test_every_report_section_is_declared_and_installed() -> None:
     from jinja2 import Environment, PackageLoader, TemplateNotFound
 
-    from toolkit.report import SECTIONS
+    from toolkit.evidence.report import SECTIONS
 
-    folder = _installed("toolkit") / "report" / "templates" / "sections"
+    folder = _installed("toolkit") / "evidence" / "report" / "templates" / "sections"
     found = {p.name.removesuffix(".html.j2") for p in folder.glob("*.html.j2")
              if not p.name.startswith("_")}
     assert found == set(SECTIONS)
-    env = Environment(loader=PackageLoader("toolkit.report", "templates"))
+    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"))
     for name in SECTIONS:
         try:
             env.loader.get_source(env, f"sections/{name}.html.j2")  # type: ignore[union-attr]

@@ -253,7 +253,7 @@ def _start_slow_run(tmp_path: Path) -> tuple[subprocess.Popen[str], str, bytes, 
     log.write_text(f"2026-01-05T10:00:00 app: login as bob password={secret}\n")
     pb = tmp_path / "slow.yaml"
     pb.write_text(SLOW_RUN.format(log=log, mark=mark), encoding="utf-8")
-    # --trust: the test's own playbook gathers a log with logs.files (toolkit.trust).
+    # --trust: the test's own playbook gathers a log with logs.files (toolkit.playbook.trust).
     proc = subprocess.Popen([str(SUPPORTKIT), "run", str(pb), "--non-interactive", "--trust",
                              "--out", str(tmp_path / "out")], env=_env(tmp_path), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -270,7 +270,7 @@ def test_signal_mid_run_stops_everything_and_leaves_nothing(tmp_path: Path, sign
         # Mid-run: the daemon runs and the raw log, secret and all, sits in the staging folder.
         assert _wait_for(lambda: _with_mark(mark) and _files_holding(tmpdir, secret))
         started = psutil.Process(proc.pid).children(recursive=True) + _with_mark(mark)
-        assert any("toolkit._worker" in _cmdline(p) for p in started)
+        assert any("toolkit.run._worker" in _cmdline(p) for p in started)
         proc.send_signal(getattr(signal, signame))
         _, err = proc.communicate(timeout=60)
     finally:
@@ -321,7 +321,7 @@ def test_killed_run_takes_its_worker_down_and_the_next_run_removes_its_folder(
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         workers = _wait_for(lambda: [k for k in psutil.Process(proc.pid).children(recursive=True)
-                                     if "toolkit._worker" in _cmdline(k)])
+                                     if "toolkit.run._worker" in _cmdline(k)])
         assert workers
         (staging,) = tmpdir.glob(f"supportkit-run-{proc.pid}-*")
     finally:
@@ -340,8 +340,8 @@ def test_plugin_loaded_from_the_current_folder_is_never_passed_to_a_worker(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import importlib
 
-    from toolkit import isolation
     from toolkit.collector import Collector
+    from toolkit.run import isolation
 
     (tmp_path / "sk_cwdplugin.py").write_text("def gather(ctx, params):\n    return {}\n")
     monkeypatch.chdir(tmp_path)
@@ -361,7 +361,7 @@ def test_sigterm_while_the_bundle_is_written_leaves_no_partial_and_no_staging(
         tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    import toolkit.bundle as bundle
+    import toolkit.evidence.bundle as bundle
 
     out = tmp_path / "out"
     seen: list[Path] = []

@@ -330,7 +330,7 @@ def test_structured_log_sections_render_summary_first(tmp_path: Path, collector:
 
     result, _ = run(collector, tmp_path, source=str(FIXTURES / fixture))
     result["sources"][0]["name"] = "<b>evil</b>"  # bundle data is untrusted
-    env = Environment(loader=PackageLoader("toolkit.report", "templates"),
+    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     html = env.get_template(f"sections/{collector.name}.html.j2").render(r=result)
     assert html.index("<svg") < html.index("Recurring error") < html.index("Read</th>")

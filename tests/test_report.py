@@ -34,7 +34,7 @@ steps:
 def _report(tmp_path: Path, cli) -> str:
     pb = tmp_path / "sections.yaml"
     pb.write_text(PLAYBOOK)
-    # --trust: this playbook hands collectors saved files to read (toolkit.trust).
+    # --trust: this playbook hands collectors saved files to read (toolkit.playbook.trust).
     r = cli("run", str(pb), "--non-interactive", "--json", "--trust", "--out", str(tmp_path))
     assert r.code == 0, r.err
     with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:

@@ -285,7 +285,7 @@ def test_output_of_a_command_that_timed_out_is_kept(tmp_path: Path, cli, plugins
 
 def test_worker_that_cannot_start_is_a_failed_step(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    import toolkit.isolation as isolation
+    import toolkit.run.isolation as isolation
     from toolkit.plugins import load
 
     monkeypatch.setattr(isolation.sys, "executable", str(tmp_path / "no-python"))

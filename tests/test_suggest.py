@@ -10,7 +10,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from toolkit.suggest import all_playbooks, rank
+from toolkit.playbook.suggest import all_playbooks, rank
 
 PHRASES = [
     ("my disk makes clicking noises and files are corrupt", "hardware-failure"),

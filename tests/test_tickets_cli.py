@@ -362,8 +362,8 @@ def test_kb_search_and_show(cli) -> None:
 def test_every_kb_id_the_playbooks_name_exists_in_both_languages() -> None:
     import re
 
+    from toolkit import kb
     from toolkit.paths import shipped_playbooks_dir
-    from toolkit.tickets import kb
 
     named = set()
     for pb in shipped_playbooks_dir().glob("*.yaml"):

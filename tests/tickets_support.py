@@ -36,11 +36,11 @@ escalate:
 def make_bundle(folder: Path, ticket: str | None = None, fixed: bool = False,
                 big_bytes: int = 0) -> tuple[Path, Any]:
     """A real, verifiable bundle from a tiny playbook run in-process (no collectors)."""
-    from toolkit import bundle
     from toolkit import playbook as pbmod
+    from toolkit.evidence import bundle
     from toolkit.plugins import load
-    from toolkit.runner import Runner, RunOptions
-    from toolkit.ui import HeadlessUI
+    from toolkit.run.runner import Runner, RunOptions
+    from toolkit.run.ui import HeadlessUI
 
     folder.mkdir(parents=True, exist_ok=True)
     pb_path = folder / "tk-test.yaml"

@@ -7,7 +7,7 @@ params)`` that talks to the machine through ``ctx``, and a pure ``parse``
 from recorded output to the result dict.
 
 ``gather`` runs in a separate worker process under a timeout (see
-``toolkit.isolation``): it may hang or crash without stopping a run.
+``toolkit.run.isolation``): it may hang or crash without stopping a run.
 It ends in one of four outcomes: it returns a dict (``ok``), raises
 ``Skipped`` or ``Failed`` with a reason a person can act on, or the runner
 records ``timed_out``. Collectors never print, prompt or render.
@@ -95,7 +95,7 @@ class Needs:
     notes: str = ""
     # What the collector can be made to do beyond its own purpose: "run-any-command",
     # "read-any-path", "capture-traffic". Such steps run only from trusted playbooks
-    # (toolkit.trust).
+    # (toolkit.playbook.trust).
     powers: tuple[str, ...] = ()
 
 

@@ -1,30 +1,19 @@
-"""The whole plugin API: one hook. Built-ins register through it like third parties.
+"""Loading plugins: built-ins first, then ``SUPPORTKIT_PLUGINS``, then entry points.
 
-A third-party package exposes a module in the entry-point group
-``supportkit.collectors``; that module implements::
-
-    from toolkit.plugins import hookimpl
-
-    @hookimpl
-    def supportkit_collectors():
-        return [COLLECTOR]
-
-``SUPPORTKIT_PLUGINS=mod1,mod2`` loads extra plugin modules by import name
-(handy in development and tests); ``SUPPORTKIT_DISABLE_ENTRYPOINTS=1`` turns
-off entry-point loading. A plugin that fails to import, raises, or returns
-something that is not a collector is reported, never fatal.
-
-Ticket-system connectors use a second hook, ``supportkit_connectors() ->
-list[ConnectorSpec]`` (``toolkit.connectors.base``), loaded the same way by
-``load_connectors()``: built-ins first, then ``SUPPORTKIT_PLUGINS`` modules,
-then the entry-point group ``supportkit.connectors``. A plugin module may
-implement either hook or both.
+The hooks and markers are in ``toolkit.hookspecs`` (re-exported here: plugins write
+``from toolkit.plugins import hookimpl``). ``SUPPORTKIT_PLUGINS=mod1,mod2`` loads
+extra plugin modules by import name (development, tests);
+``SUPPORTKIT_DISABLE_ENTRYPOINTS=1`` turns entry points off. A plugin that fails to
+import, raises, or returns something that is not what its hook promises is
+reported, never fatal. ``load_hook`` is the one loader; ``load()`` gives the
+collector registry, ``toolkit.connectors.registry`` the connector types.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -32,21 +21,70 @@ from typing import Any
 import pluggy
 
 from toolkit.collector import Collector
+from toolkit.hookspecs import (
+    COLLECTORS_GROUP,
+    CONNECTORS_GROUP,
+    PROJECT,
+    HookSpecs,
+    hookimpl,
+    hookspec,
+)
 
-ENTRYPOINT_GROUP = "supportkit.collectors"
-CONNECTOR_ENTRYPOINT_GROUP = "supportkit.connectors"
-hookspec = pluggy.HookspecMarker("supportkit")
-hookimpl = pluggy.HookimplMarker("supportkit")
+__all__ = ["COLLECTORS_GROUP", "CONNECTORS_GROUP", "Registry", "hookimpl", "hookspec",
+           "load", "load_hook"]
+ENTRYPOINT_GROUP = COLLECTORS_GROUP  # the name it had
 
 
-class HookSpecs:
-    @hookspec
-    def supportkit_collectors(self) -> list[Collector | Exception]:  # type: ignore[empty-body]
-        """Return the collectors this plugin provides (an exception for one it could not load)."""
+def _plugin_modules(builtin: str, group: str) -> list[tuple[str, Any]]:
+    """(source, loader) pairs; loaders are called inside a guard."""
+    found: list[tuple[str, Any]] = [("built-in", lambda: importlib.import_module(builtin))]
+    extra = os.environ.get("SUPPORTKIT_PLUGINS", "").split(",")
+    for name in filter(None, (m.strip() for m in extra)):
+        found.append((name, lambda name=name: importlib.import_module(name)))
+    if not os.environ.get("SUPPORTKIT_DISABLE_ENTRYPOINTS"):
+        for ep in metadata.entry_points(group=group):
+            found.append((f"{ep.name} ({ep.value})", ep.load))
+    return found
 
-    @hookspec
-    def supportkit_connectors(self) -> list[Any]:  # type: ignore[empty-body]
-        """Return the ticket-system connectors this plugin provides (``ConnectorSpec``s)."""
+
+def load_hook(hook: str, builtin: str, group: str,
+              accept: Callable[[str, Any], str | None]) -> tuple[list[Any], list[str]]:
+    """Every item the implementations of ``hook`` return, built-ins first, and the
+    problems met. ``accept(source, item)`` says why an item is refused (or None)."""
+    items: list[Any] = []
+    problems: list[str] = []
+    pm = pluggy.PluginManager(PROJECT)
+    pm.add_hookspecs(HookSpecs)
+    for source, loader in _plugin_modules(builtin, group):
+        try:
+            module = loader()
+            pm.register(module, name=source)  # checks the hook's signature too
+        except Exception as exc:  # a broken plugin is reported, not fatal
+            problems.append(f"plugin {source} failed to load: {type(exc).__name__}: {exc}")
+            continue
+        if source != "built-in" and group == COLLECTORS_GROUP and not any(
+                hasattr(module, h) for h in ("supportkit_collectors", "supportkit_connectors")):
+            problems.append(f"plugin {source} has no supportkit_collectors hook")
+    # Call each implementation on its own so that one raising plugin spoils only itself;
+    # pluggy calls last-registered first, so reverse to keep built-ins winning name clashes.
+    for impl in reversed(getattr(pm.hook, hook).get_hookimpls()):
+        try:
+            got = impl.function()
+        except Exception as exc:
+            problems.append(f"plugin {impl.plugin_name} raised in {hook}: "
+                            f"{type(exc).__name__}: {exc}")
+            continue
+        if not isinstance(got, (list, tuple)):
+            problems.append(f"plugin {impl.plugin_name}: {hook}() returned "
+                            f"{type(got).__name__}, not a list")
+            continue
+        for item in got:
+            why = accept(impl.plugin_name, item)
+            if why:
+                problems.append(f"plugin {impl.plugin_name}: {why}")
+            else:
+                items.append(item)
+    return items, problems
 
 
 @dataclass
@@ -72,114 +110,24 @@ class Registry:
 _REGISTRY: Registry | None = None
 
 
-def _add(registry: Registry, source: str, items: Any) -> None:
-    if not isinstance(items, (list, tuple)):
-        registry.problems.append(f"plugin {source}: supportkit_collectors() returned "
-                                 f"{type(items).__name__}, not a list of collectors")
-        return
-    for item in items:
-        if isinstance(item, Exception):  # a plugin may report an item it could not load
-            registry.problems.append(f"plugin {source}: could not load "
-                                     f"{type(item).__name__}: {item}")
-        elif not isinstance(item, Collector):
-            registry.problems.append(f"plugin {source}: {item!r} is not a Collector")
-        elif item.name in registry.collectors:
-            registry.problems.append(f"plugin {source}: collector '{item.name}' is already "
-                                     "registered; this one is ignored")
-        else:
-            registry.collectors[item.name] = item
-
-
-def _plugin_modules(builtin: str = "collectors",
-                    group: str = ENTRYPOINT_GROUP) -> list[tuple[str, Any]]:
-    """(source, loader) pairs; loaders are called inside a guard."""
-    found: list[tuple[str, Any]] = [("built-in", lambda: importlib.import_module(builtin))]
-    extra = os.environ.get("SUPPORTKIT_PLUGINS", "").split(",")
-    for name in filter(None, (m.strip() for m in extra)):
-        found.append((name, lambda name=name: importlib.import_module(name)))
-    if not os.environ.get("SUPPORTKIT_DISABLE_ENTRYPOINTS"):
-        for ep in metadata.entry_points(group=group):
-            found.append((f"{ep.name} ({ep.value})", ep.load))
-    return found
-
-
 def load(refresh: bool = False) -> Registry:
+    """The collectors: built-ins (``collectors``) and plugins."""
     global _REGISTRY
     if _REGISTRY is not None and not refresh:
         return _REGISTRY
     registry = Registry()
-    pm = pluggy.PluginManager("supportkit")
-    pm.add_hookspecs(HookSpecs)
-    for source, loader in _plugin_modules():
-        try:
-            module = loader()
-            pm.register(module, name=source)  # checks the hook's signature too
-        except Exception as exc:  # a broken plugin is reported, not fatal
-            registry.problems.append(f"plugin {source} failed to load: "
-                                     f"{type(exc).__name__}: {exc}")
-            continue
-        if not hasattr(module, "supportkit_collectors") and \
-                not hasattr(module, "supportkit_connectors"):
-            registry.problems.append(f"plugin {source} has no supportkit_collectors hook")
-    # Call each implementation on its own so that one raising plugin spoils only itself;
-    # pluggy calls last-registered first, so reverse to keep built-ins winning name clashes.
-    for impl in reversed(pm.hook.supportkit_collectors.get_hookimpls()):
-        try:
-            items = impl.function()
-        except Exception as exc:
-            registry.problems.append(f"plugin {impl.plugin_name} raised in "
-                                     f"supportkit_collectors: {type(exc).__name__}: {exc}")
-            continue
-        _add(registry, impl.plugin_name, items)
+
+    def accept(source: str, item: Any) -> str | None:
+        if isinstance(item, Exception):  # a plugin may report an item it could not load
+            return f"could not load {type(item).__name__}: {item}"
+        if not isinstance(item, Collector):
+            return f"{item!r} is not a Collector"
+        if item.name in registry.collectors:
+            return f"collector '{item.name}' is already registered; this one is ignored"
+        registry.collectors[item.name] = item
+        return None
+
+    _, registry.problems = load_hook("supportkit_collectors", "collectors", COLLECTORS_GROUP,
+                                     accept)
     _REGISTRY = registry
-    return registry
-
-
-@dataclass
-class ConnectorRegistry:
-    connectors: dict[str, Any] = field(default_factory=dict)  # type name → ConnectorSpec
-    problems: list[str] = field(default_factory=list)
-
-
-_CONNECTORS: ConnectorRegistry | None = None
-
-
-def load_connectors(refresh: bool = False) -> ConnectorRegistry:
-    """The connector types: built-ins (``toolkit.connectors.builtin``) and plugins.
-
-    Loaded like collectors, and as forgiving: a broken plugin is a problem, never fatal.
-    """
-    global _CONNECTORS
-    if _CONNECTORS is not None and not refresh:
-        return _CONNECTORS
-    from toolkit.connectors.base import ConnectorSpec
-
-    registry = ConnectorRegistry()
-    pm = pluggy.PluginManager("supportkit")
-    pm.add_hookspecs(HookSpecs)
-    for source, loader in _plugin_modules("toolkit.connectors.builtin",
-                                          CONNECTOR_ENTRYPOINT_GROUP):
-        try:
-            pm.register(loader(), name=source)
-        except Exception as exc:  # a broken plugin is reported, not fatal
-            registry.problems.append(f"plugin {source} failed to load: "
-                                     f"{type(exc).__name__}: {exc}")
-    for impl in reversed(pm.hook.supportkit_connectors.get_hookimpls()):
-        try:
-            items = impl.function()
-        except Exception as exc:
-            registry.problems.append(f"plugin {impl.plugin_name} raised in "
-                                     f"supportkit_connectors: {type(exc).__name__}: {exc}")
-            continue
-        for item in items if isinstance(items, (list, tuple)) else [items]:
-            if not isinstance(item, ConnectorSpec):
-                registry.problems.append(f"plugin {impl.plugin_name}: {item!r} is not a "
-                                         "ConnectorSpec")
-            elif item.name in registry.connectors:
-                registry.problems.append(f"plugin {impl.plugin_name}: connector "
-                                         f"'{item.name}' is already registered; this one "
-                                         "is ignored")
-            else:
-                registry.connectors[item.name] = item
-    _CONNECTORS = registry
     return registry

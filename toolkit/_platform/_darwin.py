@@ -114,7 +114,7 @@ RESOLVER_COMMAND: list[str] | None = None
 __all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
 
 
-# --- anonymization (toolkit.anonymize): shared POSIX facts ---
+# --- anonymization (toolkit.redact.anonymize): shared POSIX facts ---
 from toolkit._platform._posix import host_names, people  # noqa: E402
 
 __all__ += ["host_names", "people"]

@@ -224,7 +224,7 @@ RESOLVER_COMMAND: list[str] | None = None
 __all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
 
 
-# --- anonymization (toolkit.anonymize): shared POSIX facts ---
+# --- anonymization (toolkit.redact.anonymize): shared POSIX facts ---
 from toolkit._platform._posix import host_names, people  # noqa: E402
 
 __all__ += ["host_names", "people"]
@@ -365,7 +365,7 @@ from toolkit._platform._posix import system_proxy  # noqa: E402
 __all__ += ["system_proxy"]
 
 
-# --- process control (toolkit.isolation, toolkit.cleanup, toolkit._worker) ---
+# --- process control (toolkit.run.isolation, toolkit.run.cleanup, toolkit.run._worker) ---
 # prctl(2) options, from <linux/prctl.h>.
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4

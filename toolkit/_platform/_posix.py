@@ -109,7 +109,7 @@ def system_proxy() -> SystemProxy | None:
     return None
 
 
-# --- process control (toolkit.isolation, toolkit.cleanup, toolkit._worker) ---
+# --- process control (toolkit.run.isolation, toolkit.run.cleanup, toolkit.run._worker) ---
 def protect_process(locked: bool = False) -> None:
     """No core dump of this process: it holds collected data and maybe connector tokens.
 

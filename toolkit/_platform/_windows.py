@@ -110,7 +110,7 @@ RESOLVER_COMMAND: list[str] | None = ["ipconfig", "/all"]
 __all__ += ["RESOLVER_COMMAND", "RESOLVER_FILES", "ROUTE_COMMANDS", "ROUTE_PACKAGE"]
 
 
-# --- anonymization (toolkit.anonymize) ---
+# --- anonymization (toolkit.redact.anonymize) ---
 def host_names() -> tuple[str, ...]:
     import socket
 
@@ -233,7 +233,7 @@ def system_proxy() -> SystemProxy | None:
 __all__ += ["system_proxy"]
 
 
-# --- process control (toolkit.isolation, toolkit.cleanup, toolkit._worker) ---
+# --- process control (toolkit.run.isolation, toolkit.run.cleanup, toolkit.run._worker) ---
 # Windows has no core limit, no parent-death signal and no subreaper. Workers get
 # their own process group and are stopped with their process tree (psutil); a
 # command that detaches from the tree escapes. A job object with

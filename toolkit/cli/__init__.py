@@ -72,7 +72,7 @@ def _usage_hint(exc: click.ClickException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     from toolkit import _platform
-    from toolkit.cleanup import signals
+    from toolkit.run.cleanup import signals
 
     # This process may hold connector tokens and collected data: no core file of it.
     _platform.protect_process()
@@ -135,7 +135,7 @@ def _say(message: str) -> None:
 
 
 def _stop_workers() -> None:
-    mod = sys.modules.get("toolkit.isolation")
+    mod = sys.modules.get("toolkit.run.isolation")
     if mod is not None:  # a run stops its own (isolation.scope); this is the last resort
         mod.kill_all()
         mod.reset()

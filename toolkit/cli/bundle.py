@@ -26,7 +26,7 @@ def verify(path: Path, as_json: bool) -> int:
 
     Exit 0 intact, 4 tampered, 2 not a readable bundle.
     """
-    from toolkit.bundle import verify as run_verify
+    from toolkit.evidence.bundle import verify as run_verify
 
     v = run_verify(path)
     if as_json:
@@ -46,7 +46,7 @@ def verify(path: Path, as_json: bool) -> int:
 @json_option
 def show(path: Path, as_json: bool) -> None:
     """Summarise BUNDLE: run, host, steps and findings (does not verify; use verify)."""
-    from toolkit.bundle import read
+    from toolkit.evidence.bundle import read
 
     manifest, findings, _ = read(path, results=False)  # shapes checked; no result loaded
     steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
@@ -119,8 +119,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
               help="Where to write the HTML (default: BUNDLE's name with .html).")
 def report(path: Path, out: Path | None) -> None:
     """Re-render BUNDLE's report.html into a file next to it."""
-    from toolkit.bundle import read
-    from toolkit.report import render_bundle
+    from toolkit.evidence.bundle import read
+    from toolkit.evidence.report import render_bundle
 
     manifest, findings, results = read(path)  # results within the report's budget
     target = out or path.with_suffix(".html")
@@ -157,7 +157,7 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
     import re
 
     from toolkit.errors import BadInput
-    from toolkit.rebundle import redact_bundle
+    from toolkit.evidence.rebundle import redact_bundle
     from toolkit.redact import ConfigError, Redactor, site_redactor
 
     site = site_redactor()
@@ -167,16 +167,16 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
     except (ConfigError, ValueError, re.error) as exc:
         raise BadInput(f"unusable --keyword/--pattern: {exc}", "fix the expression") from None
     if anonymize:
-        from toolkit.anonymize import Pseudonymizer
+        from toolkit.redact.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
-    from toolkit.cleanup import signals
+    from toolkit.run.cleanup import signals
 
     with signals():  # kill -TERM mid-write: the .partial is removed, exit 143
         new = redact_bundle(path, redactor, out)
     summary = redactor.summary()
     if as_json:
-        from toolkit.bundle import mapping_path
+        from toolkit.evidence.bundle import mapping_path
 
         emit_json({"bundle": str(new), "source": str(path), "redaction": summary,
                    **({"mapping": str(mapping_path(new))} if anonymize else {})})

@@ -43,10 +43,10 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     Exit 0 when it ends ok or skipped (the reason says why), 3 when it failed
     or timed out, 2 for an unknown collector or a bad parameter.
     """
-    from toolkit import cleanup
-    from toolkit.isolation import execute, scope
     from toolkit.plugins import load
     from toolkit.redact import site_redactor
+    from toolkit.run import cleanup
+    from toolkit.run.isolation import execute, scope
 
     redactor = site_redactor()  # a bad config.yaml is refused before anything runs
     registry = load()
@@ -56,7 +56,7 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     except ValueError as exc:
         raise BadInput(str(exc), f"see 'supportkit collectors --json' for {name}'s parameters") \
             from None
-    from toolkit.runner import platform_skip
+    from toolkit.run.runner import platform_skip
 
     cleanup.remove_stale()
     workdir = cleanup.private_dir("collect")  # 0700: raw, unredacted data stays private

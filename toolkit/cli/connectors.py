@@ -26,7 +26,7 @@ def connectors(as_json: bool) -> int:
     """
     from toolkit import paths
     from toolkit.connectors import config
-    from toolkit.plugins import load_connectors
+    from toolkit.connectors.registry import load_connectors
 
     registry = load_connectors()
     problems = list(registry.problems)

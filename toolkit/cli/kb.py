@@ -18,7 +18,7 @@ def kb() -> None:
 @json_option
 def search(text: tuple[str, ...], limit: int, as_json: bool) -> None:
     """Find articles by words in their keywords, title or text (English or Chinese)."""
-    from toolkit.tickets.kb import search as find
+    from toolkit.kb import search as find
 
     hits = find(" ".join(text), limit)
     if as_json:
@@ -39,8 +39,8 @@ def search(text: tuple[str, ...], limit: int, as_json: bool) -> None:
 @json_option
 def show(article_id: str, lang: str | None, as_json: bool) -> None:
     """Show one article."""
+    from toolkit.kb import get
     from toolkit.lang import default_lang
-    from toolkit.tickets.kb import get
 
     art = get(article_id)
     if as_json:

@@ -35,8 +35,8 @@ def list_(lang: str, as_json: bool) -> None:
     are marked, with the shipped playbook each one replaces, and refused when others
     could have written them."""
     from toolkit import playbook as pb
-    from toolkit import trust
     from toolkit.errors import PlaybookInvalid
+    from toolkit.playbook import trust
 
     rows, broken = [], []
     for path, origin, overrides in _all_files():
@@ -129,6 +129,6 @@ def lint(paths: tuple[Path, ...], as_json: bool) -> int:
 @playbook.command(context_settings=CONTEXT_SETTINGS)
 def schema() -> None:
     """Print the playbook JSON Schema (for editors: yaml-language-server, VS Code)."""
-    from toolkit.playbook_schema import SCHEMA
+    from toolkit.playbook.schema import SCHEMA
 
     emit_json(SCHEMA)

@@ -49,8 +49,8 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
 
 
 def _plan(pb: Any, opts: Any, as_json: bool) -> None:
+    from toolkit.playbook.trust import powers_of
     from toolkit.plugins import load
-    from toolkit.trust import powers_of
 
     registry = load()
     steps = []
@@ -142,18 +142,20 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     (SIGHUP), 143 terminated (SIGTERM): then workers are stopped and nothing
     is left behind.
     """
-    from toolkit import bundle, cleanup, isolation, paths
+    from toolkit import paths
     from toolkit import playbook as pbmod
+    from toolkit.evidence import bundle
     from toolkit.plugins import load
-    from toolkit.runner import Runner, RunOptions
-    from toolkit.ui import ConsoleUI, HeadlessUI
+    from toolkit.run import cleanup, isolation
+    from toolkit.run.runner import Runner, RunOptions
+    from toolkit.run.ui import ConsoleUI, HeadlessUI
 
     interactive = not non_interactive and sys.stdin.isatty()
     lang = lang or default_lang()
     chosen: dict[str, Any] | None = None
     if playbook_ref is None:
         playbook_ref, chosen = _choose(symptom, interactive, lang)
-    from toolkit import trust
+    from toolkit.playbook import trust
 
     found = pbmod.find(playbook_ref)
     trust.check_playbook(found)  # refused before a line of it is read as instructions
@@ -172,7 +174,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
     redactor = site_redactor()  # a bad config.yaml is refused before anything runs
     if anonymize:
-        from toolkit.anonymize import Pseudonymizer
+        from toolkit.redact.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
     registry = load()
@@ -225,7 +227,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
 def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dict[str, Any]]:
     """The playbook for a described symptom: ask on a terminal, else take the best match."""
-    from toolkit.suggest import all_playbooks, rank
+    from toolkit.playbook.suggest import all_playbooks, rank
 
     if not symptom and interactive:
         symptom = click.prompt("Describe the problem in a few words (what happens, any "
@@ -237,7 +239,7 @@ def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dic
     found = rank(symptom, available, lang)
     # The team's classification dictionary (tickets) knows its phrases best: its
     # playbook goes first; the keyword match over playbook metadata fills in.
-    from toolkit.suggest import Suggestion
+    from toolkit.playbook.suggest import Suggestion
     from toolkit.tickets.classify import classify
 
     cls = classify(symptom)

@@ -50,27 +50,22 @@ _KNOWN = {"type", "url", "project", "tracker", "issue_type", "user", "priority_m
           "keyring_service"}
 
 
-def _file(path: Path | None) -> Path:
-    from toolkit import paths
-
-    return path or paths.config_file()
-
-
 def load_section(path: Path | None = None) -> dict[str, Any]:
     """The raw ``connectors:`` mapping ({} when the file or the section is absent)."""
-    from toolkit import yamlsafe
+    from toolkit import config
 
-    file = _file(path)
-    if not file.is_file():
-        return {}
+    # The section says where secrets are sent: one others could write would send them
+    # anywhere.
+    why = config.check_safe(path)
+    if why:
+        where = config.file(path)
+        raise ConnectorConfigError(f"{where} is not safe to use: {why}",
+                                   f"chmod go-w '{where.parent}' '{where}' (and chown them "
+                                   "to yourself)")
     try:
-        loc = yamlsafe.load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConnectorConfigError(f"{file}: cannot read it ({exc})", "check the file") from None
-    if loc.problems:
-        line, col, msg = loc.problems[0]
-        raise ConnectorConfigError(f"{file}:{line}:{col}: {msg}", "fix the YAML")
-    section = loc.data.get("connectors") if isinstance(loc.data, dict) else None
+        file, section = config.section("connectors", path)
+    except config.ConfigFileError as exc:
+        raise ConnectorConfigError(str(exc), "fix config.yaml") from None
     if section is None:
         return {}
     if not isinstance(section, dict):
@@ -146,13 +141,14 @@ def _status_from(raw: Any, where: str) -> dict[str, str]:
 
 
 def env_name(name: str, raw: Any = None) -> str:
-    given = raw.get("token_env") if isinstance(raw, dict) else None
-    return str(given) if given else "SUPPORTKIT_" + re.sub(r"\W", "_", name).upper() + "_TOKEN"
+    from toolkit.config import token_env
+
+    return token_env(name, raw)
 
 
 def configured(path: Path | None = None) -> dict[str, Settings]:
     """Every configured connector, validated (name → Settings)."""
-    from toolkit.plugins import load_connectors
+    from toolkit.connectors.registry import load_connectors
 
     specs = load_connectors().connectors
     out = {}
@@ -172,7 +168,9 @@ def get(name: str, path: Path | None = None) -> Settings:
     found = configured(path)
     if name not in found:
         hint = did_you_mean(name, set(found))
-        where = _file(path)
+        from toolkit import config
+
+        where = config.file(path)
         raise ConnectorConfigError(
             f"no connector '{name}' in {where}{hint}",
             "add it under 'connectors:' (README › Connectors); "

@@ -30,7 +30,7 @@ from toolkit.tickets.store import TicketStore
 
 def open_connector(name: str, progress: Callable[[str], None]) -> tuple[Settings, Connector]:
     """The configured connector NAME, with its secret, ready to use."""
-    from toolkit.plugins import load_connectors
+    from toolkit.connectors.registry import load_connectors
 
     settings = config.get(name)
     spec = load_connectors().connectors[settings.type]

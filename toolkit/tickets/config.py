@@ -178,19 +178,12 @@ def from_mapping(section: dict[str, Any]) -> TicketConfig:
 
 def load(path: Path | None = None) -> TicketConfig:
     """The ``tickets:`` section of config.yaml; defaults when the file or section is absent."""
-    from toolkit import paths, yamlsafe
+    from toolkit import config
 
-    file = path or paths.config_file()
-    if not file.is_file():
-        return TicketConfig()
     try:
-        loc = yamlsafe.load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read it ({exc})") from None
-    if loc.problems:
-        line, col, msg = loc.problems[0]
-        raise ConfigError(f"{file}:{line}:{col}: {msg}")
-    section = loc.data.get("tickets") if isinstance(loc.data, dict) else None
+        file, section = config.section("tickets", path)
+    except config.ConfigFileError as exc:
+        raise ConfigError(str(exc)) from None
     if section is None:
         return TicketConfig()
     if not isinstance(section, dict):

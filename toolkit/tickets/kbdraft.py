@@ -51,7 +51,7 @@ def _body(t: Ticket) -> str:
 
 def write(t: Ticket) -> tuple[str, Path, bool]:
     """(article id, path, created) — ``created`` False when the draft existed."""
-    from toolkit.tickets.kb import user_dir
+    from toolkit.kb import user_dir
 
     article_id = f"KB-{t.id}"
     folder = user_dir()

@@ -103,8 +103,8 @@ def collect_environment(timeout: float = 15.0) -> dict[str, Any]:
     import shutil
     import tempfile
 
-    from toolkit.isolation import execute
     from toolkit.plugins import load
+    from toolkit.run.isolation import execute
 
     try:
         collector = load().get("system.info")
@@ -238,7 +238,7 @@ def update(store: TicketStore, cfg: TicketConfig, ticket_id: str, req: Update,
 
 def _inspect(path: Path) -> dict[str, Any]:
     """Verify a bundle (every hash) and take what the ticket needs from it."""
-    from toolkit import bundle
+    from toolkit.evidence import bundle
 
     v = bundle.verify(path)
     if not v.ok:

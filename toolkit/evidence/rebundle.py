@@ -14,8 +14,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from toolkit.bundle import _ZipOut, write_zip
-from toolkit.bundle_reader import (
+from toolkit.collector import sha256_file
+from toolkit.errors import BadInput, Tampered
+from toolkit.evidence.bundle import _ZipOut, write_zip
+from toolkit.evidence.reader import (
     FINDINGS,
     REPORT,
     RESULT_MAX,
@@ -27,9 +29,7 @@ from toolkit.bundle_reader import (
     read_json,
     verify,
 )
-from toolkit.bundle_shape import findings_problem
-from toolkit.collector import sha256_file
-from toolkit.errors import BadInput, Tampered
+from toolkit.evidence.shape import findings_problem
 from toolkit.redact import Redactor
 
 
@@ -83,7 +83,7 @@ def _copy(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
                                  "sha256": sha256_file(src)}
     first = old.get("redaction") or {}
     manifest["redaction"] = {**out.redactor.summary(), "earlier": first}
-    from toolkit.report import render_bundle
+    from toolkit.evidence.report import render_bundle
 
     manifest["files"] = out.files  # the report lists sizes; it adds itself to this list
     out.add_bytes(REPORT, render_bundle(manifest, findings.get("findings") or [], results)

@@ -1,143 +1,23 @@
-"""Playbooks: YAML → validated, immutable objects; every problem located.
+"""What is wrong with a playbook file, every problem located (``FILE:LINE:COL``).
 
-``load(path)`` returns a ``Playbook`` or raises ``PlaybookInvalid``;
-``problems(path)`` returns every problem as ``FILE:LINE:COL: message``
-(what ``supportkit playbook lint`` prints). Validation is the JSON Schema in
-``playbook_schema`` plus what a schema cannot say: collectors exist and take
-the given parameters, expressions parse, step ids are unique and referenced
-ids exist.
+Validation is the JSON Schema in ``toolkit.playbook.schema`` plus what a schema
+cannot say: collectors exist and take the given parameters, expressions parse, step
+ids are unique and referenced ids exist. ``supportkit playbook lint`` prints
+``problems(path)``.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-from toolkit import expr, yamlsafe
-from toolkit.errors import BadInput, PlaybookInvalid, did_you_mean
-from toolkit.playbook_schema import SCHEMA, STEP_KINDS, STEP_SCHEMAS
+from toolkit import yamlsafe
+from toolkit.errors import BadInput, did_you_mean
+from toolkit.playbook import expr
+from toolkit.playbook.model import MAX_FILE_BYTES
+from toolkit.playbook.schema import SCHEMA, STEP_KINDS, STEP_SCHEMAS
 
-MAX_FILE_BYTES = 1024 * 1024
-DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class Text:
-    """A text in one or more languages; ``get`` falls back to English, then any."""
-
-    values: tuple[tuple[str, str], ...]
-
-    @classmethod
-    def of(cls, raw: Any) -> Text | None:
-        if raw is None:
-            return None
-        if isinstance(raw, str):
-            return cls((("en", raw),))
-        return cls(tuple(sorted((str(k), str(v)) for k, v in raw.items())))
-
-    def get(self, lang: str = "en") -> str:
-        table = dict(self.values)
-        return table.get(lang) or table.get("en") or next(iter(table.values()), "")
-
-    def as_json(self) -> dict[str, str]:
-        return dict(self.values)
-
-
-@dataclass(frozen=True)
-class Input:
-    name: str
-    prompt: Text
-    default: Any = None
-    type: str = "string"
-    choices: tuple[Any, ...] = ()
-
-
-@dataclass(frozen=True)
-class Step:
-    index: int  # 1-based position in the playbook
-    kind: str  # guide | ask | collect | check
-    id: str
-    line: int
-    when: str | None = None
-    title: Text | None = None
-    text: Text | None = None  # guide instruction / ask prompt / check finding
-    resolves: bool = False
-    default: Any = None
-    answer_type: str = "string"
-    choices: tuple[Any, ...] = ()
-    collector: str | None = None
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    timeout: float | None = None
-    expression: str | None = None
-    severity: str | None = None
-    recommend: Text | None = None
-    kb: str | None = None
-    next: str | None = None  # check: the playbook a finding calls for
-
-    @property
-    def label(self) -> str:
-        return f"{self.index:02d}-{self.collector or self.kind}"
-
-
-@dataclass(frozen=True)
-class Escalation:
-    when: str
-    to: str
-    resources: tuple[str, ...] = ()
-    reason: Text | None = None
-
-
-@dataclass(frozen=True)
-class Playbook:
-    id: str
-    version: int
-    title: Text
-    category: str
-    steps: tuple[Step, ...]
-    path: Path
-    sha256: str
-    description: Text | None = None
-    subcategories: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    inputs: tuple[Input, ...] = ()
-    timeout: float = DEFAULT_TIMEOUT
-    escalate: Escalation | None = None
-
-
-# --------------------------------------------------------------------------- finding files
-
-def shipped() -> list[Path]:
-    from toolkit.paths import shipped_playbooks_dir
-
-    return sorted(shipped_playbooks_dir().glob("*.yaml"))
-
-
-def user_dir() -> Path:
-    from toolkit.paths import home
-
-    return home() / "playbooks"
-
-
-def find(ref: str) -> Path:
-    """A playbook by id (the user's folder first, then shipped) or by file path."""
-    candidate = Path(ref).expanduser()
-    if candidate.suffix in (".yaml", ".yml") or "/" in ref or "\\" in ref:
-        if not candidate.is_file():
-            raise BadInput(f"playbook file {ref} not found", "check the path")
-        return candidate
-    for folder in (user_dir(), shipped()[0].parent if shipped() else None):
-        if folder is not None and (folder / f"{ref}.yaml").is_file():
-            return folder / f"{ref}.yaml"
-    known = sorted({p.stem for p in shipped()} | {p.stem for p in user_dir().glob("*.yaml")})
-    raise BadInput(f"no playbook '{ref}'{did_you_mean(ref, known)}",
-                   "'supportkit playbook list' shows them")
-
-
-# --------------------------------------------------------------------------- validation
 
 def _read(path: Path) -> str:
     try:
@@ -311,6 +191,8 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
                 spec.coerce(value)
             except ValueError as exc:
                 yield (*loc.where(base + ("with", key)), str(exc))
+    from toolkit.playbook.loader import shipped, user_dir  # loader builds on this module
+
     playbook_ids = {p.stem for p in shipped()} | {p.stem for p in user_dir().glob("*.yaml")}
     for i, raw in enumerate(data.get("steps", [])):
         target = raw.get("next") if isinstance(raw, dict) else None
@@ -357,53 +239,3 @@ def located_problems(path: Path) -> list[tuple[int, int, str]]:
 def problems(path: Path) -> list[str]:
     """Every problem of the playbook at ``path`` as ``FILE:LINE:COL: message``."""
     return [f"{path}:{line}:{col}: {msg}" for line, col, msg in located_problems(path)]
-
-
-# --------------------------------------------------------------------------- building
-
-def _build_step(raw: dict[str, Any], index: int, line: int) -> Step:
-    kind = next(k for k in STEP_KINDS if k in raw)
-    common: dict[str, Any] = {"index": index, "kind": kind, "id": _step_id(raw, index),
-                              "line": line, "when": raw.get("when"),
-                              "title": Text.of(raw.get("title")), "kb": raw.get("kb")}
-    if kind == "guide":
-        return Step(**common, text=Text.of(raw["guide"]), resolves=bool(raw.get("resolves")),
-                    default=bool(raw.get("default", False)))
-    if kind == "ask":
-        return Step(**common, text=Text.of(raw["ask"]), default=raw.get("default"),
-                    answer_type=raw.get("type", "string"),
-                    choices=tuple(raw.get("choices", ())))
-    if kind == "collect":
-        return Step(**common, collector=raw["collect"],
-                    params=MappingProxyType(dict(raw.get("with") or {})),
-                    timeout=raw.get("timeout"))
-    return Step(**common, expression=raw["check"], severity=raw["severity"],
-                text=Text.of(raw["finding"]), recommend=Text.of(raw.get("recommend")),
-                next=raw.get("next"))
-
-
-def load(path: Path) -> Playbook:
-    text = _read(path)
-    loc, found = _validate(text)
-    if found:
-        raise PlaybookInvalid([f"{path}:{line}:{col}: {msg}" for line, col, msg in found])
-    data = loc.data
-    esc = data.get("escalate")
-    title = Text.of(data["title"])
-    assert title is not None
-    return Playbook(
-        id=data["id"], version=data["version"], title=title, category=data["category"],
-        steps=tuple(_build_step(raw, i + 1, loc.where(("steps", i))[0])
-                    for i, raw in enumerate(data["steps"])),
-        path=path, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        description=Text.of(data.get("description")),
-        subcategories=tuple(data.get("subcategories", ())),
-        keywords=tuple(data.get("keywords", ())),
-        inputs=tuple(Input(name, Text.of(spec["prompt"]) or Text((("en", name),)),
-                           spec.get("default"), spec.get("type", "string"),
-                           tuple(spec.get("choices", ())))
-                     for name, spec in (data.get("inputs") or {}).items()),
-        timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
-        escalate=Escalation(esc["when"], esc["to"], tuple(esc.get("resources", ())),
-                            Text.of(esc.get("reason"))) if esc else None,
-    )

@@ -25,18 +25,18 @@ from pathlib import Path
 from typing import IO, Any
 
 from toolkit import __version__
+from toolkit.errors import SupportkitError
 
 # Reading lives in bundle_reader; these names stay importable from here.
-from toolkit.bundle_reader import FINDINGS as FINDINGS
-from toolkit.bundle_reader import MANIFEST as MANIFEST
-from toolkit.bundle_reader import REPORT as REPORT
-from toolkit.bundle_reader import Verification as Verification
-from toolkit.bundle_reader import read as read
-from toolkit.bundle_reader import unsafe_reason as unsafe_reason
-from toolkit.bundle_reader import verify as verify
-from toolkit.errors import SupportkitError
+from toolkit.evidence.reader import FINDINGS as FINDINGS
+from toolkit.evidence.reader import MANIFEST as MANIFEST
+from toolkit.evidence.reader import REPORT as REPORT
+from toolkit.evidence.reader import Verification as Verification
+from toolkit.evidence.reader import read as read
+from toolkit.evidence.reader import unsafe_reason as unsafe_reason
+from toolkit.evidence.reader import verify as verify
 from toolkit.redact import Redactor
-from toolkit.runner import RunResult
+from toolkit.run.runner import RunResult
 
 SCHEMA_VERSION = 1
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -333,7 +333,7 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
     }
     # Answers, inputs and parameters are user text too: the manifest is redacted whole.
     manifest = req.redactor.data(manifest)
-    from toolkit.report import render
+    from toolkit.evidence.report import render
 
     manifest["redaction"] = req.redactor.summary()
     manifest["files"] = out.files  # the report lists sizes; it adds itself to this list

@@ -58,21 +58,13 @@ _KEEP_WINDOWS = frozenset({
 _SECRETISH = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|COOKIE", re.I)
 
 
-def _connector_token_names() -> set[str]:
-    """The variables configured connectors read their secret from (``token_env``)."""
-    try:
-        from toolkit.connectors.config import env_name, load_section
-
-        return {env_name(str(name), raw) for name, raw in load_section().items()}
-    except Exception:  # no or broken config.yaml: the run reports that elsewhere
-        return set()
-
-
 def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment a worker (and every command it runs) gets: an allow-list of
     ``base`` (default ``os.environ``), without anything that may be a secret."""
     source = dict(os.environ if base is None else base)
-    tokens = _connector_token_names()
+    from toolkit.config import connector_token_names
+
+    tokens = connector_token_names()
     out = {}
     for name, value in source.items():
         keep = (name in _KEEP or name.startswith(_KEEP_PREFIXES)
@@ -149,7 +141,7 @@ def import_folders(module_names: list[str]) -> list[str]:
 # Started with ``-c`` only when toolkit itself is outside the default path (a source
 # tree on PYTHONPATH): the folders come as arguments, not from the environment.
 _BOOT = ("import sys; sys.path[:0] = sys.argv[1:]; del sys.argv[1:]; "
-         "from toolkit._worker import main; raise SystemExit(main())")
+         "from toolkit.run._worker import main; raise SystemExit(main())")
 
 
 def worker_command(toolkit_folders: list[str]) -> list[str]:
@@ -158,4 +150,4 @@ def worker_command(toolkit_folders: list[str]) -> list[str]:
     with a worker flag instead of ``python -m``."""
     if toolkit_folders:
         return [sys.executable, "-I", "-B", "-c", _BOOT, *toolkit_folders]
-    return [sys.executable, "-I", "-B", "-m", "toolkit._worker"]
+    return [sys.executable, "-I", "-B", "-m", "toolkit.run._worker"]

@@ -1,6 +1,6 @@
 """Runs a playbook: guide, ask, collect, check steps, then the escalation rule.
 
-Collect steps run in worker processes under a timeout (``toolkit.isolation``);
+Collect steps run in worker processes under a timeout (``toolkit.run.isolation``);
 consecutive collect steps that do not read each other's results run at the
 same time. Every step ends ``ok | skipped | failed | timed_out`` with a
 reason, and the run always goes on to the end.
@@ -18,13 +18,12 @@ from typing import Any
 
 from jinja2 import UndefinedError
 
-from toolkit import expr
 from toolkit.errors import BadInput, did_you_mean
-from toolkit.isolation import StepOutcome, execute, kill_all
-from toolkit.playbook import Playbook, Step
+from toolkit.playbook import Playbook, Step, expr
+from toolkit.playbook.trust import Trust, powers_of, refusal
 from toolkit.plugins import Registry
-from toolkit.trust import Trust, powers_of, refusal
-from toolkit.ui import NO_ANSWER, HeadlessUI
+from toolkit.run.isolation import StepOutcome, execute, kill_all
+from toolkit.run.ui import NO_ANSWER, HeadlessUI
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
@@ -37,7 +36,7 @@ class RunOptions:
     skip: frozenset[str] = frozenset()
     overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     lang: str = "en"
-    # May this playbook use collectors with powers (toolkit.trust)? The CLI decides.
+    # May this playbook use collectors with powers (toolkit.playbook.trust)? The CLI decides.
     trust: Trust = Trust(False, "nobody said the playbook is trusted")
 
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from toolkit import bundle_shape
 from toolkit.errors import BadInput
+from toolkit.evidence import shape as bundle_shape
 
 MANIFEST = "manifest.json"
 FINDINGS = "findings.json"

@@ -119,7 +119,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     glance, which read deep into the results (see ``render_bundle``)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(loader=PackageLoader("toolkit.report", "templates"),
+    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.tests["bundle_member"] = is_bundle_member
     env.filters["duration"] = _duration

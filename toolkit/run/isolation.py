@@ -6,7 +6,7 @@ kept for the bundle's ``errors/`` folder. Nothing a collector does can stop
 the run.
 
 How a worker starts (isolated from the caller's folder and environment) is in
-``toolkit._spawn``; ``scope`` makes sure that, however a run ends, nothing it
+``toolkit.run._spawn``; ``scope`` makes sure that, however a run ends, nothing it
 started survives it.
 """
 
@@ -23,8 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from toolkit import _platform, _spawn
+from toolkit import _platform
 from toolkit.collector import Collector
+from toolkit.run import _spawn
 
 _LIVE: set[subprocess.Popen[bytes]] = set()
 _LIVE_LOCK = threading.Lock()
@@ -95,7 +96,7 @@ def _log_tail(path: Path, size: int = 4000) -> str:
 
 def execute(collector: Collector, params: dict[str, Any], workdir: Path,
             timeout: float) -> StepOutcome:
-    """Run ``collector`` in a new worker process, isolated (``toolkit._spawn``), in
+    """Run ``collector`` in a new worker process, isolated (``toolkit.run._spawn``), in
     ``workdir``, and stop it with everything it started at ``timeout``."""
     workdir.mkdir(parents=True, exist_ok=True)
     response = workdir / RESPONSE
@@ -226,7 +227,7 @@ class scope:  # a context manager, named like one
         return self
 
     def __exit__(self, *exc: object) -> None:
-        from toolkit.cleanup import shielded
+        from toolkit.run.cleanup import shielded
 
         with shielded():
             try:

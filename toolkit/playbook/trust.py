@@ -69,23 +69,17 @@ def check_playbook(path: Path) -> None:
 
 def _configured() -> list[str]:
     """``trust: playbooks:`` of config.yaml, when config.yaml itself is safe."""
-    from toolkit import paths, yamlsafe
+    from toolkit import config
 
-    file = paths.config_file()
-    if not file.is_file():
-        return []
-    why = unsafe(file)
+    why = config.check_safe()
+    file = config.file()
     if why:
         raise BadInput(f"{file} is not safe to use: {why}",
                        f"chmod go-w '{file.parent}' '{file}' (and chown them to yourself)")
     try:
-        loc = yamlsafe.load(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"{file}: cannot read it ({exc})", "check the file") from None
-    if loc.problems:
-        line, col, msg = loc.problems[0]
-        raise BadInput(f"{file}:{line}:{col}: {msg}", "fix the YAML")
-    section: Any = loc.data.get("trust") if isinstance(loc.data, dict) else None
+        file, section = config.section("trust")
+    except config.ConfigFileError as exc:
+        raise BadInput(str(exc), "fix config.yaml") from None
     if section is None:
         return []
     listed = section.get("playbooks") if isinstance(section, dict) else None

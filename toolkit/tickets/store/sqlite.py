@@ -1,4 +1,4 @@
-"""The ticket store: one interface, an embedded SQLite implementation.
+"""The embedded ticket store: one SQLite file, bundles beside it by sha256.
 
 Many processes may write at once (agents, scripts and people on one store),
 so every read-modify-write is one ``BEGIN IMMEDIATE`` transaction: the write
@@ -23,179 +23,37 @@ migrations below, applied in order and recorded in ``schema_migrations``.
 from __future__ import annotations
 
 import json
-import os
 import random
-import socket
 import sqlite3
 import time
-import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from toolkit.errors import BadInput, SupportkitError
-from toolkit.tickets import storefs
-from toolkit.tickets.model import (
-    Attachment,
-    Escalation,
-    HistoryEntry,
-    Note,
-    Ticket,
-    now_utc,
+from toolkit.tickets.model import Attachment, Escalation, HistoryEntry, Note, Ticket, now_utc
+from toolkit.tickets.store import files as storefs
+from toolkit.tickets.store.blobs import BundleFiles
+from toolkit.tickets.store.interface import (
+    Changes,
+    StoreBusy,
+    TicketStore,
+    default_path,
 )
+from toolkit.tickets.store.migrations import MIGRATIONS, _statements
 
 T = TypeVar("T")
 PATIENCE_S = 60.0
 BUSY_TIMEOUT_MS = 5000
-STALE_TEMP_S = 24 * 3600
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (
-    ("0001_initial", """
-        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-        INSERT INTO counters (name, value) VALUES ('ticket', 0);
-        CREATE TABLE tickets (
-            id TEXT PRIMARY KEY,
-            seq INTEGER NOT NULL UNIQUE,
-            status TEXT NOT NULL,
-            priority TEXT NOT NULL,
-            category TEXT,
-            assignee TEXT,
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            version INTEGER NOT NULL,
-            data TEXT NOT NULL
-        );
-        CREATE INDEX tickets_status ON tickets (status);
-        CREATE TABLE notes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id TEXT NOT NULL REFERENCES tickets (id),
-            at TEXT NOT NULL, by TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL
-        );
-        CREATE INDEX notes_ticket ON notes (ticket_id);
-        CREATE TABLE attachments (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id TEXT NOT NULL REFERENCES tickets (id),
-            sha256 TEXT NOT NULL,
-            added_at TEXT NOT NULL,
-            missing INTEGER NOT NULL DEFAULT 0,
-            data TEXT NOT NULL,
-            UNIQUE (ticket_id, sha256)
-        );
-        CREATE INDEX attachments_sha ON attachments (sha256);
-        CREATE TABLE escalations (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id TEXT NOT NULL REFERENCES tickets (id),
-            at TEXT NOT NULL,
-            responded_at TEXT,
-            data TEXT NOT NULL
-        );
-        CREATE TABLE history (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            ticket_id TEXT NOT NULL,
-            at TEXT NOT NULL, by TEXT NOT NULL, action TEXT NOT NULL, detail TEXT NOT NULL
-        );
-        CREATE INDEX history_ticket ON history (ticket_id);
-    """),
-    ("0002_history_append_only", """
-        CREATE TRIGGER history_no_update BEFORE UPDATE ON history
-        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
-        CREATE TRIGGER history_no_delete BEFORE DELETE ON history
-        BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;
-    """),
-)
-
-
-class StoreBusy(SupportkitError):
-    pass
-
-
-def default_path() -> Path:
-    """``--store`` / ``SUPPORTKIT_STORE``, else ``$SUPPORTKIT_HOME/tickets.db``."""
-    from toolkit import paths
-
-    env = os.environ.get("SUPPORTKIT_STORE")
-    return Path(env).expanduser() if env else paths.home() / "tickets.db"
-
-
-# --------------------------------------------------------------------------- interface
-
-@dataclass
-class Changes:
-    """What one read-modify-write adds besides the ticket's own fields."""
-
-    by: str
-    at: str = field(default_factory=now_utc)
-    history: list[HistoryEntry] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-    escalations: list[Escalation] = field(default_factory=list)
-
-    def log(self, action: str, **detail: Any) -> None:
-        self.history.append(HistoryEntry(self.at, self.by, action, detail))
-
-
-@dataclass(frozen=True)
-class AttachRequest:
-    ticket_id: str
-    bundle: Path
-    by: str
-    source: str = "attach"  # attach | run
-    # Checks the copied file before it is committed (bundle verification);
-    # returns the attachment's metadata or raises.
-    inspect: Callable[[Path], dict[str, Any]] | None = None
-    # Runs in the same transaction as the insert (e.g. record the run's outcome).
-    then: Callable[[Ticket, Changes, Attachment], None] | None = None
-
-
-class TicketStore(ABC):
-    """Every backend keeps the same promises: ids are unique, a change is all
-    or nothing, history is append-only, concurrent writers lose nothing."""
-
-    path: Path
-    repairs: list[str]
-
-    @abstractmethod
-    def create(self, build: Callable[[str], Ticket], by: str) -> Ticket: ...
-
-    @abstractmethod
-    def get(self, ticket_id: str) -> Ticket: ...
-
-    @abstractmethod
-    def exists(self, ticket_id: str) -> bool: ...
-
-    @abstractmethod
-    def find(self, status: tuple[str, ...] = (), category: str | None = None) -> list[Ticket]:
-        ...
-
-    @abstractmethod
-    def modify(self, ticket_id: str, change: Callable[[Ticket, Changes], None],
-               by: str) -> Ticket: ...
-
-    @abstractmethod
-    def attach(self, req: AttachRequest) -> tuple[Ticket, Attachment, bool]: ...
-
-    @abstractmethod
-    def file_of(self, att: Attachment) -> Path: ...
-
-    @abstractmethod
-    def reconcile(self) -> list[str]: ...
-
-    @abstractmethod
-    def close(self) -> None: ...
-
-
-# --------------------------------------------------------------------------- SQLite
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
 
-# On-disk safety (modes, links, damage) lives in storefs; these keep their old names.
-_fault, _fsync_dir, _pid_gone = storefs.fault, storefs.fsync_dir, storefs.pid_gone
 
 
 _TICKET_SCALARS = [f.name for f in fields(Ticket)
@@ -207,7 +65,7 @@ def _ticket_data(t: Ticket) -> str:
                       default=str)
 
 
-class SQLiteStore(TicketStore):
+class SQLiteStore(BundleFiles, TicketStore):
     def __init__(self, path: Path, id_prefix: str = "SUP") -> None:
         path, identity = storefs.prepare(path)  # no links; created private (0600/0700)
         self.path = path
@@ -437,165 +295,9 @@ class SQLiteStore(TicketStore):
         return self._write(rmw)
 
     # ------------------------------------------------------------- attachments
-    def file_of(self, att: Attachment) -> Path:
-        return self.files / att.path
-
-    def _copy_in(self, src: Path) -> tuple[Path, str, int]:
-        """Copy ``src`` to a fsynced temporary file in the store; (temp, sha256, size)."""
-        import hashlib
-
-        tmp = self.files / f".tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}"
-        digest, size = hashlib.sha256(), 0
-        try:
-            with open(src, "rb") as fin, os.fdopen(storefs.private_file(tmp), "wb") as fout:
-                for chunk in iter(lambda: fin.read(1 << 20), b""):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    fout.write(chunk)
-                fout.flush()
-                os.fsync(fout.fileno())
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            if isinstance(exc, FileNotFoundError) and not src.exists():
-                raise BadInput(f"{src}: no such file", "check the bundle path") from None
-            raise SupportkitError(f"cannot copy {src} into the ticket store: "
-                                  f"{exc.strerror or exc}", "free some space or check "
-                                  f"the permissions of {self.files}") from None
-        return tmp, digest.hexdigest(), size
-
-    def attach(self, req: AttachRequest) -> tuple[Ticket, Attachment, bool]:
-        """Copy a bundle in; returns (ticket, attachment, added) — ``added`` is False
-        when this ticket already had this exact bundle."""
-        tmp, sha, size = self._copy_in(req.bundle)
-        try:
-            meta = req.inspect(tmp) if req.inspect else {}
-            _fault("attach:after-copy")
-            final = self.files / f"{sha}.zip"
-
-            def commit(conn: sqlite3.Connection) -> tuple[Ticket, Attachment, bool]:
-                t = self._load(conn, self._resolve_id(conn, req.ticket_id))
-                known = next((a for a in t.attachments if a.sha256 == sha), None)
-                if known is not None and not known.missing:
-                    return t, known, False
-                if final.exists():
-                    tmp.unlink()
-                else:
-                    os.replace(tmp, final)
-                    _fsync_dir(self.files)
-                _fault("attach:after-rename")
-                ch = Changes(req.by)
-                att = Attachment(sha256=sha, size=size, name=req.bundle.name,
-                                 path=final.name, added_at=ch.at, added_by=req.by,
-                                 source=req.source, **meta)
-                if known is not None:  # the file had gone missing: it is back
-                    conn.execute("UPDATE attachments SET missing = 0 WHERE ticket_id = ? "
-                                 "AND sha256 = ?", (t.id, sha))
-                    known.missing = False
-                    ch.log("attachment_restored", sha256=sha)
-                else:
-                    conn.execute("INSERT INTO attachments (ticket_id, sha256, added_at, data) "
-                                 "VALUES (?,?,?,?)", (t.id, sha, att.added_at, json.dumps(
-                                     {k: v for k, v in asdict(att).items() if k != "missing"},
-                                     ensure_ascii=False, default=str)))
-                    t.attachments.append(att)
-                    ch.log("attached", sha256=sha, name=att.name, size=size,
-                           playbook=att.playbook, source=req.source)
-                if req.then is not None:
-                    req.then(t, ch, att)
-                self._save(conn, t, ch, t.version)
-                return t, att, known is None
-            result = self._write(commit)
-            _fault("attach:after-commit")
-            return result
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    # ------------------------------------------------------------- consistency
-    def _scan(self) -> tuple[list[Path], set[str], dict[str, bool]]:
-        temps, blobs = [], set()
-        for entry in os.scandir(self.files):
-            if entry.name.startswith(".tmp-"):
-                temps.append(Path(entry.path))
-            elif entry.name.endswith(".zip") and len(entry.name) == 68:
-                blobs.add(entry.name[:-4])
-        rows: dict[str, bool] = {}
-        for r in self.conn.execute("SELECT sha256, missing FROM attachments"):
-            rows[r[0]] = rows.get(r[0], True) and bool(r[1])
-        return temps, blobs, rows
-
-    def _stale(self, tmp: Path) -> bool:
-        """A temporary file whose attach died: on this host, its process is gone; written
-        from another host (a shared store), it is old. A live attach's file is never
-        stale, whatever the clock says (it may have jumped since the file was made)."""
-        try:
-            host, pid, _ = tmp.name[len(".tmp-"):].rsplit("-", 2)
-            if host == socket.gethostname():
-                return _pid_gone(int(pid))
-            return time.time() - tmp.stat().st_mtime > STALE_TEMP_S
-        except (ValueError, OSError):
-            return False
-
-    def reconcile(self) -> list[str]:
-        """Repair what an interrupted attach left behind; describe each repair."""
-        temps, blobs, rows = self._read(lambda conn: self._scan())
-        stale = [t for t in temps if self._stale(t)]
-        orphans = blobs - set(rows)
-        lost = {sha for sha, missing in rows.items() if not missing and sha not in blobs}
-        back = {sha for sha, missing in rows.items() if missing and sha in blobs}
-        done = []
-        for tmp in stale:
-            tmp.unlink(missing_ok=True)
-            done.append(f"removed {tmp.name}, left by an attach that was interrupted")
-        if not (orphans or lost or back):
-            return done
-
-        def repair(conn: sqlite3.Connection) -> list[str]:
-            # Look again under the write lock: an attach between rename and commit holds
-            # that lock, so what is inconsistent now really is.
-            _, blobs, rows = self._scan()
-            out = []
-            for sha in sorted(blobs - set(rows)):
-                (self.files / f"{sha}.zip").unlink(missing_ok=True)
-                out.append(f"removed bundle {sha[:12]}…, copied in by an attach that did not "
-                           "finish (attach it again if it was meant to be kept)")
-            at = now_utc()
-            for r in conn.execute("SELECT ticket_id, sha256, missing FROM attachments").fetchall():
-                here = r["sha256"] in blobs
-                if bool(r["missing"]) == (not here):
-                    continue
-                conn.execute("UPDATE attachments SET missing = ? WHERE ticket_id = ? "
-                             "AND sha256 = ?", (0 if here else 1, r["ticket_id"], r["sha256"]))
-                action = "attachment_restored" if here else "attachment_missing"
-                conn.execute("INSERT INTO history (ticket_id, at, by, action, detail) "
-                             "VALUES (?,?,?,?,?)", (r["ticket_id"], at, "supportkit", action,
-                                                    json.dumps({"sha256": r["sha256"]})))
-                out.append(f"{r['ticket_id']}: bundle {r['sha256'][:12]}… is "
-                           + ("back in the store" if here else
-                              f"missing from {self.files} (attach it again)"))
-            return out
-        return done + self._write(repair)
-
-
-def _statements(sql: str) -> list[str]:
-    """Split a migration into statements; triggers keep their inner ``;``."""
-    out, buf = [], ""
-    for piece in sql.split(";"):
-        buf += piece + ";"
-        if sqlite3.complete_statement(buf):
-            if buf.strip(" \n;"):
-                out.append(buf.strip())
-            buf = ""
-    return out
 
 
 def open_store(path: Path | None = None) -> SQLiteStore:
     from toolkit.tickets.config import load
 
     return SQLiteStore(path or default_path(), load().id_prefix)
-
-
-def utc_key(iso: str | None) -> datetime | None:
-    """An ISO time (any offset) as an aware UTC datetime, for comparisons."""
-    if not iso:
-        return None
-    return datetime.fromisoformat(iso).astimezone(timezone.utc)

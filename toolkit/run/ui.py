@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import term
+from toolkit.term import term
 
 NO_ANSWER = object()
 

@@ -1,7 +1,7 @@
 """Worker process: runs one collector's ``gather`` and writes its response file.
 
-Started by ``toolkit.isolation`` (command line and environment from
-``toolkit._spawn``: ``python -I``, an allow-listed environment, the step's folder
+Started by ``toolkit.run.isolation`` (command line and environment from
+``toolkit.run._spawn``: ``python -I``, an allow-listed environment, the step's folder
 as working folder) with a JSON request on stdin. Never prints; the parent reads
 the response file.
 """

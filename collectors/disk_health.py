@@ -101,6 +101,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from collectors._kernlog import disk_errors_from_kernel_log
 from collectors._smart import (
     ATA_COUNTERS,
     EXIT_BITS,
@@ -169,9 +170,8 @@ def _read_device(ctx: Context, smartctl: str, target: dict[str, Any],
 def _kernel_errors(ctx: Context, devices: list[dict[str, Any]]) -> None:
     from toolkit import _platform
 
-    commands = getattr(_platform, "KERNEL_LOG_COMMANDS", ())
-    parse = getattr(_platform, "disk_errors_from_kernel_log", None)
-    if not commands or parse is None:
+    commands = _platform.KERNEL_LOG_COMMANDS
+    if not commands:
         return  # this platform has no kernel log we know how to read
     for argv in commands:
         got = ctx.run(argv, timeout=15.0, save_as="kernel-log.txt")
@@ -179,9 +179,9 @@ def _kernel_errors(ctx: Context, devices: list[dict[str, Any]]) -> None:
             break
     else:
         return
-    found: dict[str, list[str]] = parse(got.text)
+    found = disk_errors_from_kernel_log(got.text)
     # libata names ports (ata3), not disks: the OS's disk list says which is which.
-    lister = getattr(_platform, "block_disks", None)
+    lister = _platform.block_disks
     aliases = {str(d["name"]): d.get("aliases") or [] for d in (lister() if lister else [])}
     for dev in devices:
         name = str(dev.get("name") or "")
@@ -234,7 +234,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                      f"{head!r}) — smartmontools 7.0 or later is needed for -j; the output "
                      "is kept as smartctl-scan.json") from None
     scan = [s for d in scan_docs if is_scan(d) for s in parse_scan(d)]
-    lister = getattr(_platform, "block_disks", None)
+    lister = _platform.block_disks
     targets = _targets(scan, lister() if lister else [], list(params.get("devices") or []))
     devices = [_read_device(ctx, smartctl, t, float(params["device_timeout"])) for t in targets]
     if params.get("kernel_log"):

@@ -246,7 +246,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("source"):
         data, source = read_source(params["source"]), str(params["source"])
     else:
-        argv_of = getattr(_platform, "eventlog_argv", None)
+        argv_of = _platform.eventlog_argv
         if argv_of is None:
             raise Skipped("the Windows event log exists only on Windows — give a saved "
                           "export with source=")

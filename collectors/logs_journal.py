@@ -120,11 +120,11 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("source"):
         data, source = read_source(params["source"]), str(params["source"])
     else:
-        argv_of = getattr(_platform, "journal_argv", None)
+        argv_of = _platform.journal_argv
         if argv_of is None:
             raise Skipped("this system has no systemd journal")
         ctx.require("journalctl", "systemd")
-        present = getattr(_platform, "journal_present", None)
+        present = _platform.journal_present
         if not query["file"] and present is not None and not present():
             raise Skipped(NO_JOURNAL)
         # one more than asked: whether older entries in the window were left out

@@ -84,7 +84,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if params.get("source"):
         data, source = read_source(params["source"]), str(params["source"])
     else:
-        argv_of = getattr(_platform, "unified_log_argv", None)
+        argv_of = _platform.unified_log_argv
         if argv_of is None:
             raise Skipped("the unified log exists only on macOS — give a saved "
                           "'log show --style ndjson' output with source=")

@@ -113,8 +113,8 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             raise Failed(f"{source}: {exc}") from None
     from toolkit import _platform
 
-    if not _platform.systemd_booted():
-        init = _platform.init_process_name() or "unknown"
+    if _platform.systemd_booted is None or not _platform.systemd_booted():
+        init = (_platform.init_process_name and _platform.init_process_name()) or "unknown"
         raise Skipped(f"systemd is not running on this machine (PID 1 is '{init}'): "
                       "there are no systemd services to check — containers and sandboxes "
                       "often run without an init system")

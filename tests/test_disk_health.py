@@ -219,7 +219,7 @@ def test_bad_source_files(data: bytes, message: str) -> None:
 
 
 def test_kernel_log_lines_are_grouped_by_disk() -> None:
-    from toolkit._platform import _linux
+    from collectors import _kernlog
 
     log = "\n".join([
         "[ 9.1] blk_update_request: I/O error, dev sdb, sector 104870168 op 0x0:(READ)",
@@ -230,7 +230,7 @@ def test_kernel_log_lines_are_grouped_by_disk() -> None:
         "[ 9.6] sd 2:0:0:0: [sdc] tag#3 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK",
         "[ 9.7] EXT4-fs (vda): mounted filesystem",
     ])
-    found = _linux.disk_errors_from_kernel_log(log)
+    found = _kernlog.disk_errors_from_kernel_log(log)
     assert {k: len(v) for k, v in found.items()} == {"sdb": 2, "nvme0": 1, "ata3": 1, "sdc": 1}
 
 

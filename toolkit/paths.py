@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 
@@ -11,13 +10,9 @@ def home() -> Path:
     env = os.environ.get("SUPPORTKIT_HOME")
     if env:
         return Path(env).expanduser()
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-        return base / "supportkit"
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / "supportkit"
-    xdg = os.environ.get("XDG_DATA_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".local" / "share") / "supportkit"
+    from toolkit import _platform
+
+    return _platform.user_data_dir() / "supportkit"
 
 
 def bundles_dir() -> Path:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import platform
 import subprocess
+from pathlib import Path
 
 from toolkit._platform._posix import (
     child_subreaper,
     die_with_parent,
+    fsync_dir,
     inode_usage,
     is_admin,
     kill_group,
@@ -37,6 +39,8 @@ __all__ = [
     "os_release",
     "timezone_name",
     "unsafe_owner",
+    "user_data_dir",
+    "fsync_dir",
 ]
 
 NAME = "darwin"
@@ -203,3 +207,8 @@ def system_proxy() -> SystemProxy | None:
 
 
 __all__ += ["system_proxy"]
+
+
+def user_data_dir() -> Path:
+    """Where macOS applications keep their data for this user."""
+    return Path.home() / "Library" / "Application Support"

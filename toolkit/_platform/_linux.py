@@ -6,6 +6,7 @@ import platform
 import shutil
 
 from toolkit._platform._posix import (
+    fsync_dir,
     inode_usage,
     is_admin,
     kill_group,
@@ -13,6 +14,7 @@ from toolkit._platform._posix import (
     owned_by_me,
     timezone_name,
     unsafe_owner,
+    user_data_dir,
 )
 from toolkit._platform._posix import protect_process as _posix_protect
 
@@ -26,6 +28,8 @@ __all__ = [
     "os_release",
     "timezone_name",
     "unsafe_owner",
+    "user_data_dir",
+    "fsync_dir",
 ]
 
 NAME = "linux"
@@ -134,45 +138,6 @@ KERNEL_LOG_COMMANDS = (
     ["dmesg"],
 )
 
-# Lines the block layer, SCSI disk, libata and NVMe drivers log when a disk
-# misbehaves; group 1 is the device (or ata port) named in the line.
-_KERNEL_DISK_ERRORS = (
-    r"\berror, dev (\w+), sector",                    # blk: I/O error / critical medium error
-    r"Buffer I/O error on dev(?:ice)? (\w+)",
-    r"\[(sd[a-z]+)\] .*(?:FAILED Result|Medium Error|Hardware Error|Unrecovered read error"
-    r"|timing out command|Sense Key : (?:Medium|Hardware|Aborted))",
-    r"\b(nvme\d+)(?:n\d+)?: .*(?:timeout|[Rr]eset|I/O error|controller is down"
-    r"|Device not ready|failed)",
-    r"\b(ata\d+)(?:\.\d+)?: (?:failed command|exception Emask|hard resetting link"
-    r"|COMRESET failed|reset failed|limiting SATA link speed)",
-)
-_PARTITION = (r"^((?:sd|vd|xvd|hd)[a-z]+)\d+$|^(nvme\d+)n\d+(?:p\d+)?$"
-              r"|^(mmcblk\d+)p\d+$")
-
-
-def disk_errors_from_kernel_log(text: str) -> dict[str, list[str]]:
-    """Kernel log lines reporting disk I/O errors or resets, by disk.
-
-    Keys are disk names as smartctl uses them (``sda``, ``nvme0``) or libata
-    ports (``ata3``) — ``block_disks`` says which port a disk hangs on.
-    """
-    import re
-
-    patterns = [re.compile(p) for p in _KERNEL_DISK_ERRORS]
-    partition = re.compile(_PARTITION)
-    found: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        for pattern in patterns:
-            m = pattern.search(line)
-            if m:
-                name = m.group(1)
-                whole = partition.match(name)
-                key = next((g for g in whole.groups() if g), name) if whole else name
-                found.setdefault(key, []).append(line.strip()[:240])
-                break
-    return found
-
-
 def block_disks() -> list[dict[str, object]]:
     """Whole disks the kernel knows: ``{name, aliases, hint}`` (no loop, RAM, dm or md)."""
     import os
@@ -196,7 +161,7 @@ def block_disks() -> list[dict[str, object]]:
     return disks
 
 
-__all__ += ["KERNEL_LOG_COMMANDS", "block_disks", "disk_errors_from_kernel_log"]
+__all__ += ["KERNEL_LOG_COMMANDS", "block_disks"]
 
 
 # --- accounts (account.identity, account.auth_failures) ---

@@ -10,6 +10,21 @@ from typing import Any
 from toolkit._platform._records import SystemProxy
 
 
+def user_data_dir() -> Path:
+    """Where an application keeps its data for this user (XDG base directories)."""
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return Path(xdg) if xdg else Path.home() / ".local" / "share"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (the folder's entry is on disk)."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def is_admin() -> bool:
     return os.geteuid() == 0
 
@@ -35,13 +50,13 @@ def timezone_name() -> str | None:
     tz = os.environ.get("TZ")
     if tz:
         return tz.lstrip(":")
-    link = Path("/etc/localtime")
+    # /etc/localtime links into the zone database (through more links on some systems).
     try:
-        target = os.readlink(link)
+        target = str(Path("/etc/localtime").resolve(strict=True))
     except OSError:
         return time.tzname[0] or None
     marker = "zoneinfo/"
-    return target.split(marker, 1)[1] if marker in target else time.tzname[0]
+    return target.split(marker, 1)[1] if marker in target else time.tzname[0] or None
 
 
 def unsafe_owner(path: Path) -> str | None:

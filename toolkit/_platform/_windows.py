@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import platform
 import time
+from pathlib import Path
 from typing import Any
 
 from toolkit._platform._records import SystemProxy
@@ -19,10 +20,25 @@ __all__ = [
     "os_release",
     "timezone_name",
     "unsafe_owner",
+    "user_data_dir",
+    "fsync_dir",
 ]
 
 NAME = "windows"
 PSEUDO_FSTYPES: frozenset[str] = frozenset()
+
+
+def user_data_dir() -> Path:
+    """Per-user application data that does not roam (%LOCALAPPDATA%)."""
+    import os
+    from pathlib import Path
+
+    return Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+
+
+def fsync_dir(folder: object) -> None:
+    """Nothing to do: a folder cannot be opened to fsync it on Windows, and NTFS
+    journals renames."""
 
 
 def unsafe_owner(path: object) -> None:

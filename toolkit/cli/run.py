@@ -51,6 +51,7 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def _plan(pb: Any, opts: Any, as_json: bool) -> None:
     from toolkit.playbook.trust import powers_of
     from toolkit.plugins import load
+    from toolkit.run.runner import deselected
 
     registry = load()
     steps = []
@@ -66,11 +67,9 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
             item.update(text=s.text.get(opts.lang) if s.text else "", resolves=s.resolves)
         if s.when:
             item["when"] = s.when
-        names = {s.id, s.collector or "", s.kind}
-        if s.id in opts.skip or (s.collector or "") in opts.skip:
-            item["planned"] = "skipped by --skip"
-        elif opts.only and s.kind == "collect" and not names & opts.only:
-            item["planned"] = "not selected by --only"
+        left_out = deselected(s, opts)
+        if left_out:
+            item["planned"] = left_out
         elif s.kind == "collect" and not opts.trust.trusted:
             col = registry.collectors.get(s.collector or "")
             if col is not None and powers_of(col, dict(s.params)):

@@ -30,12 +30,6 @@ from typing import Any
 
 from toolkit.errors import BadInput, SupportkitError
 
-# Our statuses and priorities (toolkit/tickets/lifecycle.py, config.py), repeated
-# here so that connectors do not import the ticket package.
-STATUSES = ("new", "triaged", "in_progress", "waiting_user", "escalated", "resolved",
-            "reopened", "closed")
-PRIORITIES = ("urgent", "high", "medium", "low")
-
 
 class ConnectorError(SupportkitError):
     """The tracker refused or could not be reached (exit 1); the message says what to do."""

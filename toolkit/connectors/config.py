@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.connectors.base import (
-    PRIORITIES,
-    STATUSES,
     ConnectorConfigError,
     ConnectorSpec,
     Secret,
     Settings,
 )
 from toolkit.errors import did_you_mean
+from toolkit.tickets.config import PRIORITIES
+from toolkit.tickets.lifecycle import STATUSES
 
 KEYRING_SERVICE = "supportkit"
 _SECRETISH = re.compile(r"(^|_)(api_?key|token|password|passwd|secret|credentials?)$", re.I)

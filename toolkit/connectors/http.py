@@ -269,9 +269,6 @@ class Client:
             self.sleep(wait)
             attempt += 1
 
-    def get_json(self, path: str, query: dict[str, Any] | None = None) -> Any:
-        return self.request("GET", path, query=query).json()
-
 
 class _Tunnelled(http.client.HTTPSConnection):
     """HTTPS to the tracker inside a CONNECT tunnel through ``via``. TLS is negotiated with

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from toolkit import __version__
+from toolkit import __version__, _platform
 from toolkit.errors import SupportkitError
 
 # Reading lives in bundle_reader; these names stay importable from here.
@@ -218,11 +218,11 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
             _write_private(mapping_partial, redactor.pseudonyms.document(final.name))
             os.replace(mapping_partial, mapping)
             mapping_partial = None
-            _fsync_dir(out_dir)  # the mapping is on disk before the bundle can be
+            _platform.fsync_dir(out_dir)  # the mapping is on disk before the bundle can be
             what = "the bundle"
         os.replace(partial, final)
         placed = final
-        _fsync_dir(out_dir)
+        _platform.fsync_dir(out_dir)
     except BaseException as exc:
         for leftover in (partial, mapping_partial, mapping, placed):
             if leftover is not None:
@@ -253,16 +253,6 @@ def _write_private(path: Path, document: dict[str, Any]) -> None:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,

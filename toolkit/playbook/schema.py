@@ -9,7 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 CATEGORIES = ["hardware", "software", "account", "network", "howto", "data", "general"]
-SEVERITIES = ["info", "low", "medium", "high", "critical"]
+SEVERITIES = ["info", "low", "medium", "high", "critical"]  # least to most severe
+
+
+def severity_rank(severity: object) -> int:
+    """Sort key: most severe first (0 for critical), an unknown severity last."""
+    return len(SEVERITIES) - 1 - SEVERITIES.index(severity) \
+        if severity in SEVERITIES else len(SEVERITIES)
 STEP_KINDS = ("guide", "ask", "collect", "check")
 
 TEXT: dict[str, Any] = {

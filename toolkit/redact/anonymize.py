@@ -16,7 +16,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,7 +117,3 @@ class Pseudonymizer:
 
     def summary(self) -> dict[str, int]:
         return dict(sorted(self.counts.items()))
-
-
-def names_in(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(sorted({v for v in values if v}))

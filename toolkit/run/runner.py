@@ -20,12 +20,11 @@ from jinja2 import UndefinedError
 
 from toolkit.errors import BadInput, did_you_mean
 from toolkit.playbook import Playbook, Step, expr
+from toolkit.playbook.schema import severity_rank
 from toolkit.playbook.trust import Trust, powers_of, refusal
 from toolkit.plugins import Registry
 from toolkit.run.isolation import StepOutcome, execute, kill_all
 from toolkit.run.ui import NO_ANSWER, HeadlessUI
-
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 @dataclass
@@ -113,6 +112,16 @@ class RunResult:
                         "fixed": bool(r.answer) if r.step.resolves and done else None,
                         "done": done, "answer_source": r.answer_source})
         return out
+
+
+def deselected(step: Step, opts: RunOptions) -> str | None:
+    """Why --skip or --only leave this step out, or None (the run and --plan agree)."""
+    names = {step.id, step.collector or "", step.kind}
+    if step.id in opts.skip or (step.collector or "") in opts.skip:
+        return "skipped by --skip"
+    if opts.only and step.kind == "collect" and not names & opts.only:
+        return "not selected by --only"
+    return None
 
 
 def platform_skip(collector: Any, params: dict[str, Any]) -> str | None:
@@ -218,11 +227,9 @@ class Runner:
 
     def _gate(self, step: Step) -> str | None:
         """Why this step does not run, or None."""
-        names = {step.id, step.collector or "", step.kind}
-        if step.id in self.opts.skip or (step.collector or "") in self.opts.skip:
-            return "skipped by --skip"
-        if self.opts.only and step.kind == "collect" and not names & self.opts.only:
-            return "not selected by --only"
+        why = deselected(step, self.opts)
+        if why:
+            return why
         if step.when:
             try:
                 if not expr.evaluate(step.when, self.ctx):
@@ -427,7 +434,7 @@ class Runner:
                 self._check(step)
             i += 1
         self.records.sort(key=lambda r: r.step.index)
-        self.findings.sort(key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["step"]))
+        self.findings.sort(key=lambda f: (severity_rank(f["severity"]), f["step"]))
         return RunResult(self.pb, self.records, self.findings, dict(self.ctx["inputs"]),
                          None if resolved_by else self._escalation(), resolved_by, started,
                          _now(), self.staging, dict(self.input_sources))

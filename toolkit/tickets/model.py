@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from toolkit.playbook.schema import severity_rank
+
 CATEGORIES = ("hardware", "software", "account", "network", "howto", "data")
 CHANNELS = ("phone", "chat", "portal", "email", "agent", "walk-in", "other")
 
@@ -173,7 +175,6 @@ class Ticket:
     def findings(self) -> list[dict[str, Any]]:
         """Findings of the attached bundles, each check once (as the latest bundle
         saw it, with every bundle that found it), most severe first."""
-        order = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
         latest: dict[tuple[str, str], dict[str, Any]] = {}
         for att in sorted(self.attachments, key=lambda a: a.created or a.added_at):
             for f in att.findings:
@@ -181,7 +182,7 @@ class Ticket:
                 seen_in = latest.get(key, {}).get("bundles", [])
                 latest[key] = {**f, "bundle": att.sha256[:12], "playbook": att.playbook,
                                "bundles": [*seen_in, att.sha256[:12]]}
-        return sorted(latest.values(), key=lambda f: order.get(str(f.get("severity")), 9))
+        return sorted(latest.values(), key=lambda f: severity_rank(f.get("severity")))
 
     def as_json(self) -> dict[str, Any]:
         doc = asdict(self)

@@ -58,22 +58,16 @@ def zone(cfg: TicketConfig) -> tzinfo:
 def _local_zone() -> tzinfo:
     """This machine's zone, by IANA name when it can be found (so that daylight
     saving time changes are followed), else its current fixed offset."""
-    import os
-    from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    names = [os.environ.get("TZ", "").lstrip(":")]
-    try:
-        target = str(Path("/etc/localtime").resolve())
-        if "zoneinfo/" in target:
-            names.append(target.split("zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    for name in filter(None, names):
+    from toolkit import _platform
+
+    name = _platform.timezone_name()
+    if name:
         try:
             return ZoneInfo(name)
         except Exception:  # not a zone name (e.g. a POSIX TZ rule string)
-            continue
+            pass
     return datetime.now().astimezone().tzinfo or timezone.utc
 
 

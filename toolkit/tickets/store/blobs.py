@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+from toolkit import _platform
 from toolkit.errors import BadInput, SupportkitError
 from toolkit.tickets.model import Attachment, Ticket, now_utc
 from toolkit.tickets.store import files as storefs
@@ -28,7 +29,7 @@ from toolkit.tickets.store.interface import AttachRequest, Changes
 
 T = TypeVar("T")
 STALE_TEMP_S = 24 * 3600
-_fault, _fsync_dir, _pid_gone = storefs.fault, storefs.fsync_dir, storefs.pid_gone
+_fault, _pid_gone = storefs.fault, storefs.pid_gone
 
 
 class BundleFiles:
@@ -85,7 +86,7 @@ class BundleFiles:
                     tmp.unlink()
                 else:
                     os.replace(tmp, final)
-                    _fsync_dir(self.files)
+                    _platform.fsync_dir(self.files)
                 _fault("attach:after-rename")
                 ch = Changes(req.by)
                 att = Attachment(sha256=sha, size=size, name=req.bundle.name,

@@ -131,16 +131,6 @@ def fault(point: str) -> None:
         time.sleep(10)  # SIGTERM on Windows is asynchronous
 
 
-def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals renames
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def pid_gone(pid: int) -> bool:
     import psutil
 

@@ -1,0 +1,217 @@
+"""``ticket move | update | escalate | resolve | verify | close | reopen | export``:
+the case from first line to closure (steps 4–6)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli._common import (
+    CONTEXT_SETTINGS,
+    escape_json_text,
+    json_option,
+    say,
+    term,
+)
+from toolkit.cli.ticket import (
+    _done,
+    _open,
+    _when,
+    _who,
+    by_option,
+    store_option,
+    ticket,
+)
+from toolkit.errors import BadInput
+from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.argument("status", type=click.Choice([s for s in STATUS_CHOICES if s != "new"]))
+@click.option("--assignee", metavar="NAME", help="Assign the ticket on the way.")
+@by_option
+@store_option
+@json_option
+def move(ticket_id: str, status: str, assignee: str | None, by: str | None,
+         store_path: Path | None, as_json: bool) -> None:
+    """Move a ticket to STATUS (triaged, in_progress, waiting_user, …).
+
+    Escalating, resolving, closing and reopening have their own commands.
+    """
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.move(store, ticket_id, status, _who(by), assignee)
+    _done(t, as_json, f"{t.id}: {t.status}")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--category")
+@click.option("--subcategory")
+@click.option("--impact")
+@click.option("--urgency")
+@click.option("--priority")
+@click.option("--assignee", metavar="NAME")
+@by_option
+@store_option
+@json_option
+def update(ticket_id: str, by: str | None, store_path: Path | None, as_json: bool,
+           **changes: Any) -> None:
+    """Correct classification, impact, urgency, priority or assignee (the lead's review).
+
+    A new priority recomputes the due times from the time the case was reported.
+    """
+    from toolkit.tickets import config, workflow
+
+    store = _open(store_path)
+    t = workflow.update(store, config.load(), ticket_id, workflow.Update(**changes),
+                        _who(by))
+    _done(t, as_json, f"{t.id}: {t.category or 'unclassified'}, priority {t.priority}, "
+          f"resolution due {_when(t.resolution_due)}")
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [p.strip() for v in values for p in v.split(",") if p.strip()]
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--to", "target", required=True, metavar="LEVEL",
+              help="Who takes it: L2, L2-network, L2-hardware, a vendor, …")
+@click.option("--resources", multiple=True, metavar="A,B",
+              help="Resources needed (default: the playbook's escalate.resources).")
+@click.option("--reason", help="Why L1 cannot solve it (default: the playbook's reason).")
+@by_option
+@store_option
+@json_option
+def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: str | None,
+             by: str | None, store_path: Path | None, as_json: bool) -> None:
+    """Escalate to second line with description, what was tried, findings and resources."""
+    from toolkit.tickets import config, workflow
+
+    store = _open(store_path)
+    t = workflow.escalate(store, config.load(), ticket_id, workflow.EscalateRequest(
+        target, _who(by), reason or "", _split(resources)))
+    e = t.escalations[-1]
+    if not e.tried and not as_json:
+        say("note: nothing is recorded as tried — add it with 'ticket note ID --tried "
+                   "--text …' so L2 does not repeat it", err=True)
+    if e.not_done and not as_json:
+        say(f"note: {len(e.not_done)} self-help step(s) of unattended runs were not done "
+                   "by anybody; they are listed as not done, not as tried", err=True)
+    _done(t, as_json, f"{t.id}: escalated to {e.to}; response due {_when(e.response_due)} "
+          f"({len(e.tried)} tried, {len(e.findings)} finding(s), resources: "
+          f"{', '.join(e.resources) or 'none named'})")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--solution", required=True, help="What was done.")
+@click.option("--step", "steps", multiple=True, help="One step of the plan (repeatable).")
+@click.option("--backup", required=True, help="The backup taken before the change "
+              "('none needed: …' is an answer).")
+@click.option("--rollback", required=True, help="How to undo the change.")
+@click.option("--risky", is_flag=True, help="A data or configuration change: needs --checked-by.")
+@click.option("--checked-by", metavar="NAME", help="The second person who checked the change.")
+@by_option
+@store_option
+@json_option
+def resolve(ticket_id: str, solution: str, steps: tuple[str, ...], backup: str, rollback: str,
+            risky: bool, checked_by: str | None, by: str | None, store_path: Path | None,
+            as_json: bool) -> None:
+    """Record the solution with its risk plan (backup, rollback); moves to resolved."""
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.resolve(store, ticket_id, workflow.ResolveRequest(
+        solution, backup, rollback, _who(by), risky, checked_by, list(steps)))
+    _done(t, as_json, f"{t.id}: resolved — now confirm with the user: "
+          f"supportkit ticket verify {t.id} --fixed|--not-fixed")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--fixed/--not-fixed", default=None, help="What the user confirmed.")
+@click.option("--satisfaction", type=click.IntRange(1, 5), help="The user's rating, 1-5.")
+@click.option("--feedback", default="", help="The user's words.")
+@by_option
+@store_option
+@json_option
+def verify(ticket_id: str, fixed: bool | None, satisfaction: int | None, feedback: str,
+           by: str | None, store_path: Path | None, as_json: bool) -> None:
+    """Record the user's confirmation; not fixed reopens the ticket."""
+    from toolkit.tickets import workflow
+
+    if fixed is None:
+        raise BadInput("say what the user confirmed", "add --fixed or --not-fixed")
+    store = _open(store_path)
+    t = workflow.verify(store, ticket_id, fixed, _who(by), satisfaction, feedback)
+    _done(t, as_json, f"{t.id}: verified, ready to close" if fixed
+          else f"{t.id}: not fixed — reopened")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--kb", "draft_kb", is_flag=True,
+              help="Draft a knowledge-base article from the case ($SUPPORTKIT_HOME/kb/).")
+@by_option
+@store_option
+@json_option
+def close(ticket_id: str, draft_kb: bool, by: str | None, store_path: Path | None,
+          as_json: bool) -> None:
+    """Close a verified ticket."""
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.close(store, ticket_id, _who(by), draft_kb)
+    extra = f"; KB draft {t.kb}: supportkit kb show {t.kb}" if t.kb else ""
+    _done(t, as_json, f"{t.id}: closed{extra}")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--reason", default="", help="Why it is reopened.")
+@by_option
+@store_option
+@json_option
+def reopen(ticket_id: str, reason: str, by: str | None, store_path: Path | None,
+           as_json: bool) -> None:
+    """Reopen a resolved ticket whose fix did not hold."""
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.reopen(store, ticket_id, _who(by), reason)
+    _done(t, as_json, f"{t.id}: reopened — continue with 'supportkit ticket move {t.id} "
+          "in_progress'")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
+              show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), metavar="FILE",
+              help="Write to FILE instead of stdout.")
+@store_option
+def export(ticket_id: str, fmt: str, out: Path | None, store_path: Path | None) -> None:
+    """The escalation package, for pasting into any tracker."""
+    from toolkit.tickets.export import render
+
+    store = _open(store_path)
+    t = store.get(ticket_id)
+    text = render(t, fmt)
+    if out is None:  # a terminal, most often: the ticket's text must not drive it
+        sys.stdout.write(escape_json_text(text) if fmt == "json" else term(text, multiline=True))
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {out}: {exc.strerror or exc}", "check the path") from None
+    say(str(out))
+
+
+# --------------------------------------------------------------------------- trackers

@@ -1,0 +1,253 @@
+"""``ticket new | list | show | classify | attach | note``: taking the case in (steps 1–3)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from toolkit.cli._common import (
+    CONTEXT_SETTINGS,
+    emit_json,
+    json_option,
+    say,
+    term,
+)
+from toolkit.cli.ticket import (
+    _doc,
+    _done,
+    _open,
+    _when,
+    _who,
+    by_option,
+    store_option,
+    ticket,
+)
+from toolkit.errors import BadInput
+from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
+
+# --------------------------------------------------------------------------- new
+
+_PROMPTS = (("title", "What happens, in a few words"), ("description", "What exactly happens"),
+            ("error_message", "The error message (exact text)"),
+            ("occurred_at", "When did it happen (e.g. 2026-11-25 14:30)"),
+            ("reporter", "Who reports it (name / account)"),
+            ("channel", "Channel (phone, chat, portal, email, agent)"))
+
+
+def _interactive(values: dict[str, Any]) -> None:
+    click.echo("New ticket — the facts of the first call (Enter skips a question).", err=True)
+    for key, text in _PROMPTS:
+        if values.get(key) is None:
+            got = click.prompt(f"  {text}", default="", show_default=False, err=True)
+            values[key] = got.strip() or None
+    for key in ("impact", "urgency"):
+        if values.get(key) is None:
+            values[key] = click.prompt(f"  {key.capitalize()} (high/medium/low)",
+                                       default="medium", err=True,
+                                       type=click.Choice(["high", "medium", "low"]))
+
+
+@ticket.command("new", context_settings=CONTEXT_SETTINGS)
+@click.option("--title", help="What happens, in a few words.")
+@click.option("--description", help="What exactly happens, as the user tells it.")
+@click.option("--error-message", help="The exact error message.")
+@click.option("--reporter", help="Who reports it (name, account).")
+@click.option("--channel", help="phone, chat, portal, email, agent, …")
+@click.option("--occurred-at", metavar="TIME", help="When it happened (ISO 8601).")
+@click.option("--reported-at", metavar="TIME",
+              help="When it was reported, if before now: the clocks start then.")
+@click.option("--category", help="hardware, software, account, network, howto, data "
+              "(default: classified from the text).")
+@click.option("--subcategory")
+@click.option("--impact", help="high, medium, low.")
+@click.option("--urgency", help="high, medium, low.")
+@click.option("--priority", help="urgent, high, medium, low (overrides impact × urgency).")
+@click.option("--no-collect", is_flag=True, help="Do not fill the environment from system.info.")
+@by_option
+@store_option
+@json_option
+def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool,
+        **fields: Any) -> None:
+    """Record a new case; without flags on a terminal, asks for the facts.
+
+    Prints the ticket number and the response and resolution due times
+    (business calendar; see 'tickets:' in config.yaml).
+    """
+    from toolkit.tickets import config, workflow
+    from toolkit.tickets.model import Intake
+
+    if not fields.get("title"):
+        if not sys.stdin.isatty():
+            raise BadInput("a ticket needs a title", "give --title (stdin is not a terminal, "
+                           "so nothing is asked)")
+        _interactive(fields)
+    cfg = config.load()
+    env: dict[str, Any] = {}
+    if not no_collect:
+        if not as_json:
+            say("Collecting the environment (system.info)…", err=True)
+        env = workflow.collect_environment()
+    store = _open(store_path)
+    t = workflow.new_ticket(store, cfg, Intake(environment=env, **{
+        k: v for k, v in fields.items() if v is not None}), _who(by))
+    if as_json:
+        emit_json(_doc(t))
+        return
+    cat = " / ".join(x for x in (t.category, t.subcategory) if x) or "unclassified"
+    say(f"{t.id} recorded — {cat}, priority {t.priority}")
+    say(f"  response due   {_when(t.response_due)}")
+    say(f"  resolution due {_when(t.resolution_due)}")
+    if t.playbook:
+        say(f"  next: supportkit run {t.playbook} --ticket {t.id}")
+    if env.get("error"):
+        say(f"note: environment not collected: {env['error']}", err=True)
+
+
+# --------------------------------------------------------------------------- list / show
+
+def _duration(text: str) -> float:
+    from toolkit.tickets.config import ConfigError, Target
+
+    try:
+        target = Target.parse(text, "--due-within")
+    except ConfigError:
+        raise BadInput(f"--due-within {text!r} is not a duration",
+                       "write it like 30m, 1h or 2d") from None
+    if target.eod:
+        raise BadInput("--due-within takes a duration", "write it like 30m, 1h or 2d")
+    return target.days * 86400 + target.minutes * 60
+
+
+@ticket.command("list", context_settings=CONTEXT_SETTINGS)
+@click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
+              help="Only these statuses (repeatable). Default: all but closed.")
+@click.option("--all", "show_all", is_flag=True, help="Include closed tickets.")
+@click.option("--category")
+@click.option("--priority", type=click.Choice(["urgent", "high", "medium", "low"]))
+@click.option("--breaching", is_flag=True, help="Only tickets with a clock already overdue.")
+@click.option("--due-within", metavar="DURATION",
+              help="Only tickets with a clock due within this (e.g. 1h), not yet overdue.")
+@store_option
+@json_option
+def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
+          priority: str | None, breaching: bool, due_within: str | None,
+          store_path: Path | None, as_json: bool) -> None:
+    """List tickets, most urgent first, with their clocks."""
+    from toolkit.tickets.workflow import sla_state
+
+    window = _duration(due_within) if due_within else None
+    now = datetime.now(timezone.utc)
+    store = _open(store_path)
+    wanted = statuses or (() if show_all else tuple(s for s in STATUS_CHOICES
+                                                      if s != "closed"))
+    found = store.find(wanted, category)
+    rows = []
+    for t in found:
+        if priority and t.priority != priority:
+            continue
+        clocks = sla_state(t, now)
+        states = [c for c in clocks.values() if c.get("state")]
+        if breaching and not any(c["state"] == "breached" for c in states):
+            continue
+        if window is not None and not any(c["state"] == "pending" and c["left_s"] <= window
+                                          for c in states):
+            continue
+        rows.append((t, clocks))
+    order = {"urgent": 0, "high": 1, "medium": 2, "low": 3}
+    rows.sort(key=lambda r: (order.get(r[0].priority, 9), r[0].created_at))
+    if as_json:
+        emit_json([{"id": t.id, "title": t.title, "status": t.status, "priority": t.priority,
+                    "category": t.category, "subcategory": t.subcategory, "level": t.level,
+                    "assignee": t.assignee, "reported_at": t.reported_at,
+                    "response_due": t.response_due, "resolution_due": t.resolution_due,
+                    "sla": clocks} for t, clocks in rows])
+        return
+    if not rows:
+        say("No tickets match.", err=True)
+        return
+    for t, clocks in rows:
+        late = [k for k, c in clocks.items() if c.get("state") == "breached"]
+        flag = f"  OVERDUE: {', '.join(late)}" if late else ""
+        say(f"{t.id}  {t.priority:<6} {t.status:<12} {(t.category or '-'):<9} "
+                   f"{t.title[:60]}{flag}")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@store_option
+@json_option
+def show(ticket_id: str, store_path: Path | None, as_json: bool) -> None:
+    """Show one ticket: facts, clocks, evidence, escalations, solution, history."""
+    store = _open(store_path)
+    t = store.get(ticket_id)
+    if as_json:
+        emit_json(_doc(t))
+        return
+    from toolkit.tickets.export import markdown
+
+    click.echo(term(markdown(t), multiline=True), nl=False)
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("text", nargs=-1, required=True)
+@json_option
+def classify(text: tuple[str, ...], as_json: bool) -> None:
+    """Classify a problem description (English or Chinese).
+
+    Prints category, subcategory, the playbook to run, confidence and the
+    phrases that matched (dictionary: toolkit/tickets/classification.yaml).
+    """
+    from toolkit.tickets import classify as cl
+
+    doc = cl.classify(" ".join(text))
+    if as_json:
+        emit_json(doc)
+        return
+    if doc["category"] is None:
+        say("No category matched — choose one: hardware, software, account, network, "
+                   "howto, data")
+        return
+    say(f"{doc['category']} / {doc['subcategory']}  (confidence {doc['confidence']})")
+    say(f"  matched:  {', '.join(doc['matched'])}")
+    say(f"  playbook: {doc['playbook'] or 'none — answer from the knowledge base'}")
+
+
+# --------------------------------------------------------------------------- changes
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(path_type=Path))
+@by_option
+@store_option
+@json_option
+def attach(ticket_id: str, bundle_path: Path, by: str | None, store_path: Path | None,
+           as_json: bool) -> None:
+    """Verify an evidence bundle and keep a copy in the store (content-addressed)."""
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t, att, added = workflow.attach(store, ticket_id, bundle_path, _who(by))
+    _done(t, as_json, f"{t.id}: {'attached' if added else 'already attached'} {att.name} "
+          f"(sha256 {att.sha256[:12]}…, {len(att.findings)} finding(s))")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--text", required=True, help="The note.")
+@click.option("--tried", is_flag=True, help="It records something tried that did not fix it "
+              "(listed under 'already tried' when escalating).")
+@by_option
+@store_option
+@json_option
+def note(ticket_id: str, text: str, tried: bool, by: str | None, store_path: Path | None,
+         as_json: bool) -> None:
+    """Add a note (or, with --tried, an attempted step) to a ticket."""
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.add_note(store, ticket_id, text, _who(by), "tried" if tried else "note")
+    _done(t, as_json, f"{t.id}: note added ({len(t.notes)} in all)")

@@ -30,3 +30,18 @@ def test_the_process_and_the_architecture_are_documented() -> None:
     assert all(f"## Step {n}" in process for n in range(1, 7))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/support-process.md)" in readme and "(docs/architecture.md)" in readme
+
+
+def test_the_readme_layout_names_every_package_and_module_of_the_tree() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme[readme.index("## Layout"):]
+    block = block[block.index("```") + 3:]
+    block = block[:block.index("```")]
+    engine = ROOT / "toolkit"
+    packages = sorted(p.name for p in engine.iterdir()
+                      if p.is_dir() and (p / "__init__.py").exists())
+    modules = sorted(p.stem for p in engine.glob("*.py") if not p.stem.startswith("__"))
+    assert packages and modules
+    missing = [f"{p}/" for p in packages if f"{p}/" not in block]
+    missing += [f"{m}.py" for m in modules if f"{m}.py" not in block]
+    assert not missing, f"README › Layout does not name {missing}"

@@ -228,3 +228,19 @@ def test_dollar_signs_that_are_no_hash_stay(text: str) -> None:
     from toolkit.redact import Redactor
 
     assert Redactor().text(text) == text
+
+
+def test_a_connector_configuration_others_can_write_is_refused(tmp_path: Path) -> None:
+    # connectors: says where the tracker's secret is sent; a world-writable config.yaml
+    # would let anyone point it at their own server.
+    home = _home(tmp_path)
+    home.mkdir(parents=True, exist_ok=True)
+    home.chmod(0o700)
+    config = home / "config.yaml"
+    config.write_text("connectors:\n  redmine:\n    url: https://redmine.example.test\n"
+                      "    project: it\n")
+    config.chmod(0o600)
+    assert run_process("connectors", "--json").returncode == 0
+    config.chmod(0o666)
+    proc = run_process("connectors", "--json")
+    assert proc.returncode == 2 and "config.yaml is not safe to use" in proc.stdout + proc.stderr

@@ -188,17 +188,19 @@ def _open(parts: urllib.parse.SplitResult, via: proxy.Proxy | None, opts: Option
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     timing = out["timing_ms"]
-    if via is not None:
-        try:
-            sock = _connect(via.host, via.port, opts.timeout, timing)
-        except _Stop as stop:  # say that it was the proxy that could not be reached
-            stop.error["detail"] = f"proxy {via.describe()}: {stop.error['detail']}"
-            raise
-        if parts.scheme == "https":
-            _tunnel(sock, host, port, via)
-    else:
-        sock = _connect(host, port, opts.timeout, timing)
-    out["address"] = timing.pop("address", None)
+    try:
+        if via is not None:
+            try:
+                sock = _connect(via.host, via.port, opts.timeout, timing)
+            except _Stop as stop:  # say that it was the proxy that could not be reached
+                stop.error["detail"] = f"proxy {via.describe()}: {stop.error['detail']}"
+                raise
+            if parts.scheme == "https":
+                _tunnel(sock, host, port, via)
+        else:
+            sock = _connect(host, port, opts.timeout, timing)
+    finally:  # also when connecting failed: the address is no timing (timing_ms is numbers)
+        out["address"] = timing.pop("address", None)
     if parts.scheme != "https":
         return sock
     try:

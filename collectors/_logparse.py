@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
+
 MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _HEAD = 96  # timestamps sit at the start of a line: only this many characters are read
@@ -279,3 +281,13 @@ class Summary:
             "distinct_error_patterns": len(self.patterns) + (1 if self.other else 0),
             "patterns_not_tracked": self.other,
         }
+
+
+# What Summary.result() returns: the "summary" of every log collector. The severities
+# are a fixed set, each present only when counted, so a misspelt one is caught.
+SUMMARY = obj(
+    severity=obj({level: opt(INT) for level in SEVERITIES}),
+    top_errors=arr(obj(pattern=STR, count=INT, severity=enum("critical", "error"),
+                       first_seen=nullable(STR), last_seen=nullable(STR), example=STR)),
+    distinct_error_patterns=INT, patterns_not_tracked=INT,
+)

@@ -12,8 +12,9 @@ result::
       "source": "live" | "<saved output path>",
       "entries": {"read": 5000, "in_window": 4800, "kept": 4000, "bytes_kept": 1048576,
                   "first_time": "…" | null, "last_time": "…" | null},
-      "cut": {"entries": 800, "bytes": 400000, "reason": "max_bytes" | "max_entries",
-              "kept": "newest"} | null,
+      "cut": {"entries": 800, "bytes": 400000,
+              "reason": "max_bytes" | "max_entries" | "max_output",
+              "kept": "newest" | "oldest", "note": "…"} | null,   # note: max_output only
       "saved": "journal.jsonl" | null,
       "sources": [{"name": "sshd.service", "count": 120, "errors": 7}],   # top 20
       "summary": {"severity": {…}, "top_errors": […], …} | null      # as logs.files
@@ -31,8 +32,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectors import _logparse as lp
+from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
 
 TOP_SOURCES = 20
+
+# The common part above, as data; each collector extends it (toolkit.schema.extend).
+CUT = obj(entries=nullable(INT), bytes=nullable(INT),
+          reason=enum("max_bytes", "max_entries", "max_output"), kept=enum("newest", "oldest"),
+          note=opt(STR))  # output_cut: the command printed more than one output keeps
+COMMON = obj(
+    window=obj(since=nullable(STR), until=nullable(STR)), source=STR,
+    entries=obj(read=INT, in_window=INT, kept=INT, bytes_kept=INT, first_time=nullable(STR),
+                last_time=nullable(STR)),
+    cut=nullable(CUT), saved=nullable(STR),
+    sources=arr(obj(name=STR, count=INT, errors=INT)),
+    summary=nullable(lp.SUMMARY),
+)
 
 
 @dataclass(frozen=True)

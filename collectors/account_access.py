@@ -22,6 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import BOOL, STR, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    path=STR, exists=BOOL, type=nullable(enum("file", "directory", "link", "other")),
+    owner=nullable(STR), group=nullable(STR), mode=nullable(STR),
+    me=obj(read=BOOL, write=BOOL, execute=BOOL), blocked_at=nullable(STR),
+    acl=nullable(arr(STR)), verdict=enum("ok", "no_access", "missing", "blocked"), reason=STR,
+)
 
 
 def _owner(uid: int) -> str:
@@ -91,6 +99,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="account.access",
+    output=OUTPUT,
     summary="Whether the current user may read, write or enter a path, and why not",
     gather=gather,
     platforms=("linux", "darwin"),

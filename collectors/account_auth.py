@@ -32,6 +32,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.collector import Collector, Context, Param, Skipped, read_source
+from toolkit.schema import BOOL, INT, STR, arr, mapping, nullable, obj
+
+OUTPUT = obj(
+    source=STR, window=STR, user=STR, failures=INT, for_user=INT, lockouts=INT,
+    by_service=mapping(INT),  # by the program that logged the failure
+    by_user=arr(obj(user=STR, count=INT, invalid_user=BOOL)),
+    by_remote=arr(obj(host=STR, count=INT)),
+    first=nullable(STR), last=nullable(STR),
+    recent=arr(obj(time=STR, service=STR, user=nullable(STR), remote=nullable(STR),
+                   text=STR)),
+)
 
 _LINE = re.compile(
     r"^(?P<time>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*)\s+"
@@ -187,6 +198,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="account.auth_failures",
+    output=OUTPUT,
     summary="Failed logins, sudo and su attempts and account lockouts from the auth log",
     gather=gather,
     platforms=("linux", "darwin"),

@@ -3,7 +3,8 @@
 Output::
 
     {
-      "user": "alice", "uid": 1000, "gid": 1000, "home": "/home/alice", "shell": "/bin/bash",
+      "user": "alice", "uid": 1000, "gid": 1000,
+      "home": "/home/alice" | null, "shell": "/bin/bash" | null,   # null: no passwd entry
       "groups": [{"name": "alice", "gid": 1000}, {"name": "sudo", "gid": 27}],
       "is_admin": false,                 # running with administrator rights right now
       "admin_groups": ["sudo"],          # groups that grant administrator rights here
@@ -27,6 +28,19 @@ from datetime import date, datetime
 from typing import Any
 
 from toolkit.collector import Collector, Context, Needs
+from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    user=STR, uid=INT, gid=INT, home=nullable(STR), shell=nullable(STR),
+    groups=arr(obj(name=STR, gid=INT)), is_admin=BOOL, admin_groups=arr(STR),
+    sudo=obj(state=enum("passwordless", "needs_password", "denied", "not_installed", "root",
+                        "unknown"), detail=STR),
+    password=nullable(obj(
+        last_change=nullable(STR), must_change=BOOL, expires=nullable(STR),
+        days_left=nullable(INT), expired=BOOL, inactive=nullable(STR),
+        account_expires=nullable(STR), account_expired=BOOL, max_days=nullable(INT),
+        warn_days=nullable(INT))),
+)
 
 _NEVER = ("never", "")
 
@@ -132,6 +146,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="account.identity",
+    output=OUTPUT,
     summary="Current user, groups, administrator and sudo rights, password and account expiry",
     gather=gather,
     platforms=("linux", "darwin"),

@@ -62,6 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors._crash import (
+    KERNEL_PATTERNS,
     classify_file,
     kernel_events,
     parse_coredumpctl,
@@ -69,6 +70,26 @@ from collectors._crash import (
     summarise,
 )
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
+
+_EVENT_KINDS = (*(kind for kind, _ in KERNEL_PATTERNS), "core-dump", "bugcheck",
+                "unexpected-shutdown")
+_FILE_KINDS = ("minidump", "memory-dump", "kernel-dump", "kernel-panic-log", "kernel-panic",
+               "app-crash", "hang")
+_EVENT = obj(kind=enum(*_EVENT_KINDS), time=nullable(STR), what=STR, line=nullable(STR),
+             pid=nullable(INT), exe=nullable(STR), signal=nullable(STR),
+             corefile=nullable(STR), size_bytes=nullable(INT), code=nullable(STR),
+             name=nullable(STR), suspect=nullable(STR), dump=nullable(STR))
+OUTPUT = obj(
+    source=STR, window_days=nullable(INT), since=nullable(STR),
+    events=arr(_EVENT),
+    files=arr(obj(kind=enum(*_FILE_KINDS), path=STR, size_bytes=INT, modified=STR)),
+    counts=obj({kind: opt(INT) for kind in (*_EVENT_KINDS, *_FILE_KINDS)}),
+    system_crashes=INT, hardware_signs=arr(_EVENT),
+    checked=arr(obj(what=STR, status=enum("ok", "none", "not-installed", "unreadable",
+                                          "timed-out", "no-access", "missing"), detail=STR)),
+    summary=STR,
+)
 
 MAX_FILES = 200
 PARSERS = {"coredumps": parse_coredumpctl, "kernel-log": kernel_events,
@@ -204,6 +225,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="crash.dumps",
+    output=OUTPUT,
     summary="Recent crashes: kernel panics/oopses/MCE, core dumps, blue screens, crash reports",
     gather=gather,
     params=(

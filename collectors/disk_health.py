@@ -118,6 +118,24 @@ from collectors._smart import (
     summarise,
 )
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import BOOL, INT, NULL, STR, any_of, arr, enum, mapping, nullable, obj
+
+_VERDICT = enum(*VERDICT_RANK)
+OUTPUT = obj(
+    source=STR, verdict=_VERDICT, summary=STR,
+    devices=arr(obj(
+        name=nullable(STR), type=nullable(STR), protocol=nullable(STR), model=nullable(STR),
+        serial=nullable(STR), firmware=nullable(STR), capacity_bytes=nullable(INT),
+        rotation_rate=nullable(INT), smart_passed=nullable(BOOL),
+        temperature_c=nullable(INT), power_on_hours=nullable(INT), verdict=_VERDICT,
+        reasons=arr(obj(rule=STR, verdict=_VERDICT, attribute=STR,
+                        value=any_of(INT, STR, NULL), text=STR)),
+        notes=arr(STR),
+        counters=mapping(nullable(INT)),  # by attribute or log field name
+        smartctl_exit=nullable(obj(status=INT, bits=arr(enum(*dict(EXIT_BITS))))),
+        kernel_errors=nullable(obj(count=INT, examples=arr(STR))),
+        raw_file=nullable(STR))),
+)
 
 __all__ = ["ATA_COUNTERS", "COLLECTOR", "EXIT_BITS", "NVME_CRITICAL_BITS", "VERDICT_RANK",
            "analyse", "decode_exit_status", "gather", "parse_device", "parse_scan"]
@@ -251,6 +269,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="disk.health",
+    output=OUTPUT,
     summary="SMART health of every disk (ATA, NVMe, SCSI): a verdict and the reasons",
     gather=gather,
     needs=Needs(commands=("smartctl",), root=True,

@@ -32,6 +32,15 @@ import time
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import NUM, STR, arr, nullable, obj
+
+OUTPUT = obj(
+    sample_s=NUM,
+    disks=arr(obj(name=STR, read_bytes_s=NUM, write_bytes_s=NUM, read_iops=NUM,
+                  write_iops=NUM, await_ms=nullable(NUM), busy_pct=nullable(NUM))),
+    busiest=nullable(obj(name=STR, busy_pct=NUM)),
+    swap=nullable(obj(in_bytes_s=NUM, out_bytes_s=NUM)),
+)
 
 
 def rates(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]],
@@ -102,6 +111,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="disk.io",
+    output=OUTPUT,
     summary="Disk throughput, operations, latency and busy time, and swap traffic, sampled",
     gather=gather,
     params=(Param("sample_s", "float", 2.0, "seconds over which the counters are sampled",

@@ -33,6 +33,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    path=STR, complete=BOOL, stopped=nullable(enum("time", "entries")),
+    scanned_files=INT, scanned_dirs=INT, total_bytes=INT, unreadable=INT,
+    other_filesystems=arr(STR),
+    largest_dirs=arr(obj(path=STR, bytes=INT, percent=NUM)),
+    largest_files=arr(obj(path=STR, bytes=INT, modified=STR)),
+)
 
 
 def rollup(dir_bytes: dict[str, int], root: str, depth: int) -> dict[str, int]:
@@ -137,6 +146,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="disk.largest",
+    output=OUTPUT,
     summary="The largest folders and files under a path (one filesystem, bounded in time)",
     gather=gather,
     params=(

@@ -30,6 +30,17 @@ import re
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import BOOL, INT, NUM, STR, arr, nullable, obj
+
+OUTPUT = obj(
+    source=STR,
+    filesystems=arr(obj(
+        device=STR, mountpoint=STR, fstype=nullable(STR), total_bytes=INT, used_bytes=INT,
+        free_bytes=INT, percent=NUM, inodes_total=nullable(INT), inodes_used=nullable(INT),
+        inodes_free=nullable(INT), inodes_percent=nullable(NUM), approximate=BOOL,
+        pseudo=BOOL)),
+    fullest=nullable(obj(mountpoint=STR, percent=NUM)),
+)
 
 # Rows df shows that hold no data: macOS devfs is always 100 % "used", autofs maps 0 bytes,
 # and snap packages are read-only squashfs images on loop devices, always 100 % "full".
@@ -164,6 +175,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="disk.usage",
+    output=OUTPUT,
     summary="Space and inodes used on every mounted filesystem",
     gather=gather,
     params=(Param("source", "str", None, "analyse a saved df / df -h output instead"),),

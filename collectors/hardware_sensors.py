@@ -17,7 +17,8 @@ Output::
          "status": "ok" | "high" | "critical"}
       ],
       "fans": [{"chip": "thinkpad", "label": "fan1", "rpm": 0}],
-      "battery": {"percent": 41.0, "plugged": false, "secs_left": 5400 | null} | null,
+      "battery": {"percent": 41.0 | null, "plugged": false | null,
+                  "secs_left": 5400 | null} | null,
       "hottest": {"chip": "coretemp", "label": "Package id 0", "current_c": 97.0} | null,
       "hot": [TEMPERATURE, …],            # status high or critical
       "stopped_fans": [FAN, …],           # 0 rpm (a dead fan, or idle fan control)
@@ -36,6 +37,18 @@ import json
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
+
+_TEMPERATURE = obj(chip=STR, label=STR, current_c=NUM, high_c=nullable(NUM),
+                   critical_c=nullable(NUM), status=enum("ok", "high", "critical"))
+_FAN = obj(chip=STR, label=STR, rpm=INT)
+OUTPUT = obj(
+    source=STR, temperatures=arr(_TEMPERATURE), fans=arr(_FAN),
+    battery=nullable(obj(percent=nullable(NUM), plugged=nullable(BOOL),
+                         secs_left=nullable(INT))),
+    hottest=nullable(obj(chip=STR, label=STR, current_c=NUM)),
+    hot=arr(_TEMPERATURE), stopped_fans=arr(_FAN), notes=arr(STR),
+)
 
 _NO_TEMPS = ("no temperature sensors visible: virtual machines have none, and psutil reads "
              "temperatures only on Linux and FreeBSD — use the vendor's tool elsewhere")
@@ -146,6 +159,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="hardware.sensors",
+    output=OUTPUT,
     summary="Temperatures (with the chip's high/critical limits), fans and battery",
     gather=gather,
     params=(Param("source", "str", None, "analyse a snapshot.json saved by an earlier run"),),

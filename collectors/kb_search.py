@@ -19,6 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import NUM, STR, arr, obj
+
+OUTPUT = obj(query=STR, articles=arr(obj(id=STR, title=STR, category=STR, score=NUM,
+                                         summary=STR)))
 
 
 def first_paragraph(body: str, limit: int = 400) -> str:
@@ -46,6 +50,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="kb.search",
+    output=OUTPUT,
     summary="Knowledge-base articles that answer a question (no machine data)",
     gather=gather,
     params=(Param("query", "str", None, "the question, in the user's words"),

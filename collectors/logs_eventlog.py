@@ -55,6 +55,21 @@ from collectors import _logparse as lp
 from collectors import _logrecords as lr
 from toolkit import _platform
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import INT, STR, arr, enum, extend, nullable, obj
+
+OUTPUT = extend(
+    lr.COMMON,
+    channels=arr(STR),
+    bugchecks=arr(obj(time=nullable(STR), kind=enum("bugcheck", "unexpected-shutdown"),
+                      event_id=INT, provider=STR, code=nullable(STR), dump=nullable(STR),
+                      detail=nullable(STR))),
+    app_crashes=arr(obj(time=nullable(STR), kind=enum("crash", "hang"), event_id=INT,
+                        provider=STR, app=nullable(STR), app_version=nullable(STR),
+                        module=nullable(STR), module_version=nullable(STR),
+                        exception_code=nullable(STR), offset=nullable(STR),
+                        path=nullable(STR))),
+    crash_counts=arr(obj(app=STR, crashes=INT, hangs=INT, last=nullable(STR))),
+)
 
 LEVELS = {0: "info", 1: "critical", 2: "error", 3: "warning", 4: "info", 5: "debug"}
 MAX_LISTED = 50
@@ -280,6 +295,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="logs.eventlog",
+    output=OUTPUT,
     summary="Windows System/Application events in a time window, with blue screens and "
             "application crashes picked out",
     gather=gather,

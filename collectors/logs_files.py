@@ -32,6 +32,8 @@ Output::
          "first_time": "…" | null, "last_time": "…" | null,
          "cut": {"bytes": 123456, "reason": "max_bytes", "kept": "newest"} | null,
          "skipped": null | "binary file (NUL bytes in its first 8 KB)"}
+        # a file not read (a link out of its folder, permission denied) has only
+        # "path" and "skipped"; "cut.reason" is "max_total_bytes" when the step's budget cut it
       ],
       "missing": ["/var/log/nothing*"],
       "totals": {"files": 3, "lines_kept": 2000, "bytes_kept": 300000, "truncated": false},
@@ -63,6 +65,22 @@ from typing import IO, Any
 
 from collectors import _logparse as lp
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
+
+OUTPUT = obj(
+    window=obj(since=nullable(STR), until=nullable(STR)),
+    # A file refused (a link out of its folder) or unreadable has only path and skipped.
+    files=arr(obj(
+        path=STR, skipped=nullable(STR), size=opt(INT), modified=opt(STR),
+        compressed=opt(BOOL), format=opt(nullable(STR)), time_source=opt(enum("lines", "mtime")),
+        saved=opt(nullable(STR)), lines_kept=opt(INT), bytes_kept=opt(INT),
+        first_time=opt(nullable(STR)), last_time=opt(nullable(STR)),
+        cut=opt(nullable(obj(bytes=INT, reason=enum("max_bytes", "max_total_bytes"),
+                             kept=enum("newest")))))),
+    missing=arr(STR),
+    totals=obj(files=INT, lines_kept=INT, bytes_kept=INT, truncated=BOOL),
+    summary=nullable(lp.SUMMARY),
+)
 
 _BLOCK = 1 << 20
 _MAX_LINE = 1 << 20  # a "line" longer than this is cut: memory stays bounded
@@ -511,6 +529,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="logs.files",
+    output=OUTPUT,
     summary="Time-windowed, size-bounded slices of text log files, with an error summary",
     gather=gather,
     needs=Needs(powers=("read-any-path",)),  # it reads whatever paths it is given

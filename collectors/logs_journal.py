@@ -40,6 +40,15 @@ from collectors import _logparse as lp
 from collectors import _logrecords as lr
 from toolkit import _platform
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import INT, STR, arr, extend, nullable, obj
+
+OUTPUT = extend(
+    lr.COMMON,
+    query=obj(units=arr(STR), identifiers=arr(STR), priority=nullable(STR), file=nullable(STR)),
+    crashes=arr(obj(time=nullable(STR), exe=nullable(STR), pid=nullable(INT),
+                    signal=nullable(STR), unit=nullable(STR))),
+    crash_count=INT,
+)
 
 # systemd-coredump's "Process N (x) of user U dumped core" (catalog id).
 COREDUMP_MESSAGE_ID = "fc2e22bc6ee647b6b90729ab34a250b1"
@@ -157,6 +166,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="logs.journal",
+    output=OUTPUT,
     summary="systemd journal entries in a time window (units, identifiers, priority), "
             "newest kept, with an error summary",
     gather=gather,

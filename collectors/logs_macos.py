@@ -33,6 +33,10 @@ from typing import Any
 from collectors import _logrecords as lr
 from toolkit import _platform
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import STR, enum, extend, nullable, obj
+
+OUTPUT = extend(lr.COMMON, query=obj(process=nullable(STR),
+                                     level=enum("default", "info", "debug")))
 
 LEVELS = {"Fault": "critical", "Error": "error", "Default": "notice", "Info": "info",
           "Debug": "debug"}
@@ -109,6 +113,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="logs.macos",
+    output=OUTPUT,
     summary="macOS unified log entries in a time window (log show), newest kept, with an "
             "error summary",
     gather=gather,

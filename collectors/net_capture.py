@@ -33,6 +33,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.schema import INT, NUM, STR, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    interface=STR, filter=STR, snaplen=INT, file=nullable(STR), packets=INT,
+    bytes_saved=INT, duration_s=NUM, stopped_by=enum("duration", "max_packets", "max_bytes"),
+    linktype=INT,
+    top_flows=arr(obj(src=STR, dst=STR, proto=STR, sport=nullable(INT), dport=nullable(INT),
+                      packets=INT)),
+)
 
 _PCAP_HEADER = struct.Struct("<IHHiIII")
 _RECORD = struct.Struct("<IIII")
@@ -144,6 +153,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.capture",
+    output=OUTPUT,
     summary="Short BPF-filtered packet capture (pcap) into the bundle; root only",
     gather=gather,
     platforms=("linux", "darwin"),  # Windows would need the Npcap driver

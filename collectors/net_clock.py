@@ -21,7 +21,8 @@ Output::
       "stratum": 2 | null, "leap": "none" | "insert" | "delete" | "unsynchronised" | null,
       "refid": "10.0.0.1" | "GPS" | null,
       "server_time": "2026-11-25T13:11:35.120+00:00" | null, "local_time": "…",
-      "samples": [{"offset_ms": -12.4, "delay_ms": 0.8} | {"error": "timeout"}]
+      "samples": [{"offset_ms": -12.4, "delay_ms": 0.8} | {"error": "timeout"}
+                  | {"kiss": "RATE"}]
     }
 
 ``kiss`` is a "kiss-o'-death" answer (stratum 0: the server refuses, e.g.
@@ -39,6 +40,16 @@ from typing import Any
 
 from collectors.net_dns import parse_server
 from toolkit.collector import Collector, Context, Failed, Param, Skipped
+from toolkit.schema import INT, NUM, STR, any_of, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    server=STR, address=STR, port=INT,
+    status=enum("ok", "timeout", "kiss", "unsynchronised", "error"), detail=STR,
+    offset_ms=nullable(NUM), delay_ms=nullable(NUM), skew_s=nullable(NUM),
+    stratum=nullable(INT), leap=nullable(enum("none", "insert", "delete", "unsynchronised")),
+    refid=nullable(STR), server_time=nullable(STR), local_time=STR,
+    samples=arr(any_of(obj(offset_ms=NUM, delay_ms=NUM), obj(error=STR), obj(kiss=STR))),
+)
 
 NTP_EPOCH = 2208988800  # seconds from 1900-01-01 (NTP era 0) to 1970-01-01
 _PACKET = struct.Struct("!BBbbII4sQQQQ")
@@ -161,6 +172,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.clock",
+    output=OUTPUT,
     summary="This machine's clock against an NTP server: offset and delay (SNTP)",
     gather=gather,
     params=(

@@ -72,6 +72,25 @@ from typing import Any
 
 from collectors import _dnswire
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
+
+OUTPUT = obj(
+    resolvers=obj(configured=arr(STR), upstream=arr(STR), search=arr(STR),
+                  options=arr(STR), source=nullable(STR)),
+    servers=arr(STR), type=enum("A", "AAAA", "MX", "TXT"),
+    queries=arr(obj(
+        name=STR, server=STR,
+        status=enum("ok", "nodata", "nxdomain", "servfail", "refused", "timeout",
+                    "malformed", "error"),
+        rcode=nullable(STR), time_ms=nullable(NUM), addresses=arr(STR), cnames=arr(STR),
+        ttl=nullable(INT), authoritative=BOOL, truncated=BOOL, transport=enum("udp", "tcp"),
+        soa=nullable(obj(zone=STR, primary=STR, serial=INT, negative_ttl=INT)),
+        reason=STR, detail=STR)),
+    system=arr(obj(name=STR, status=enum("ok", "error"), time_ms=NUM, addresses=arr(STR),
+                   detail=STR)),
+    not_asked=arr(obj(name=STR, reason=STR)),
+    failed=arr(STR), timeouts=INT, slowest_ms=nullable(NUM),
+)
 
 
 def parse_resolv_conf(text: str) -> dict[str, list[str]]:
@@ -403,6 +422,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.dns",
+    output=OUTPUT,
     summary="Configured DNS resolvers; names resolved per resolver with timing",
     gather=gather,
     params=(

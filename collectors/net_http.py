@@ -31,11 +31,13 @@ Output::
       "host": "api.example", "port": 443,   # of the URL asked (for DNS and TCP steps)
       "ok": true,                       # an HTTP answer below 400 arrived
       "status": 200 | null, "reason": "OK", "http_version": "HTTP/1.1",
-      "address": "10.0.0.7",            # the address connected to (the proxy's when used)
+      "address": "10.0.0.7" | null,     # the address connected to, or tried (the proxy's
+                                        # when used)
       "headers": {"server": "nginx", "content-type": "…", "content-length": "12",
-                  "location": null},
+                  "location": null},    # {} until an answer came
       "timing_ms": {"dns": 1.1, "connect": 0.3, "tls": 4.2, "first_byte": 12.5,
-                    "total": 19.0},     # phases of the last request, not cumulative
+                    "total": 19.0},     # phases of the last request, not cumulative;
+                                        # only those that were reached
       "redirects": [{"url": "http://…", "status": 301, "location": "https://…"}],
       "tls": {"version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384",
               "verified": true, "verify_error": null,
@@ -43,11 +45,12 @@ Output::
                               "common_name": "api.example", "self_signed": false,
                               "not_before": "…", "not_after": "2026-01-01T00:00:00+00:00",
                               "expires_in_days": 41.5, "san": ["DNS:api.example"],
-                              "serial": "…"}} | null,
+                              "serial": "…"} | {"error": "could not read …"} | null}
+             | null,
       "proxy": {"url": "http://proxy:3128" | null,   # never with its user:password
                 "source": "env:https_proxy" | "windows-registry" | "macos-system" | "param"
                           | null,
-                "used": false, "note": "…"},
+                "used": false, "note": "…"} | null,   # null: the URL was not usable
       "error": null | {"stage": "dns" | "connect" | "proxy" | "tls" | "http",
                        "kind": "refused" | "filtered" | "unreachable" | "timeout" |
                                "verify" | "error", "detail": "…"}
@@ -71,6 +74,29 @@ from collectors._x509 import parse_der
 from collectors.net_tcp import classify
 from toolkit import proxy
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import BOOL, INT, NUM, STR, any_of, arr, enum, nullable, obj, opt
+
+_CERTIFICATE = obj(subject=STR, issuer=STR, common_name=nullable(STR), self_signed=BOOL,
+                   serial=STR, not_before=STR, not_after=STR, expires_in_days=NUM,
+                   san=arr(STR))
+OUTPUT = obj(
+    url=STR, final_url=STR, host=nullable(STR), port=nullable(INT), ok=BOOL,
+    status=nullable(INT), reason=nullable(STR), http_version=nullable(STR),
+    address=nullable(STR),
+    headers=obj({h: opt(nullable(STR))  # {} until an answer came
+                 for h in ("server", "content-type", "content-length", "location")}),
+    timing_ms=obj(dns=opt(NUM), connect=opt(NUM), tls=opt(NUM), first_byte=opt(NUM),
+                  total=opt(NUM)),  # the phases that were reached
+    redirects=arr(obj(url=STR, status=INT, location=STR)),
+    tls=nullable(obj(version=nullable(STR), cipher=nullable(STR), verified=BOOL,
+                     verify_error=nullable(STR),
+                     certificate=nullable(any_of(_CERTIFICATE, obj(error=STR))))),
+    proxy=nullable(obj(url=nullable(STR), source=nullable(STR), used=BOOL, note=STR)),
+    error=nullable(obj(stage=enum("dns", "connect", "proxy", "tls", "http"),
+                       kind=enum("refused", "filtered", "unreachable", "timeout", "verify",
+                                 "error"),
+                       detail=STR)),
+)
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 _KEEP_HEADERS = ("server", "content-type", "content-length", "location")
@@ -188,17 +214,19 @@ def _open(parts: urllib.parse.SplitResult, via: proxy.Proxy | None, opts: Option
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     timing = out["timing_ms"]
-    if via is not None:
-        try:
-            sock = _connect(via.host, via.port, opts.timeout, timing)
-        except _Stop as stop:  # say that it was the proxy that could not be reached
-            stop.error["detail"] = f"proxy {via.describe()}: {stop.error['detail']}"
-            raise
-        if parts.scheme == "https":
-            _tunnel(sock, host, port, via)
-    else:
-        sock = _connect(host, port, opts.timeout, timing)
-    out["address"] = timing.pop("address", None)
+    try:
+        if via is not None:
+            try:
+                sock = _connect(via.host, via.port, opts.timeout, timing)
+            except _Stop as stop:  # say that it was the proxy that could not be reached
+                stop.error["detail"] = f"proxy {via.describe()}: {stop.error['detail']}"
+                raise
+            if parts.scheme == "https":
+                _tunnel(sock, host, port, via)
+        else:
+            sock = _connect(host, port, opts.timeout, timing)
+    finally:  # also when connecting failed: the address is no timing (timing_ms is numbers)
+        out["address"] = timing.pop("address", None)
     if parts.scheme != "https":
         return sock
     try:
@@ -341,6 +369,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.http",
+    output=OUTPUT,
     summary="HTTP(S) request: status, DNS/connect/TLS/first-byte times, redirects, "
             "certificate, proxy",
     gather=gather,

@@ -20,6 +20,7 @@ Output::
          "counters": {"bytes_sent": 1, "bytes_recv": 2, "packets_sent": 3,
                       "packets_recv": 4, "errin": 0, "errout": 0,
                       "dropin": 0, "dropout": 0} | null,
+         # ip -j addr only: "operstate" ("UP", "DOWN", "UNKNOWN"…)
          # ipconfig only: "dhcp_enabled", "default_gateways", "dns_servers"
         }],
       "active": ["eth0"],           # not loopback, up, link not down, an address that is
@@ -40,6 +41,24 @@ from typing import Any
 
 from collectors._ipconfig import parse_ipconfig
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
+
+OUTPUT = obj(
+    source=STR, format=nullable(enum("ipconfig", "ip-json")),
+    interfaces=arr(obj(
+        name=STR, description=nullable(STR), up=nullable(BOOL), link=nullable(BOOL),
+        loopback=BOOL, mtu=nullable(INT), speed_mbps=nullable(INT),
+        duplex=nullable(enum("full", "half")), mac=nullable(STR),
+        addresses=arr(obj(family=enum("ipv4", "ipv6"), address=STR, prefixlen=nullable(INT))),
+        counters=nullable(obj(bytes_sent=INT, bytes_recv=INT, packets_sent=INT,
+                               packets_recv=INT, errin=INT, errout=INT, dropin=INT,
+                               dropout=INT)),
+        operstate=opt(nullable(STR)),  # ip -j addr only
+        dhcp_enabled=opt(nullable(BOOL)), default_gateways=opt(arr(STR)),  # ipconfig only
+        dns_servers=opt(arr(STR)))),
+    active=arr(STR), link_down=arr(STR),
+    with_errors=arr(obj(name=STR, errin=INT, errout=INT, dropin=INT, dropout=INT)),
+)
 
 _COUNTERS = ("bytes_sent", "bytes_recv", "packets_sent", "packets_recv", "errin", "errout",
              "dropin", "dropout")
@@ -190,6 +209,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.interfaces",
+    output=OUTPUT,
     summary="Network interfaces: state, link, addresses, MTU, speed, error counters",
     gather=gather,
     params=(Param("source", "str", None,

@@ -27,7 +27,8 @@ Output::
       "probes": [{"seq": 1, "status": "reply" | "duplicate" | "timeout" |
                   "unreachable" | "error", "address": "93.184.216.34" | null,
                   "ttl": 56 | null, "rtt_ms": 0.041 | null,
-                  "detail": "Destination Host Unreachable"}]   # detail only on errors
+                  "detail": "Destination Host Unreachable",    # detail only on errors
+                  "timestamp": 1587741624.121}]   # saved ping -D outputs only
     }
 
 ``loss_pct`` counts echo replies only: a "Destination Host Unreachable"
@@ -48,6 +49,21 @@ from typing import Any
 from collectors._netparse import parse_ping, ping_summary
 from collectors._netprobe import checksum, dgram_allowed, no_access, raw_allowed, resolve
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj, opt
+
+OUTPUT = obj(
+    source=STR, host=nullable(STR), address=STR,
+    method=enum("scapy", "icmp_dgram", "system_ping", "saved"),
+    format=nullable(enum("iputils", "busybox", "bsd", "windows")),
+    sent=INT, received=INT, duplicates=INT, errors=INT, loss_pct=nullable(NUM),
+    rtt_min_ms=nullable(NUM), rtt_avg_ms=nullable(NUM), rtt_max_ms=nullable(NUM),
+    rtt_mdev_ms=nullable(NUM),
+    probes=arr(obj(seq=nullable(INT),
+                   status=enum("reply", "duplicate", "timeout", "unreachable", "error"),
+                   address=nullable(STR), ttl=nullable(INT), rtt_ms=nullable(NUM),
+                   detail=opt(STR), timestamp=opt(NUM))),
+    complete=opt(BOOL), unparsed=opt(arr(STR)),  # saved outputs only
+)
 
 METHODS = ("auto", "scapy", "icmp_dgram", "system_ping")
 
@@ -248,6 +264,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.ping",
+    output=OUTPUT,
     summary="ICMP echo to a host: loss and round-trip times per probe",
     gather=gather,
     needs=Needs(commands=("ping",), root=True,

@@ -12,7 +12,8 @@ Output::
       "source": "live" | "<path>", "format": "ip-json" | "route-n" | "netstat" | "route-print",
       "routes": [{"destination": "default" | "10.0.0.0/24", "gateway": "10.0.0.1" | null,
                   "interface": "eth0", "family": "ipv4" | "ipv6", "metric": 100 | null,
-                  "flags": "UG", "default": true}],     # + protocol/scope/prefsrc from ip -j
+                  "flags": "UG", "default": true}],     # + protocol/scope/prefsrc/type from
+                                                        # ip -j, reject (!) from route -n
       "default_gateways": [{"gateway": "10.0.0.1", "interface": "eth0",
                             "family": "ipv4", "metric": 100}],   # lowest metric first
       "default_gateway": "10.0.0.1" | null              # the first of them, for checks
@@ -28,6 +29,19 @@ from typing import Any
 
 from collectors import _routeparse
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
+
+_FAMILY = enum("ipv4", "ipv6")
+OUTPUT = obj(
+    source=STR, format=enum("ip-json", "route-n", "netstat", "route-print"),
+    routes=arr(obj(destination=STR, gateway=nullable(STR), interface=nullable(STR),
+                   family=_FAMILY, metric=nullable(INT), flags=STR, default=BOOL,
+                   protocol=opt(STR), scope=opt(STR), prefsrc=opt(STR), type=opt(STR),
+                   reject=opt(BOOL))),
+    default_gateways=arr(obj(gateway=STR, interface=nullable(STR), family=_FAMILY,
+                             metric=nullable(INT))),
+    default_gateway=nullable(STR),
+)
 
 
 def summarise(routes: list[dict[str, Any]], source: str, fmt: str) -> dict[str, Any]:
@@ -76,6 +90,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.routes",
+    output=OUTPUT,
     summary="Default gateway(s) and the routing table",
     gather=gather,
     params=(Param("source", "str", None,

@@ -36,6 +36,15 @@ import time
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.schema import INT, NUM, STR, arr, enum, nullable, obj
+
+_STATUS = enum("open", "refused", "filtered", "unreachable", "error")
+OUTPUT = obj(
+    host=STR, port=INT, address=STR, family=enum("ipv4", "ipv6"), resolve_ms=NUM,
+    status=_STATUS, connect_ms=nullable(NUM),
+    attempts=arr(obj(status=_STATUS, connect_ms=nullable(NUM), detail=STR)),
+    open=INT, sent=INT,
+)
 
 _UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM,
                 getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH)}
@@ -116,6 +125,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.tcp",
+    output=OUTPUT,
     summary="TCP connect to host:port: time, or refused / filtered / unreachable",
     gather=gather,
     params=(

@@ -29,6 +29,8 @@ Output::
       "source": "live" | "<path>", "target": "example.com", "address": "10.200.3.2",
       "method": "scapy" | "system_traceroute" | "saved", "mode": "icmp" | "udp" | "tcp" | null,
       "reached": true | false | null,     # null: a saved output without its header
+      "max_hops": 30 | null,              # null: a saved output that does not say
+      "queries": 1, "count": 10,          # live only: probes per hop per round, rounds
       "hops": [{"ttl": 1, "address": "10.200.1.1" | null, "name": null,
                 "addresses": ["10.200.1.1"], "rtts_ms": [0.05, 0.04, 0.04],
                 "sent": 3, "loss_pct": 0.0, "flags": ["!H"]}],   # flags only when any
@@ -54,6 +56,21 @@ from typing import Any
 from collectors._netparse import _stdev, hop_record, loss_starts_at, parse_traceroute
 from collectors._netprobe import no_access, raw_allowed, resolve
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj, opt
+
+OUTPUT = obj(
+    source=STR, target=nullable(STR), address=nullable(STR),
+    method=enum("scapy", "system_traceroute", "saved"),
+    mode=nullable(enum("icmp", "udp", "tcp")), reached=nullable(BOOL),
+    max_hops=nullable(INT), queries=opt(INT), count=opt(INT),  # queries, count: live only
+    hops=arr(obj(ttl=INT, address=nullable(STR), name=nullable(STR), addresses=arr(STR),
+                 rtts_ms=arr(NUM), sent=INT, loss_pct=nullable(NUM), flags=opt(arr(STR)))),
+    loss_starts_at=nullable(INT),
+    summary=opt(arr(obj(ttl=INT, address=nullable(STR), sent=INT, received=INT,
+                        loss_pct=nullable(NUM), last_ms=nullable(NUM), avg_ms=nullable(NUM),
+                        best_ms=nullable(NUM), worst_ms=nullable(NUM),
+                        stdev_ms=nullable(NUM)))),
+)
 
 UDP_BASE = 33434  # traceroute's customary first destination port
 # ICMP destination-unreachable codes as traceroute prints them.
@@ -369,6 +386,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="network.traceroute",
+    output=OUTPUT,
     summary="Routers on the way to a host, loss per hop and where it starts",
     gather=gather,
     needs=Needs(commands=("traceroute",), root=True,

@@ -11,7 +11,7 @@ Output::
              "machine": "x86_64"},
       "kernel": "6.1.0-18-amd64",
       "boot_time": "2026-11-20T08:12:03+00:00", "uptime_s": 451234,
-      "cpu": {"model": "…" | null, "logical": 8, "physical": 4 | null,
+      "cpu": {"model": "…" | null, "logical": 8 | null, "physical": 4 | null,
               "usage_pct": 12.5, "load_avg": [0.4, 0.3, 0.2] | null,
               "load_per_cpu": 0.05 | null},
       "memory": {"total_bytes": …, "available_bytes": …, "used_bytes": …, "percent": 41.2},
@@ -33,6 +33,22 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from toolkit.collector import Collector, Context, Param
+from toolkit.schema import BOOL, INT, NUM, STR, arr, nullable, obj
+
+OUTPUT = obj(
+    hostname=STR,
+    device=obj(vendor=nullable(STR), model=nullable(STR), version=nullable(STR),
+               firmware=nullable(STR)),
+    os=obj(system=STR, name=STR, version=STR, pretty_name=STR, release=STR, machine=STR),
+    kernel=STR, boot_time=STR, uptime_s=INT,
+    cpu=obj(model=nullable(STR), logical=nullable(INT), physical=nullable(INT), usage_pct=NUM,
+            load_avg=nullable(arr(NUM)), load_per_cpu=nullable(NUM)),
+    memory=obj(total_bytes=INT, available_bytes=INT, used_bytes=INT, percent=NUM),
+    swap=obj(total_bytes=INT, used_bytes=INT, percent=NUM),
+    python=obj(version=STR, implementation=STR, executable=STR),
+    timezone=obj(name=nullable(STR), utc_offset=STR),
+    user=nullable(STR), is_admin=BOOL,
+)
 
 
 def parse(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -144,6 +160,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="system.info",
+    output=OUTPUT,
     summary="Device, OS, kernel, host, uptime, CPU, memory, swap, Python and time zone",
     gather=gather,
     params=(Param("sample_s", "float", 0.3, "seconds over which CPU usage is sampled", min=0),),

@@ -40,6 +40,18 @@ import time
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.schema import INT, NUM, STR, arr, nullable, obj
+
+_PROCESS = obj(pid=INT, name=STR, user=nullable(STR), cmdline=STR, cpu_pct=nullable(NUM),
+               rss_bytes=nullable(INT), mem_pct=nullable(NUM), status=nullable(STR))
+OUTPUT = obj(
+    source=STR, sample_s=nullable(NUM), cpu_count=nullable(INT),
+    memory_total_bytes=nullable(INT),
+    counts=obj(total=INT, running=INT, sleeping=INT, idle=INT, stopped=INT, zombie=INT,
+               disk_sleep=INT, other=INT),
+    zombies=arr(obj(pid=INT, name=nullable(STR), ppid=nullable(INT), parent=nullable(STR))),
+    top_cpu=arr(_PROCESS), top_memory=arr(_PROCESS), busiest=nullable(_PROCESS), hidden=INT,
+)
 
 CMDLINE_CHARS = 160
 # psutil's status names, grouped the way a person reads them.
@@ -157,6 +169,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="system.processes",
+    output=OUTPUT,
     summary="Process counts, zombies, and the top processes by CPU and by memory",
     gather=gather,
     params=(

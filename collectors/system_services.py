@@ -39,6 +39,13 @@ import re
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.schema import INT, STR, arr, nullable, obj
+
+_UNIT = obj(unit=STR, kind=nullable(STR), load=STR, active=STR, sub=STR, description=STR)
+OUTPUT = obj(
+    source=STR, manager=STR, state=nullable(STR), units_listed=INT,
+    failed=arr(_UNIT), broken=arr(_UNIT), not_found=arr(STR), summary=STR,
+)
 
 _FIELDS = ("unit", "load", "active", "sub", "description")
 # list-units marks units that are failed or not found with a bullet ("●", or "*"
@@ -146,6 +153,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="system.services",
+    output=OUTPUT,
     summary="Failed and broken services (systemd) and the overall system state",
     gather=gather,
     platforms=("linux",),

@@ -39,6 +39,21 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param, Skipped, read_source
+from toolkit.schema import INT, STR, arr, enum, nullable, obj
+
+_CHANGE = obj({"from": nullable(STR)}, time=nullable(STR),
+              action=enum("install", "upgrade", "remove", "purge"), package=STR,
+              arch=nullable(STR), to=nullable(STR))
+OUTPUT = obj(
+    source=STR, window_days=nullable(INT), since=nullable(STR),
+    changes=arr(_CHANGE),
+    counts=obj(install=INT, upgrade=INT, remove=INT, purge=INT),
+    boot_related=arr(_CHANGE),
+    runs=arr(obj(start=nullable(STR), end=nullable(STR), command=nullable(STR),
+                 requested_by=nullable(STR), install=INT, upgrade=INT, remove=INT,
+                 error=nullable(STR))),
+    last_change=nullable(STR), files=arr(STR), summary=STR,
+)
 
 MAX_CHANGES = 500
 _DPKG = re.compile(r"^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d) (install|upgrade|remove|purge) "
@@ -193,6 +208,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
 
 COLLECTOR = Collector(
     name="system.updates",
+    output=OUTPUT,
     summary="Recent package installs, upgrades and removals (Debian/Ubuntu dpkg and apt)",
     gather=gather,
     platforms=("linux",),

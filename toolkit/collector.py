@@ -1,10 +1,12 @@
 """The collector contract: what a collector declares, and what it gets to work with.
 
 A collector module reads top to bottom in one screen: its docstring (what it
-returns: the output schema, which ``supportkit collectors --json`` and the
-docs show), a ``COLLECTOR = Collector(...)`` declaration, a ``gather(ctx,
-params)`` that talks to the machine through ``ctx``, and a pure ``parse``
-from recorded output to the result dict.
+returns, for people), its ``OUTPUT`` schema (the same, as data: JSON Schema written
+with ``toolkit.schema``; ``supportkit collectors --json`` shows it, tests validate
+every result against it, ``playbook lint`` checks the fields playbooks read), a
+``COLLECTOR = Collector(...)`` declaration, a ``gather(ctx, params)`` that talks to
+the machine through ``ctx``, and a pure ``parse`` from recorded output to the result
+dict.
 
 ``gather`` runs in a separate worker process under a timeout (see
 ``toolkit.run.isolation``): it may hang or crash without stopping a run.
@@ -24,6 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from toolkit.schema import DRAFT
 
 OUTCOMES = ("ok", "skipped", "failed", "timed_out")
 ALL_PLATFORMS = ("linux", "darwin", "windows")
@@ -108,6 +112,9 @@ class Collector:
     needs: Needs = Needs()
     params: tuple[Param, ...] = ()
     doc: str = ""
+    # JSON Schema of the result (toolkit.schema). None: a plugin that declares none; its
+    # results are not validated and lint cannot check the fields playbooks read from it.
+    output: dict[str, Any] | None = field(default=None, compare=False)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -148,6 +155,7 @@ class Collector:
                         **({"max": p.max} if p.max is not None else {})}
                        for p in self.params],
             "doc": self.doc.strip(),
+            "output": {"$schema": DRAFT, **self.output} if self.output is not None else None,
         }
 
 

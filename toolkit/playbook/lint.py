@@ -2,8 +2,9 @@
 
 Validation is the JSON Schema in ``toolkit.playbook.schema`` plus what a schema
 cannot say: collectors exist and take the given parameters, expressions parse, step
-ids are unique and referenced ids exist. ``supportkit playbook lint`` prints
-``problems(path)``.
+ids are unique and referenced ids exist, and every ``steps.<id>.<field>`` read is a
+field of that step's collector output (``toolkit.playbook.refs``). ``supportkit
+playbook lint`` prints ``problems(path)``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from toolkit import yamlsafe
 from toolkit.errors import BadInput, did_you_mean
-from toolkit.playbook import expr
+from toolkit.playbook import expr, refs
 from toolkit.playbook.model import MAX_FILE_BYTES
 from toolkit.playbook.schema import SCHEMA, STEP_KINDS, STEP_SCHEMAS
 
@@ -140,9 +141,16 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
         else:
             ids[sid] = i + 1
     known_ids = list(ids)
+    # What each collect step's result looks like, where its collector says (plugins may not).
+    outputs: dict[str, dict[str, Any]] = {}
+    for i, raw in enumerate(data.get("steps", [])):
+        name = raw.get("collect") if isinstance(raw, dict) else None
+        collector = registry.collectors.get(name) if isinstance(name, str) else None
+        if collector is not None and collector.output is not None:
+            outputs.setdefault(_step_id(raw, i + 1), collector.output)
 
-    def check_source(path: tuple[Any, ...], source: str, template: bool) -> Iterator[
-            tuple[int, int, str]]:
+    def check_source(path: tuple[Any, ...], source: str, template: bool,
+                     value: refs.Known | None = None) -> Iterator[tuple[int, int, str]]:
         message = expr.syntax_error(source, template=template)
         if message:
             what = "template" if template else "expression"
@@ -152,6 +160,8 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
             if ref not in ids:
                 yield (*loc.where(path), f"expression refers to unknown step '{ref}'"
                                          f"{did_you_mean(ref, known_ids)}")
+        for problem in refs.problems(source, outputs, template=template, value=value):
+            yield (*loc.where(path), problem)
 
     for i, raw in enumerate(data.get("steps", [])):
         if not isinstance(raw, dict):
@@ -160,9 +170,13 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
         for key in ("check", "when"):
             if isinstance(raw.get(key), str):
                 yield from check_source(base + (key,), raw[key], template=False)
+        # A check's texts see its result as ``value``: known when the check is a reference.
+        value = refs.value_of(raw["check"], outputs) if isinstance(raw.get("check"), str) \
+            else None
         for key in ("finding", "recommend", "guide", "ask", "title"):
             for path, text in _template_values(raw.get(key), base + (key,)):
-                yield from check_source(path, text, template=True)
+                yield from check_source(path, text, template=True,
+                                        value=value if key in ("finding", "recommend") else None)
         name = raw.get("collect")
         if not isinstance(name, str):
             continue

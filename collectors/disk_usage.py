@@ -29,7 +29,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
+from toolkit.sources import SavedOutput, Source
 
 # Rows df shows that hold no data: macOS devfs is always 100 % "used", autofs maps 0 bytes,
 # and snap packages are read-only squashfs images on loop devices, always 100 % "full".
@@ -151,14 +153,17 @@ def _live() -> list[dict[str, Any]]:
     return rows
 
 
+def from_df(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved ``df``/``df -h``/macOS ``df`` output → the result."""
+    return summarise(parse_df(saved.text), saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: the mounted filesystems, and space and inodes (statvfs) of "
+                       "each; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        text = read_source(source).decode("utf-8", errors="replace")
-        try:
-            return summarise(parse_df(text), str(source))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
     return summarise(_live(), "live")
 
 
@@ -167,5 +172,7 @@ COLLECTOR = Collector(
     summary="Space and inodes used on every mounted filesystem",
     gather=gather,
     params=(Param("source", "str", None, "analyse a saved df / df -h output instead"),),
+    sources=(Source("df", from_df, "a saved df, df -h or macOS df output"),),
+    plan=plan,
     doc=__doc__ or "",
 )

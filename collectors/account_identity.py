@@ -27,6 +27,7 @@ from datetime import date, datetime
 from typing import Any
 
 from toolkit.collector import Collector, Context, Needs
+from toolkit.plans import Plan
 
 _NEVER = ("never", "")
 
@@ -89,6 +90,12 @@ def classify_sudo(returncode: int | None, stderr: str) -> tuple[str, str]:
     return "unknown", text or f"sudo -n true exited {returncode}"
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(commands=[["sudo", "-n", "true"], ["chage", "-l", "USER"]],
+                notes=["USER: the account supportkit runs as, its groups read from the user "
+                       "database; 'sudo -n true' (never a password prompt) only when not root"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     import grp
     import os
@@ -136,5 +143,6 @@ COLLECTOR = Collector(
     gather=gather,
     platforms=("linux", "darwin"),
     needs=Needs(commands=("sudo", "chage")),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -180,8 +180,8 @@ def parse_route_print(text: str) -> list[dict[str, Any]]:
     return out
 
 
-def sniff(text: str) -> str:
-    """Which routing-table format a saved output is in."""
+def guess(text: str) -> str | None:
+    """Which routing-table format a saved output (or its beginning) is in, or None."""
     head = text.lstrip()
     if head.startswith("["):
         return "ip-json"
@@ -191,6 +191,14 @@ def sniff(text: str) -> str:
         return "netstat"
     if "IPv4 Route Table" in text:
         return "route-print"
+    return None
+
+
+def sniff(text: str) -> str:
+    """Which routing-table format a saved output is in."""
+    found = guess(text)
+    if found:
+        return found
     raise ValueError("not a routing table: expected ip -j route, route -n, netstat -rn "
                      "or Windows route print output")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, text
 from toolkit.schema import BOOL, STR, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -56,6 +57,13 @@ def blocked_at(path: Path) -> str | None:
         if parent.is_dir() and not os.access(parent, os.X_OK):
             return str(parent)
     return None
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    path = text(params.get("path"), "PATH")
+    return Plan(commands=[["getfacl", "--omit-header", "--absolute-names", path]], files=[path],
+                notes=["the path and each folder on the way to it are looked at (stat, "
+                       "access); getfacl where it is installed"])
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -106,5 +114,6 @@ COLLECTOR = Collector(
     params=(Param("path", "str", None, "the file or folder to check"),
             Param("need", "str", "read", "the access that is needed",
                   choices=("read", "write", "execute", "enter"))),
+    plan=plan,
     doc=__doc__ or "",
 )

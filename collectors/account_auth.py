@@ -27,12 +27,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from toolkit.collector import Collector, Context, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Param, Skipped
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, STR, arr, mapping, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 OUTPUT = obj(
     source=STR, window=STR, user=STR, failures=INT, for_user=INT, lockouts=INT,
@@ -154,21 +156,40 @@ def _tail(path: str, max_bytes: int) -> list[str]:
     return lines[1:] if size > max_bytes else lines  # the first line is cut
 
 
-def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def _user(params: Mapping[str, Any]) -> str:
     import getpass
+
+    return str(params.get("user") or getpass.getuser())
+
+
+def _journal_argv(hours: Any) -> list[str]:
+    return ["journalctl", "--no-pager", "-q", "-o", "short-iso", f"--since=-{hours}h",
+            "SYSLOG_FACILITY=4", "SYSLOG_FACILITY=10"]  # auth and authpriv
+
+
+def from_auth_log(saved: SavedOutput) -> dict[str, Any]:
+    """A saved auth log, judged for ``user`` (default: whoever runs this)."""
+    return {"source": saved.path, "window": "the whole file",
+            **summarise(saved.text.splitlines(), _user(saved.params))}
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    return Plan(commands=[_journal_argv(params.get("hours"))],
+                files=list(_platform.AUTH_LOG_FILES),
+                notes=["the files only when the journal has no auth entries: the last "
+                       "max_bytes of the first that exists"])
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     import os
 
     from toolkit import _platform
 
-    user = params.get("user") or getpass.getuser()
-    if params.get("source"):
-        text = read_source(params["source"]).decode("utf-8", errors="replace")
-        return {"source": params["source"], "window": "the whole file",
-                **summarise(text.splitlines(), user)}
+    user = _user(params)
     hours = params["hours"]
-    got = ctx.run(["journalctl", "--no-pager", "-q", "-o", "short-iso", f"--since=-{hours}h",
-                   "SYSLOG_FACILITY=4", "SYSLOG_FACILITY=10"], timeout=30,
-                  env={"LC_ALL": "C"})
+    got = ctx.run(_journal_argv(hours), timeout=30, env={"LC_ALL": "C"})
     if got.ok and got.stdout.strip():
         ctx.save("journal-auth.txt", got.stdout)
         return {"source": "journal", "window": f"last {hours:g} h",
@@ -207,6 +228,8 @@ COLLECTOR = Collector(
             Param("max_bytes", "int", 8 * 1024 * 1024, "how much of an auth log file to read",
                   min=1),
             Param("source", "str", None, "analyse a saved auth log instead")),
+    sources=(Source("auth-log", from_auth_log, "a saved syslog auth log (auth.log, secure)"),),
+    plan=plan,
     doc=__doc__ or "",
 )
 

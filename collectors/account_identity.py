@@ -28,6 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from toolkit.collector import Collector, Context, Needs
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -103,6 +104,12 @@ def classify_sudo(returncode: int | None, stderr: str) -> tuple[str, str]:
     return "unknown", text or f"sudo -n true exited {returncode}"
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(commands=[["sudo", "-n", "true"], ["chage", "-l", "USER"]],
+                notes=["USER: the account supportkit runs as, its groups read from the user "
+                       "database; 'sudo -n true' (never a password prompt) only when not root"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     import grp
     import os
@@ -151,5 +158,6 @@ COLLECTOR = Collector(
     gather=gather,
     platforms=("linux", "darwin"),
     needs=Needs(commands=("sudo", "chage")),
+    plan=plan,
     doc=__doc__ or "",
 )

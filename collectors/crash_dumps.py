@@ -69,8 +69,10 @@ from collectors._crash import (
     parse_windows_events,
     summarise,
 )
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, number
 from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
+from toolkit.sources import HEAD, SavedOutput, Source
 
 _EVENT_KINDS = (*(kind for kind, _ in KERNEL_PATTERNS), "core-dump", "bugcheck",
                 "unexpected-shutdown")
@@ -96,18 +98,51 @@ PARSERS = {"coredumps": parse_coredumpctl, "kernel-log": kernel_events,
            "windows-events": parse_windows_events}
 
 
+def is_windows_events(head: bytes) -> bool:
+    """``wevtutil qe System /f:text``: "Event[0]:" blocks with "Event ID:" lines."""
+    text = head.decode("utf-8", errors="replace")
+    return "Event[" in text.lstrip()[:400] and "Event ID:" in text
+
+
+def is_coredumps(head: bytes) -> bool:
+    """``coredumpctl list``: its JSON, or its table (a TIME … COREFILE header)."""
+    text = head.decode("utf-8", errors="replace").lstrip()[:400]
+    return text.startswith(("[{", "[]")) or (
+        text.startswith("TIME") and "COREFILE" in text.splitlines()[0])
+
+
+def kernel_log(text: str) -> list[dict[str, Any]]:
+    if not text.strip():
+        raise ValueError("the file is empty")
+    return kernel_events(text)
+
+
 def parse_saved(data: bytes) -> tuple[str, list[dict[str, Any]]]:
     """Pure: recognise a saved output and parse it; returns (format, events)."""
     text = data.decode("utf-8", errors="replace")
-    head = text.lstrip()[:400]
-    if "Event[" in head and "Event ID:" in text:
+    if is_windows_events(data[:HEAD]):
         return "windows-events", parse_windows_events(text)
-    if head.startswith("[{") or head.startswith("[]") or (
-            head.startswith("TIME") and "COREFILE" in head.splitlines()[0]):
+    if is_coredumps(data[:HEAD]):
         return "coredumps", parse_coredumpctl(text)
-    if not text.strip():
-        raise ValueError("the file is empty")
-    return "kernel-log", kernel_events(text)
+    return "kernel-log", kernel_log(text)
+
+
+def _saved(saved: SavedOutput, kind: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    return summarise(events, [], [{"what": saved.path, "status": "ok" if events else "none",
+                                   "detail": f"read as {kind}"}],
+                     {"source": saved.path, "window_days": None, "since": None})
+
+
+def from_windows_events(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "windows-events", parse_windows_events(saved.text))
+
+
+def from_coredumps(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "coredumps", parse_coredumpctl(saved.text))
+
+
+def from_kernel_log(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "kernel-log", kernel_log(saved.text))
 
 
 def _iso(ts: float) -> str:
@@ -197,20 +232,23 @@ def _run_source(ctx: Context, kind: str, alternatives: list[list[str]]
     return [], status
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    since = datetime.now(timezone.utc) - timedelta(days=number(params.get("days"), 7))
+    commands = [argv for _, alternatives in _platform.crash_log_commands(since)
+                for argv in alternatives]
+    return Plan(commands=commands, files=list(_platform.CRASH_PLACES),
+                notes=["for each kind of evidence (core dumps, the kernel log) the commands "
+                       "are tried in turn until one answers",
+                       "crash files modified in the window are listed, two folder levels deep"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     days = int(params["days"])
     if days < 1:
         raise Failed(f"days must be 1 or more, not {days}")
     since = datetime.now(timezone.utc) - timedelta(days=days)
-    source = params.get("source")
-    if source:
-        try:
-            kind, saved = parse_saved(read_source(source))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
-        return summarise(saved, [], [{"what": str(source), "status": "ok" if saved else "none",
-                                       "detail": f"read as {kind}"}],
-                         {"source": str(source), "window_days": None, "since": None})
     from toolkit import _platform
 
     files, checked = scan_places(list(_platform.CRASH_PLACES), since.timestamp())
@@ -233,5 +271,13 @@ COLLECTOR = Collector(
         Param("source", "str", None, "analyse a saved kernel log, 'coredumpctl list' or "
                                      "'wevtutil qe System /f:text' output instead"),
     ),
+    sources=(
+        Source("windows-events", from_windows_events, "wevtutil qe System /f:text output",
+               detect=is_windows_events),
+        Source("coredumps", from_coredumps, "coredumpctl list output, JSON or table",
+               detect=is_coredumps),
+        Source("kernel-log", from_kernel_log, "a kernel log: journalctl -k, dmesg, syslog"),
+    ),
+    plan=plan,
     doc=__doc__ or "",
 )

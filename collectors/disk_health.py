@@ -117,8 +117,10 @@ from collectors._smart import (
     reason,
     summarise,
 )
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, known, text
 from toolkit.schema import BOOL, INT, NULL, STR, any_of, arr, enum, mapping, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 _VERDICT = enum(*VERDICT_RANK)
 OUTPUT = obj(
@@ -231,13 +233,27 @@ def _targets(scan: list[dict[str, Any]], extra: Iterable[dict[str, Any]],
     return targets
 
 
+def from_smartctl(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved ``smartctl -j`` output (one device, a list, several documents)."""
+    return analyse(saved.data, saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    devices = params.get("devices")
+    named = [text(d) for d in devices] if isinstance(devices, list) and known(devices) else []
+    commands = [["smartctl", "--scan-open", "-j"],
+                *(["smartctl", "-x", "-j", d] for d in named or ["DEVICE"])]
+    notes = [] if named else ["'smartctl -x -j DEVICE' for each disk the scan finds and the OS "
+                              "lists (with -d TYPE where the scan names one)"]
+    if params.get("kernel_log") is not False:
+        commands += [list(c) for c in getattr(_platform, "KERNEL_LOG_COMMANDS", ())]
+        notes.append("the kernel log: each command in turn until one answers")
+    return Plan(commands=commands, notes=notes)
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        try:
-            return analyse(read_source(source), str(source))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
     from toolkit import _platform
 
     smartctl = ctx.require("smartctl", "smartmontools")
@@ -281,5 +297,7 @@ COLLECTOR = Collector(
         Param("device_timeout", "float", 30.0, "seconds one 'smartctl -x' may take", min=1),
         Param("kernel_log", "bool", True, "count I/O errors the kernel logged per disk"),
     ),
+    sources=(Source("smartctl-json", from_smartctl, "a saved 'smartctl -j' output"),),
+    plan=plan,
     doc=__doc__ or "",
 )

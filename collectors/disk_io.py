@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan
 from toolkit.schema import NUM, STR, arr, nullable, obj
 
 OUTPUT = obj(
@@ -87,6 +88,11 @@ def _read() -> tuple[dict[str, dict[str, float]], tuple[int, int] | None]:
     return {n: c._asdict() for n, c in disks.items()}, swap
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: the disks' and swap's I/O counters, read twice sample_s "
+                       "apart; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     from toolkit import _platform
 
@@ -116,5 +122,6 @@ COLLECTOR = Collector(
     gather=gather,
     params=(Param("sample_s", "float", 2.0, "seconds over which the counters are sampled",
                   min=0.1),),
+    plan=plan,
     doc=__doc__ or "",
 )

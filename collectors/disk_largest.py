@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, text
 from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -133,6 +134,13 @@ def summarise(root: str, walked: dict[str, Any], depth: int, top: int) -> dict[s
     }
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(files=[text(params.get("path"), "~")],
+                notes=["walks the folders below it on that one filesystem, at most "
+                       f"{text(params.get('max_seconds'))} s and "
+                       f"{text(params.get('max_entries'))} entries; reads no file's content"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     root = os.path.abspath(os.path.expanduser(str(params.get("path") or "~")))
     if not os.path.isdir(root):
@@ -157,5 +165,6 @@ COLLECTOR = Collector(
         Param("max_entries", "int", 300000, "stop walking after this many files and folders",
               min=1),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

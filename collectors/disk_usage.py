@@ -29,8 +29,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, NUM, STR, arr, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 OUTPUT = obj(
     source=STR,
@@ -162,14 +164,17 @@ def _live() -> list[dict[str, Any]]:
     return rows
 
 
+def from_df(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved ``df``/``df -h``/macOS ``df`` output → the result."""
+    return summarise(parse_df(saved.text), saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: the mounted filesystems, and space and inodes (statvfs) of "
+                       "each; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        text = read_source(source).decode("utf-8", errors="replace")
-        try:
-            return summarise(parse_df(text), str(source))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
     return summarise(_live(), "live")
 
 
@@ -179,5 +184,7 @@ COLLECTOR = Collector(
     summary="Space and inodes used on every mounted filesystem",
     gather=gather,
     params=(Param("source", "str", None, "analyse a saved df / df -h output instead"),),
+    sources=(Source("df", from_df, "a saved df, df -h or macOS df output"),),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -36,8 +36,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 _TEMPERATURE = obj(chip=STR, label=STR, current_c=NUM, high_c=nullable(NUM),
                    critical_c=nullable(NUM), status=enum("ok", "high", "critical"))
@@ -145,13 +147,17 @@ def snapshot() -> dict[str, Any]:
     return out
 
 
+def from_snapshot(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a ``snapshot.json`` an earlier run kept → the result."""
+    return {"source": saved.path, **parse(json.loads(saved.data))}
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: temperatures and fans (the kernel's hwmon drivers) and the "
+                       "battery; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        try:
-            return {"source": str(source), **parse(json.loads(read_source(source)))}
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc} — give a snapshot.json this collector saved") from None
     raw = snapshot()
     ctx.save("snapshot.json", json.dumps(raw, indent=1, default=str))
     return {"source": "live", **parse(raw)}
@@ -163,5 +169,8 @@ COLLECTOR = Collector(
     summary="Temperatures (with the chip's high/critical limits), fans and battery",
     gather=gather,
     params=(Param("source", "str", None, "analyse a snapshot.json saved by an earlier run"),),
+    sources=(Source("snapshot", from_snapshot, "a snapshot.json this collector kept in an "
+                    "earlier bundle", save_as="snapshot.json"),),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan
 from toolkit.schema import NUM, STR, arr, obj
 
 OUTPUT = obj(query=STR, articles=arr(obj(id=STR, title=STR, category=STR, score=NUM,
@@ -30,6 +31,11 @@ def first_paragraph(body: str, limit: int = 400) -> str:
     para = next((p for p in body.strip().split("\n\n") if p.strip()), "")
     text = " ".join(para.replace("**", "").replace("__", "").split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["searches the knowledge base shipped with supportkit; reads nothing "
+                       "of this machine"])
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -57,5 +63,6 @@ COLLECTOR = Collector(
             Param("limit", "int", 3, "at most this many articles", min=1, max=100),
             Param("lang", "str", "en", "language of titles and summaries",
                   choices=("en", "zh"))),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -47,15 +47,17 @@ from __future__ import annotations
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from collectors import _logparse as lp
 from collectors import _logrecords as lr
 from toolkit import _platform
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, listed, number
 from toolkit.schema import INT, STR, arr, enum, extend, nullable, obj
+from toolkit.sources import Parsed, SavedOutput, Source, keep
 
 OUTPUT = extend(
     lr.COMMON,
@@ -249,48 +251,79 @@ def analyse(data: bytes) -> tuple[list[lr.Record], dict[str, Any]]:
         "crash_counts": ranked[:MAX_LISTED]}
 
 
-def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def _window(params: Mapping[str, Any], now: float) -> tuple[float | None, float | None]:
     try:
-        since, until = lr.window(params, time.time())
+        return lr.window(dict(params), now)
     except ValueError as exc:
         raise Failed(str(exc)) from None
-    channels = [str(c) for c in params.get("channels") or ["System", "Application"]]
+
+
+def _channels(params: Mapping[str, Any]) -> list[str]:
+    return [str(c) for c in params.get("channels") or ["System", "Application"]]
+
+
+def _digest(data: bytes, params: Mapping[str, Any], window: tuple[float | None, float | None],
+            source: str, cut: tuple[bool, dict[str, Any] | None] = (False, None)) -> Parsed:
+    """Pure: event XML → the result, and the kept events as ``events.xml``. ``cut``:
+    whether wevtutil stopped at max_entries, and how its output was cut."""
+    channels = _channels(params)
+    count = max(1, int(params.get("max_entries") or 1))
+    records, crash_part = analyse(data)
+    bounds = lr.Bounds(window[0], window[1], count * max(1, len(channels)),
+                       int(params.get("max_bytes") or 0))
+    digest = lr.digest(records, bounds, lr.new_summary(bool(params.get("summary", True))),
+                       cut[0])
+    files = {"events.xml": b"<Events>\n" + digest.raw() + b"</Events>\n"} if digest.kept else {}
+    if cut[1]:
+        digest.result["cut"] = cut[1]
+    return Parsed({**digest.result, "source": source, "saved": "events.xml" if files else None,
+                   "channels": channels, **crash_part}, files)
+
+
+def from_events_xml(saved: SavedOutput) -> Parsed:
+    """A saved ``wevtutil qe … /f:xml`` or ``Get-WinEvent | ToXml`` export."""
+    return _digest(saved.data, saved.params, _window(saved.params, saved.now), saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    argv_of = getattr(_platform, "eventlog_argv", None)
+    if argv_of is None:
+        return Plan(notes=["the Windows event log exists only on Windows: the step is skipped "
+                           "unless source= names a saved export"])
+    try:
+        since, until = lr.window(params, time.time())
+    except ValueError:  # still a template, or refused when the step runs
+        since = until = None
+    level, count = int(number(params.get("max_level"), 3)), int(number(params.get(
+        "max_entries"), 5000))
+    return Plan(commands=[argv_of(c, since=since, until=until, max_level=level, count=count)
+                          for c in listed(params.get("channels")) or ["System", "Application"]])
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    since, until = _window(params, time.time())
     count = max(1, int(params.get("max_entries") or 1))
     more_before = False
     overflow = None
-    if params.get("source"):
-        data, source = read_source(params["source"]), str(params["source"])
-    else:
-        argv_of = _platform.eventlog_argv
-        if argv_of is None:
-            raise Skipped("the Windows event log exists only on Windows — give a saved "
-                          "export with source=")
-        ctx.require("wevtutil")
-        parts = []
-        for channel in channels:
-            res = ctx.run(argv_of(channel, since=since, until=until,
-                                  max_level=int(params.get("max_level") or 3), count=count))
-            if not res.ok and not res.stdout:
-                err = res.stderr.decode("utf-8", errors="replace").strip()
-                raise Failed(f"wevtutil could not read {channel} ({res.record.returncode}): "
-                             f"{err[:200] or 'no message'} — the Security log needs an "
-                             "administrator")
-            parts.append(res.stdout)
-            overflow = overflow or lr.output_cut(res.record.truncated, newest_first=True)
-            more_before = more_before or len(_EVENT.findall(_decode(res.stdout))) >= count
-        data, source = b"\n".join(parts), "live"
-    records, crash_part = analyse(data)
-    bounds = lr.Bounds(since, until, count * max(1, len(channels)),
-                       int(params.get("max_bytes") or 0))
-    digest = lr.digest(records, bounds, lr.new_summary(bool(params.get("summary", True))),
-                       more_before)
-    saved = None
-    if digest.kept:
-        saved = ctx.save("events.xml", b"<Events>\n" + digest.raw() + b"</Events>\n")
-    if overflow:
-        digest.result["cut"] = overflow
-    return {**digest.result, "source": source, "saved": saved, "channels": channels,
-            **crash_part}
+    argv_of = getattr(_platform, "eventlog_argv", None)
+    if argv_of is None:
+        raise Skipped("the Windows event log exists only on Windows — give a saved "
+                      "export with source=")
+    ctx.require("wevtutil")
+    parts = []
+    for channel in _channels(params):
+        res = ctx.run(argv_of(channel, since=since, until=until,
+                              max_level=int(params.get("max_level") or 3), count=count))
+        if not res.ok and not res.stdout:
+            err = res.stderr.decode("utf-8", errors="replace").strip()
+            raise Failed(f"wevtutil could not read {channel} ({res.record.returncode}): "
+                         f"{err[:200] or 'no message'} — the Security log needs an "
+                         "administrator")
+        parts.append(res.stdout)
+        overflow = overflow or lr.output_cut(res.record.truncated, newest_first=True)
+        more_before = more_before or len(_EVENT.findall(_decode(res.stdout))) >= count
+    return keep(ctx, _digest(b"\n".join(parts), params, (since, until), "live",
+                             (more_before, overflow)))
 
 
 COLLECTOR = Collector(
@@ -315,5 +348,8 @@ COLLECTOR = Collector(
         Param("summary", "bool", True, "count severities and the top recurring error patterns"),
         Param("source", "str", None, "analyse a saved wevtutil/Get-WinEvent XML export"),
     ),
+    sources=(Source("event-xml", from_events_xml, "a saved wevtutil qe /f:xml or Get-WinEvent "
+                    "XML export", keep=False),),  # the events counted are kept, as events.xml
+    plan=plan,
     doc=__doc__ or "",
 )

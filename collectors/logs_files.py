@@ -65,6 +65,7 @@ from typing import IO, Any
 
 from collectors import _logparse as lp
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, listed
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
 
 OUTPUT = obj(
@@ -470,6 +471,17 @@ def _filter(fh: IO[bytes], out: Path, fmt: lp.TimeFormat | None, ref: float,
 
 # ----------------------------------------------------------------------- the step
 
+def plan(params: dict[str, Any]) -> Plan:
+    notes = ["each file is read within since/until, max_bytes and max_total_bytes (newest "
+             "kept)"]
+    if params.get("rotated") is not False:
+        notes.append("a plain path brings its rotated siblings too (NAME.1, NAME.2.gz, …)")
+    if params.get("follow_symlinks") is not True:
+        notes.append("symbolic links that lead out of the folder a path names are not "
+                     "followed")
+    return Plan(files=listed(params.get("paths")), notes=notes)
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     paths = [str(p) for p in params.get("paths") or []]
     if not paths:
@@ -547,5 +559,6 @@ COLLECTOR = Collector(
         Param("follow_symlinks", "bool", False,
               "follow symbolic links that lead out of the folder a path names"),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -34,13 +34,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from collectors import _logparse as lp
 from collectors import _logrecords as lr
 from toolkit import _platform
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, listed, number, text
 from toolkit.schema import INT, STR, arr, extend, nullable, obj
+from toolkit.sources import Parsed, SavedOutput, Source, keep
 
 OUTPUT = extend(
     lr.COMMON,
@@ -115,53 +118,91 @@ def parse(data: bytes) -> tuple[list[lr.Record], list[dict[str, Any]]]:
     return [records[i] for i in order], crashes
 
 
-def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def _window(params: Mapping[str, Any], now: float) -> tuple[float | None, float | None]:
     try:
-        since, until = lr.window(params, time.time())
+        return lr.window(dict(params), now)
     except ValueError as exc:
         raise Failed(str(exc)) from None
+
+
+def _query(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"units": list(params.get("units") or []),
+            "identifiers": list(params.get("identifiers") or []),
+            "priority": params.get("priority") or None, "file": params.get("file") or None}
+
+
+def _digest(data: bytes, params: Mapping[str, Any], window: tuple[float | None, float | None],
+            source: str, overflow: dict[str, Any] | None = None) -> Parsed:
+    """Pure: ``journalctl -o json`` output → the result, and the kept entries as
+    ``journal.jsonl``."""
     count = max(1, int(params.get("max_entries") or 1))
-    query = {"units": list(params.get("units") or []),
-             "identifiers": list(params.get("identifiers") or []),
-             "priority": params.get("priority") or None, "file": params.get("file") or None}
-    more_before = False
-    overflow = None
-    if params.get("source"):
-        data, source = read_source(params["source"]), str(params["source"])
-    else:
-        argv_of = _platform.journal_argv
-        if argv_of is None:
-            raise Skipped("this system has no systemd journal")
-        ctx.require("journalctl", "systemd")
-        present = _platform.journal_present
-        if not query["file"] and present is not None and not present():
-            raise Skipped(NO_JOURNAL)
-        # one more than asked: whether older entries in the window were left out
-        res = ctx.run(argv_of(query, since=since, until=until, count=count + 1),
-                      env={"LC_ALL": "C", "SYSTEMD_COLORS": "0"})
-        err = res.stderr.decode("utf-8", errors="replace").strip()
-        if "No journal files" in err:
-            raise Skipped(NO_JOURNAL)
-        if not res.ok and not res.stdout:
-            if res.record.timed_out:
-                raise Failed("journalctl did not answer in time — narrow since/until")
-            hint = " — run as root or add yourself to the systemd-journal group" \
-                if "ermission denied" in err else ""
-            raise Failed(f"journalctl failed ({res.record.returncode}): "
-                         f"{err.splitlines()[-1] if err else 'no message'}{hint}")
-        data, source = res.stdout, "live"
-        overflow = lr.output_cut(res.record.truncated, newest_first=True)
     records, crashes = parse(data)
+    more_before = False
     if not params.get("source") and len(records) > count:
-        records, more_before = records[1:], True
-    bounds = lr.Bounds(since, until, count, int(params.get("max_bytes") or 0))
+        records, more_before = records[1:], True  # journalctl was asked for one more
+    bounds = lr.Bounds(window[0], window[1], count, int(params.get("max_bytes") or 0))
     digest = lr.digest(records, bounds, lr.new_summary(bool(params.get("summary", True))),
                        more_before)
-    saved = ctx.save("journal.jsonl", digest.raw()) if digest.kept else None
     if overflow:
         digest.result["cut"] = overflow
-    return {**digest.result, "source": source, "saved": saved, "query": query,
-            "crashes": crashes[:MAX_CRASHES], "crash_count": len(crashes)}
+    return Parsed({**digest.result, "source": source,
+                   "saved": "journal.jsonl" if digest.kept else None, "query": _query(params),
+                   "crashes": crashes[:MAX_CRASHES], "crash_count": len(crashes)},
+                  {"journal.jsonl": digest.raw()} if digest.kept else {})
+
+
+def from_journal_json(saved: SavedOutput) -> Parsed:
+    """A saved ``journalctl -o json`` output (either order), windowed here."""
+    return _digest(saved.data, saved.params, _window(saved.params, saved.now), saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    argv_of = getattr(_platform, "journal_argv", None)
+    if argv_of is None:
+        return Plan(notes=["this system has no systemd journal: the step is skipped"])
+    notes = []
+    try:
+        since, until = lr.window(params, time.time())
+    except ValueError:  # still a template, or refused when the step runs
+        since = until = None
+        notes.append(f"since/until as given: {params.get('since')!r}, {params.get('until')!r}")
+    file = text(params.get("file")) or None
+    query: dict[str, list[str] | str | None] = {
+        "units": listed(params.get("units")), "identifiers": listed(params.get("identifiers")),
+        "priority": text(params.get("priority")) or None, "file": file}
+    count = int(number(params.get("max_entries"), 10_000)) + 1
+    return Plan(commands=[argv_of(query, since=since, until=until, count=count)],
+                files=[file] if file else [],
+                notes=notes + ([] if file else ["the system journal (journald's files), "
+                                                "through journalctl"]))
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    since, until = _window(params, time.time())
+    count = max(1, int(params.get("max_entries") or 1))
+    query = _query(params)
+    argv_of = getattr(_platform, "journal_argv", None)
+    if argv_of is None:
+        raise Skipped("this system has no systemd journal")
+    ctx.require("journalctl", "systemd")
+    present = getattr(_platform, "journal_present", None)
+    if not query["file"] and present is not None and not present():
+        raise Skipped(NO_JOURNAL)
+    # one more than asked: whether older entries in the window were left out
+    res = ctx.run(argv_of(query, since=since, until=until, count=count + 1),
+                  env={"LC_ALL": "C", "SYSTEMD_COLORS": "0"})
+    err = res.stderr.decode("utf-8", errors="replace").strip()
+    if "No journal files" in err:
+        raise Skipped(NO_JOURNAL)
+    if not res.ok and not res.stdout:
+        if res.record.timed_out:
+            raise Failed("journalctl did not answer in time — narrow since/until")
+        hint = " — run as root or add yourself to the systemd-journal group" \
+            if "ermission denied" in err else ""
+        raise Failed(f"journalctl failed ({res.record.returncode}): "
+                     f"{err.splitlines()[-1] if err else 'no message'}{hint}")
+    overflow = lr.output_cut(res.record.truncated, newest_first=True)
+    return keep(ctx, _digest(res.stdout, params, (since, until), "live", overflow))
 
 
 COLLECTOR = Collector(
@@ -185,5 +226,8 @@ COLLECTOR = Collector(
         Param("summary", "bool", True, "count severities and the top recurring error patterns"),
         Param("source", "str", None, "analyse a saved 'journalctl -o json' output"),
     ),
+    sources=(Source("journal-json", from_journal_json, "a saved 'journalctl -o json' output",
+                    keep=False),),  # what the result counts is kept, as journal.jsonl
+    plan=plan,
     doc=__doc__ or "",
 )

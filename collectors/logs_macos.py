@@ -27,13 +27,16 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from collectors import _logrecords as lr
 from toolkit import _platform
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, text
 from toolkit.schema import STR, enum, extend, nullable, obj
+from toolkit.sources import Parsed, SavedOutput, Source, keep
 
 OUTPUT = extend(lr.COMMON, query=obj(process=nullable(STR),
                                      level=enum("default", "info", "debug")))
@@ -76,39 +79,67 @@ def parse(data: bytes) -> list[lr.Record]:
     return [rec for _, _, rec in sorted(records, key=lambda t: (t[0], t[1]))]
 
 
-def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+def _window(params: Mapping[str, Any], now: float) -> tuple[float | None, float | None]:
+    try:
+        return lr.window(dict(params), now)
+    except ValueError as exc:
+        raise Failed(str(exc)) from None
+
+
+def _digest(data: bytes, params: Mapping[str, Any], window: tuple[float | None, float | None],
+            source: str, overflow: dict[str, Any] | None = None) -> Parsed:
+    """Pure: ``log show --style ndjson`` output → the result, and the kept entries as
+    ``unified.ndjson``."""
+    bounds = lr.Bounds(window[0], window[1], max(1, int(params.get("max_entries") or 1)),
+                       int(params.get("max_bytes") or 0))
+    digest = lr.digest(parse(data), bounds, lr.new_summary(bool(params.get("summary", True))))
+    if overflow and not digest.result["cut"]:
+        digest.result["cut"] = overflow
+    query = {"process": params.get("process") or None,
+             "level": str(params.get("level") or "default")}
+    return Parsed({**digest.result, "source": source,
+                   "saved": "unified.ndjson" if digest.kept else None, "query": query},
+                  {"unified.ndjson": digest.raw()} if digest.kept else {})
+
+
+def from_ndjson(saved: SavedOutput) -> Parsed:
+    """A saved ``log show --style ndjson`` output."""
+    return _digest(saved.data, saved.params, _window(saved.params, saved.now), saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    argv_of = getattr(_platform, "unified_log_argv", None)
+    if argv_of is None:
+        return Plan(notes=["the unified log exists only on macOS: the step is skipped unless "
+                           "source= names a saved output"])
     now = time.time()
     try:
         since, until = lr.window(params, now)
-    except ValueError as exc:
-        raise Failed(str(exc)) from None
+    except ValueError:  # still a template, or refused when the step runs
+        since = until = None
+    return Plan(commands=[argv_of(since=since if since is not None else now - 3600,
+                                  until=until, process=text(params.get("process")) or None,
+                                  level=text(params.get("level"), "default"))])
+
+
+def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    now = time.time()
+    since, until = _window(params, now)
     level = str(params.get("level") or "default")
-    query = {"process": params.get("process") or None, "level": level}
-    overflow = None
-    if params.get("source"):
-        data, source = read_source(params["source"]), str(params["source"])
-    else:
-        argv_of = _platform.unified_log_argv
-        if argv_of is None:
-            raise Skipped("the unified log exists only on macOS — give a saved "
-                          "'log show --style ndjson' output with source=")
-        ctx.require("log")
-        start = since if since is not None else now - 3600
-        res = ctx.run(argv_of(since=start, until=until, process=query["process"], level=level))
-        if not res.ok and not res.stdout:
-            err = res.stderr.decode("utf-8", errors="replace").strip()
-            raise Failed(f"log show failed ({res.record.returncode}): {err[:200] or 'no message'}"
-                         " — run as an administrator to read every entry")
-        data, source = res.stdout, "live"
-        overflow = lr.output_cut(res.record.truncated, newest_first=False)
-        since = start
-    bounds = lr.Bounds(since, until, max(1, int(params.get("max_entries") or 1)),
-                       int(params.get("max_bytes") or 0))
-    digest = lr.digest(parse(data), bounds, lr.new_summary(bool(params.get("summary", True))))
-    saved = ctx.save("unified.ndjson", digest.raw()) if digest.kept else None
-    if overflow and not digest.result["cut"]:
-        digest.result["cut"] = overflow
-    return {**digest.result, "source": source, "saved": saved, "query": query}
+    argv_of = getattr(_platform, "unified_log_argv", None)
+    if argv_of is None:
+        raise Skipped("the unified log exists only on macOS — give a saved "
+                      "'log show --style ndjson' output with source=")
+    ctx.require("log")
+    start = since if since is not None else now - 3600
+    res = ctx.run(argv_of(since=start, until=until, process=params.get("process") or None,
+                          level=level))
+    if not res.ok and not res.stdout:
+        err = res.stderr.decode("utf-8", errors="replace").strip()
+        raise Failed(f"log show failed ({res.record.returncode}): {err[:200] or 'no message'}"
+                     " — run as an administrator to read every entry")
+    overflow = lr.output_cut(res.record.truncated, newest_first=False)
+    return keep(ctx, _digest(res.stdout, params, (start, until), "live", overflow))
 
 
 COLLECTOR = Collector(
@@ -132,5 +163,8 @@ COLLECTOR = Collector(
         Param("summary", "bool", True, "count severities and the top recurring error patterns"),
         Param("source", "str", None, "analyse a saved 'log show --style ndjson' output"),
     ),
+    sources=(Source("ndjson", from_ndjson, "a saved 'log show --style ndjson' output",
+                    keep=False),),  # the entries counted are kept, as unified.ndjson
+    plan=plan,
     doc=__doc__ or "",
 )

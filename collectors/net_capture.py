@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, text
 from toolkit.schema import INT, NUM, STR, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -82,6 +83,14 @@ def _check(params: dict[str, Any]) -> None:
     if not 1 <= params["max_packets"] <= 1_000_000 or not 1024 <= params["max_bytes"] \
             <= 200 * 1024 * 1024 or not 64 <= params["snaplen"] <= 65535:
         raise Failed("max_packets 1-1000000, max_bytes 1 KB-200 MB, snaplen 64-65535")
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    iface = text(params.get("interface")) or "the default route's interface"
+    bpf = text(params.get("filter")).strip() or "none"
+    return Plan(notes=[f"listens on {iface} for {text(params.get('duration'))} s (filter: "
+                       f"{bpf}), at most {text(params.get('max_packets'))} packets; sends "
+                       "nothing; root only"])
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -169,5 +178,6 @@ COLLECTOR = Collector(
         Param("max_bytes", "int", 2 * 1024 * 1024, "stop when the pcap reaches this size", min=1),
         Param("snaplen", "int", 128, "bytes kept of each packet", min=1, max=262144),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

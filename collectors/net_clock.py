@@ -40,6 +40,7 @@ from typing import Any
 
 from collectors.net_dns import parse_server
 from toolkit.collector import Collector, Context, Failed, Param, Skipped
+from toolkit.plans import Plan, host_port, is_template, text
 from toolkit.schema import INT, NUM, STR, any_of, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -117,6 +118,15 @@ def _sample(sock: socket.socket, addr: tuple[Any, ...], timeout: float) -> dict[
     return {"error": "timeout"}
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    spec = text(params.get("server")).strip()
+    if not spec:
+        return Plan(notes=["no NTP server given: the step is skipped"])
+    host, port = (spec, 123) if is_template(spec) else parse_server(spec, default_port=123)
+    return Plan(network=[host_port(host, port, "udp")],
+                notes=[f"{text(params.get('count'))} SNTP requests; the name is resolved first"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     spec = (params.get("server") or "").strip()
     if not spec:
@@ -181,5 +191,6 @@ COLLECTOR = Collector(
         Param("interval", "float", 0.2, "seconds between requests", min=0),
         Param("timeout", "float", 2.0, "seconds to wait for each answer", min=0.1),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -72,6 +72,7 @@ from typing import Any
 
 from collectors import _dnswire
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, host_port, is_template, listed, text
 from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj
 
 OUTPUT = obj(
@@ -385,6 +386,35 @@ def _system(names: list[str], qtype: str) -> list[dict[str, Any]]:
     return out
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    command = _platform.RESOLVER_COMMAND
+    found = Plan(commands=[list(command)] if command else [],
+                 files=list(_platform.RESOLVER_FILES))
+    names = [n.strip() for n in listed(params.get("names")) if n.strip()]
+    asked = [n for n in names if is_template(n) or not not_asked_reason(n)]
+    found.notes.extend(f"{n}: not asked ({not_asked_reason(n)})" for n in names
+                       if n not in asked)
+    if not asked:
+        found.notes.append("no name to look up: the resolvers are listed, nothing is asked")
+        return found
+    for spec in listed(params.get("servers")):
+        try:
+            host, port = (spec, 53) if is_template(spec) else parse_server(spec)
+        except ValueError:  # refused when the step runs
+            host, port = spec, 53
+        found.network.extend([host_port(host, port, "udp"), host_port(host, port, "tcp")])
+    if not found.network:
+        found.notes.append("the servers asked are the configured ones (read first)")
+    found.notes.append(f"{text(params.get('type'), 'A')} queries for: {', '.join(asked)}; TCP "
+                       "only when a UDP answer is truncated")
+    if params.get("system") is not False:
+        found.notes.append("each name is also resolved as applications do (getaddrinfo: the "
+                           "hosts file, then DNS)")
+    return found
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     qtype = params["type"]
     if params["timeout"] <= 0:
@@ -434,5 +464,6 @@ COLLECTOR = Collector(
         Param("system", "bool", True, "also resolve each name as applications do "
               "(getaddrinfo: hosts file, then DNS)"),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

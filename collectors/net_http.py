@@ -74,6 +74,7 @@ from collectors._x509 import parse_der
 from collectors.net_tcp import classify
 from toolkit import proxy
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, host_port, known, text
 from toolkit.schema import BOOL, INT, NUM, STR, any_of, arr, enum, nullable, obj, opt
 
 _CERTIFICATE = obj(subject=STR, issuer=STR, common_name=nullable(STR), self_signed=BOOL,
@@ -351,6 +352,33 @@ def fetch(url: str, opts: Options, max_redirects: int) -> dict[str, Any]:
     return out
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    url = text(params.get("url"), "URL")
+    url = url if "//" in url else f"https://{url}"
+    host: str | None = None
+    port = 443
+    if known(params.get("url")):
+        try:
+            parts = urllib.parse.urlsplit(url)
+            host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:  # refused when the step runs
+            pass
+    host = host or url.partition("//")[2].partition("/")[0] or "HOST"
+    network = [host_port(host, port, "tcp")]
+    via = text(params.get("proxy"), "auto")
+    if via == "auto":
+        notes = ["through the proxy the OS names (environment, Windows/macOS settings) "
+                 "when one applies to this URL"]
+    elif via == "none":
+        notes = ["directly, never through a proxy"]
+    else:
+        notes = [f"through the proxy {via}"]
+    notes.append(f"{text(params.get('method'), 'GET')} {url}, following up to "
+                 f"{text(params.get('max_redirects'))} redirects (each to its own host)")
+    ca_file = params.get("ca_file")
+    return Plan(files=[text(ca_file)] if known(ca_file) else [], network=network, notes=notes)
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     url = (params.get("url") or "").strip()
     if not url:
@@ -384,5 +412,6 @@ COLLECTOR = Collector(
         Param("proxy", "str", "auto", "auto (the OS's: environment, else Windows/macOS "
               "settings), none, or a proxy URL"),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

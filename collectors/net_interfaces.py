@@ -40,8 +40,10 @@ import json
 from typing import Any
 
 from collectors._ipconfig import parse_ipconfig
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
+from toolkit.sources import SavedOutput, Source
 
 OUTPUT = obj(
     source=STR, format=nullable(enum("ipconfig", "ip-json")),
@@ -194,17 +196,25 @@ def summarise(interfaces: list[dict[str, Any]], source: str, fmt: str | None
             "link_down": down, "with_errors": errors}
 
 
+def is_ip_json(head: bytes) -> bool:
+    return head.lstrip().startswith(b"[")
+
+
+def saved_ip_json(saved: SavedOutput) -> dict[str, Any]:
+    return summarise(parse_ip_json(saved.text), saved.path, "ip-json")
+
+
+def saved_ipconfig(saved: SavedOutput) -> dict[str, Any]:
+    return summarise(from_ipconfig(saved.text), saved.path, "ipconfig")
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: the interfaces, their addresses, state and counters; no "
+                       "command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if not source:
-        return summarise(_live(), "live", None)
-    text = read_source(source).decode("utf-8", errors="replace")
-    try:
-        if text.lstrip().startswith("["):
-            return summarise(parse_ip_json(text), str(source), "ip-json")
-        return summarise(from_ipconfig(text), str(source), "ipconfig")
-    except ValueError as exc:
-        raise Failed(f"{source}: {exc} (expected ipconfig /all or ip -j addr output)") from None
+    return summarise(_live(), "live", None)
 
 
 COLLECTOR = Collector(
@@ -214,5 +224,9 @@ COLLECTOR = Collector(
     gather=gather,
     params=(Param("source", "str", None,
                   "analyse a saved Windows ipconfig /all or Linux ip -j addr output instead"),),
+    sources=(Source("ip-json", saved_ip_json, "a saved Linux ip -j addr output",
+                    detect=is_ip_json),
+             Source("ipconfig", saved_ipconfig, "a saved Windows ipconfig /all output")),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -48,8 +48,10 @@ from typing import Any
 
 from collectors._netparse import parse_ping, ping_summary
 from collectors._netprobe import checksum, dgram_allowed, no_access, raw_allowed, resolve
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan, number, text
 from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj, opt
+from toolkit.sources import SavedOutput, Source
 
 OUTPUT = obj(
     source=STR, host=nullable(STR), address=STR,
@@ -226,16 +228,32 @@ def _check(params: dict[str, Any]) -> None:
         raise Failed("size must be between 0 and 65000 bytes")
 
 
+def from_ping(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved ping output (iputils, busybox, macOS/BSD, Windows) → the result."""
+    parsed = parse_ping(saved.text)
+    fmt = parsed.pop("format")
+    return {"source": saved.path, "method": "saved", "format": fmt, **parsed}
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    host, wanted = text(params.get("host"), "HOST"), params.get("method") or "auto"
+    ways = {"scapy": "a raw ICMP socket (root or cap_net_raw, IPv4)",
+            "icmp_dgram": "an ICMP datagram socket (net.ipv4.ping_group_range)",
+            "system_ping": "the system ping, given the address the name resolves to"}
+    tried = [way for name, way in ways.items() if wanted in ("auto", name)]
+    commands = [_platform.ping_argv(
+        host, count=int(number(params.get("count"), 5)),
+        interval=number(params.get("interval"), 0.5), timeout=number(params.get("timeout"), 2.0),
+        size=int(number(params.get("size"), 56)), ipv6=":" in host)] \
+        if wanted in ("auto", "system_ping") else []
+    return Plan(commands=commands, network=[f"{host}/icmp"],
+                notes=["the first that works of: " + "; ".join(tried)] if len(tried) > 1
+                else [f"only {tried[0]}"] if tried else [])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        text = read_source(source).decode("utf-8", errors="replace")
-        try:
-            parsed = parse_ping(text)
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
-        fmt = parsed.pop("format")
-        return {"source": str(source), "method": "saved", "format": fmt, **parsed}
     _check(params)
     address, family = resolve(params.get("host") or "")
     wanted = params.get("method") or "auto"
@@ -280,5 +298,8 @@ COLLECTOR = Collector(
               choices=METHODS),
         Param("source", "str", None, "analyse a saved ping output instead"),
     ),
+    sources=(Source("ping", from_ping, "a saved ping output: Linux iputils or busybox, "
+                    "macOS/BSD, Windows"),),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -28,8 +28,10 @@ from __future__ import annotations
 from typing import Any
 
 from collectors import _routeparse
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
+from toolkit.sources import SavedOutput, Source
 
 _FAMILY = enum("ipv4", "ipv6")
 OUTPUT = obj(
@@ -76,16 +78,51 @@ def _live(ctx: Context) -> dict[str, Any]:
     return summarise(routes, "live", fmt)
 
 
+def _head(head: bytes) -> str:
+    return head.decode("utf-8", errors="replace")
+
+
+def is_ip_json(head: bytes) -> bool:
+    return _routeparse.guess(_head(head)) == "ip-json"
+
+
+def is_route_n(head: bytes) -> bool:
+    return _routeparse.guess(_head(head)) == "route-n"
+
+
+def is_netstat(head: bytes) -> bool:
+    return _routeparse.guess(_head(head)) == "netstat"
+
+
+def _saved(saved: SavedOutput, fmt: str) -> dict[str, Any]:
+    return summarise(_routeparse.parse(saved.text, fmt), saved.path, fmt)
+
+
+def saved_ip_json(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "ip-json")
+
+
+def saved_route_n(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "route-n")
+
+
+def saved_netstat(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, "netstat")
+
+
+def saved_route_print(saved: SavedOutput) -> dict[str, Any]:
+    # Last, so it takes what the others did not: sniff says why it is no routing table.
+    return _saved(saved, _routeparse.sniff(saved.text))
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    return Plan(commands=[list(argv) for _, argv in _platform.ROUTE_COMMANDS])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if not source:
-        return _live(ctx)
-    text = read_source(source).decode("utf-8", errors="replace")
-    try:
-        fmt = _routeparse.sniff(text)
-        return summarise(_routeparse.parse(text, fmt), str(source), fmt)
-    except ValueError as exc:
-        raise Failed(f"{source}: {exc}") from None
+    return _live(ctx)
 
 
 COLLECTOR = Collector(
@@ -96,5 +133,13 @@ COLLECTOR = Collector(
     params=(Param("source", "str", None,
                   "analyse a saved ip -j route / route -n / netstat -rn / route print "
                   "output instead"),),
+    sources=(
+        Source("ip-json", saved_ip_json, "ip -j route output", detect=is_ip_json),
+        Source("route-n", saved_route_n, "route -n / netstat -rn output (Linux)",
+               detect=is_route_n),
+        Source("netstat", saved_netstat, "netstat -rn output (macOS, BSD)", detect=is_netstat),
+        Source("route-print", saved_route_print, "Windows route print output"),
+    ),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -36,6 +36,7 @@ import time
 from typing import Any
 
 from toolkit.collector import Collector, Context, Failed, Param
+from toolkit.plans import Plan, host_port, text
 from toolkit.schema import INT, NUM, STR, arr, enum, nullable, obj
 
 _STATUS = enum("open", "refused", "filtered", "unreachable", "error")
@@ -100,6 +101,12 @@ def resolve(host: str, port: int) -> tuple[str, int, float]:
     return str(infos[0][4][0]), int(infos[0][0]), (time.monotonic() - t0) * 1000
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(network=[host_port(params.get("host"), params.get("port"), "tcp")],
+                notes=[f"{text(params.get('count'))} connects, no data sent; the name is "
+                       "resolved first"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     host, port = (params.get("host") or "").strip(), params.get("port")
     if not host or port is None:
@@ -135,5 +142,6 @@ COLLECTOR = Collector(
         Param("interval", "float", 0.2, "seconds between attempts", min=0),
         Param("timeout", "float", 3.0, "seconds to wait for each handshake", min=0.1),
     ),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -55,8 +55,10 @@ from typing import Any
 
 from collectors._netparse import _stdev, hop_record, loss_starts_at, parse_traceroute
 from collectors._netprobe import no_access, raw_allowed, resolve
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit import plans
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
 from toolkit.schema import BOOL, INT, NUM, STR, arr, enum, nullable, obj, opt
+from toolkit.sources import SavedOutput, Source
 
 OUTPUT = obj(
     source=STR, target=nullable(STR), address=nullable(STR),
@@ -346,17 +348,42 @@ def _plan(params: dict[str, Any]) -> Plan:
     return plan
 
 
+def from_traceroute(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved traceroute/traceroute6 or Windows tracert output → the result."""
+    parsed = parse_traceroute(saved.text)
+    parsed.pop("format")
+    return {"source": saved.path, "method": "saved", "mode": None, **parsed,
+            "loss_starts_at": loss_starts_at(parsed["hops"])}
+
+
+def plan(params: dict[str, Any]) -> plans.Plan:
+    """The step's plan (``toolkit.plans``); ``Plan`` in this module is the probing."""
+    from toolkit import _platform
+
+    host, wanted = plans.text(params.get("host"), "HOST"), params.get("method") or "auto"
+    mode = str(params.get("mode")) if params.get("mode") in ("icmp", "udp", "tcp") else "icmp"
+    count = int(plans.number(params.get("count"), 1))
+    queries = int(plans.number(params["queries"], 1)) if params.get("queries") is not None \
+        else 3 if count == 1 else 1
+    modes = [mode] if mode == "udp" else [mode, "udp"]  # udp needs no privileges
+    commands = [] if wanted == "scapy" else [_platform.traceroute_argv(
+        host, mode=m, queries=queries, max_hops=int(plans.number(params.get("max_hops"), 30)),
+        timeout=plans.number(params.get("timeout"), 2.0), ipv6=":" in host) for m in modes]
+    targets = {"icmp": f"{host}/icmp", "udp": plans.host_port(host, UDP_BASE, "udp"),
+               "tcp": plans.host_port(host, params.get("port"), "tcp")}
+    ways = ([f"raw sockets (scapy: root or cap_net_raw, IPv4), {mode} probes"]
+            if wanted in ("auto", "scapy") else []) + \
+        ([f"the system traceroute in {mode} mode" + (", then in udp mode" if mode != "udp"
+                                                    else "")] if commands else [])
+    notes = ["the first that works of: " + "; ".join(ways)]
+    if count > 1 and commands:
+        notes.append(f"the system traceroute runs {count} times, one run per round")
+    return plans.Plan(commands=commands, network=[targets[m] for m in dict.fromkeys(modes)
+                                                  if wanted != "scapy" or m == mode],
+                      notes=notes)
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        text = read_source(source).decode("utf-8", errors="replace")
-        try:
-            parsed = parse_traceroute(text)
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
-        parsed.pop("format")
-        return {"source": str(source), "method": "saved", "mode": None, **parsed,
-                "loss_starts_at": loss_starts_at(parsed["hops"])}
     plan = _plan(params)
     address, family = resolve(params.get("host") or "")
     wanted = params["method"]
@@ -405,5 +432,8 @@ COLLECTOR = Collector(
               choices=("auto", "scapy", "system")),
         Param("source", "str", None, "analyse a saved traceroute/tracert output instead"),
     ),
+    sources=(Source("traceroute", from_traceroute, "a saved traceroute/traceroute6 (Linux, "
+                    "macOS, FreeBSD) or Windows tracert output"),),
+    plan=plan,
     doc=__doc__ or "",
 )

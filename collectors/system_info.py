@@ -33,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
 from toolkit.schema import BOOL, INT, NUM, STR, arr, nullable, obj
 
 OUTPUT = obj(
@@ -150,6 +151,11 @@ def snapshot(sample_s: float) -> dict[str, Any]:
     }
 
 
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil and the OS: OS release, device identity (DMI), CPU, memory, "
+                       "swap, load, time zone; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     import json
 
@@ -164,5 +170,6 @@ COLLECTOR = Collector(
     summary="Device, OS, kernel, host, uptime, CPU, memory, swap, Python and time zone",
     gather=gather,
     params=(Param("sample_s", "float", 0.3, "seconds over which CPU usage is sampled", min=0),),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -39,8 +39,10 @@ import json
 import time
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Param, read_source
+from toolkit.collector import Collector, Context, Param
+from toolkit.plans import Plan
 from toolkit.schema import INT, NUM, STR, arr, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 _PROCESS = obj(pid=INT, name=STR, user=nullable(STR), cmdline=STR, cpu_pct=nullable(NUM),
                rss_bytes=nullable(INT), mem_pct=nullable(NUM), status=nullable(STR))
@@ -153,14 +155,17 @@ def snapshot(sample_s: float) -> dict[str, Any]:
             "processes": rows}
 
 
+def from_snapshot(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a ``snapshot.json`` an earlier run kept → the result."""
+    return {"source": saved.path, **parse(json.loads(saved.data), saved.params["top"])}
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(notes=["psutil: every process (name, user, command line, CPU time, memory), "
+                       "read twice sample_s apart; no command is run"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        try:
-            raw = json.loads(read_source(source))
-            return {"source": str(source), **parse(raw, params["top"])}
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc} — give a snapshot.json this collector saved") from None
     sample = min(float(params["sample_s"]), max(0.0, ctx.remaining() / 3))
     raw = snapshot(sample)
     ctx.save("snapshot.json", json.dumps(raw, indent=1, default=str))
@@ -177,5 +182,8 @@ COLLECTOR = Collector(
         Param("sample_s", "float", 1.0, "seconds over which CPU use is measured", min=0),
         Param("source", "str", None, "analyse a snapshot.json saved by an earlier run"),
     ),
+    sources=(Source("snapshot", from_snapshot, "a snapshot.json this collector kept in an "
+                    "earlier bundle", save_as="snapshot.json"),),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -38,8 +38,10 @@ import json
 import re
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
+from toolkit.plans import Plan
 from toolkit.schema import INT, STR, arr, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 _UNIT = obj(unit=STR, kind=nullable(STR), load=STR, active=STR, sub=STR, description=STR)
 OUTPUT = obj(
@@ -111,13 +113,27 @@ def summarise(units: list[dict[str, Any]], state: str | None, source: str) -> di
             "not_found": not_found, "summary": summary}
 
 
+_LIST_UNITS = ["list-units", "--failed", "--all", "--no-pager", "--plain"]
+
+
+def is_json(head: bytes) -> bool:
+    return head.lstrip().startswith(b"[")
+
+
+def from_units(saved: SavedOutput) -> dict[str, Any]:
+    """Pure: a saved ``systemctl list-units`` output (its JSON or its table)."""
+    return summarise(parse_units(saved.data), None, saved.path)
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    return Plan(commands=[["systemctl", "is-system-running"],
+                          ["systemctl", *_LIST_UNITS, "--output=json"],
+                          ["systemctl", *_LIST_UNITS]],
+                notes=["the table (without --output=json) only where systemd is too old for "
+                       "JSON; skipped where systemd is not PID 1"])
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        try:
-            return summarise(parse_units(read_source(source)), None, str(source))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
     from toolkit import _platform
 
     if _platform.systemd_booted is None or not _platform.systemd_booted():
@@ -129,7 +145,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     state_run = ctx.run([systemctl, "is-system-running"], timeout=15, save_as="state.txt")
     # is-system-running exits non-zero for every state but "running": read what it printed.
     state = state_run.text.strip().splitlines()[0] if state_run.text.strip() else None
-    base = [systemctl, "list-units", "--failed", "--all", "--no-pager", "--plain"]
+    base = [systemctl, *_LIST_UNITS]
     got = ctx.run([*base, "--output=json"], timeout=30, save_as="failed-units.json",
                   env={"LC_ALL": "C", "SYSTEMD_COLORS": "0"})
     try:
@@ -160,5 +176,9 @@ COLLECTOR = Collector(
     needs=Needs(commands=("systemctl",), notes="systemd must be PID 1; otherwise skipped"),
     params=(Param("source", "str", None, "analyse a saved 'systemctl list-units' "
                                          "output (plain or --output=json) instead"),),
+    sources=(Source("systemctl-json", from_units, "systemctl list-units --output=json output",
+                    detect=is_json),
+             Source("systemctl-table", from_units, "systemctl list-units output (the table)")),
+    plan=plan,
     doc=__doc__ or "",
 )

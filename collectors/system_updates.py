@@ -38,8 +38,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from toolkit.collector import Collector, Context, Failed, Param, Skipped, read_source
+from toolkit.collector import Collector, Context, Param, Skipped
+from toolkit.plans import Plan
 from toolkit.schema import INT, STR, arr, enum, nullable, obj
+from toolkit.sources import SavedOutput, Source
 
 _CHANGE = obj({"from": nullable(STR)}, time=nullable(STR),
               action=enum("install", "upgrade", "remove", "purge"), package=STR,
@@ -150,27 +152,49 @@ def summarise(changes: list[dict[str, Any]], runs: list[dict[str, Any]],
             "last_change": unique[0]["time"] if unique else None, "summary": summary}
 
 
-def parse_saved(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Pure: a saved dpkg.log or apt history.log → (changes, runs)."""
-    if "Start-Date:" in text:
-        runs, changes = parse_apt_history(text)
-        return changes, runs
+def is_apt_history(head: bytes) -> bool:
+    return b"Start-Date:" in head
+
+
+def dpkg_changes(text: str) -> list[dict[str, Any]]:
     changes = parse_dpkg_log(text)
     if not changes and not re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (status|startup|"
                                      r"configure|trigproc) ", text, re.MULTILINE):
         raise ValueError("neither dpkg.log lines nor apt history.log blocks")
-    return changes, []
+    return changes
+
+
+def parse_saved(text: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Pure: a saved dpkg.log or apt history.log → (changes, runs)."""
+    if is_apt_history(text.encode("utf-8", errors="replace")):
+        runs, changes = parse_apt_history(text)
+        return changes, runs
+    return dpkg_changes(text), []
+
+
+def _saved(saved: SavedOutput, changes: list[dict[str, Any]], runs: list[dict[str, Any]]
+           ) -> dict[str, Any]:
+    return summarise(changes, runs, {"source": saved.path, "window_days": None,
+                                     "since": None, "files": [saved.path]})
+
+
+def from_apt_history(saved: SavedOutput) -> dict[str, Any]:
+    runs, changes = parse_apt_history(saved.text)
+    return _saved(saved, changes, runs)
+
+
+def from_dpkg_log(saved: SavedOutput) -> dict[str, Any]:
+    return _saved(saved, dpkg_changes(saved.text), [])
+
+
+def plan(params: dict[str, Any]) -> Plan:
+    from toolkit import _platform
+
+    return Plan(files=[path for _, path in _platform.PACKAGE_LOGS],
+                notes=["the package logs that exist are read whole; no command is run"])
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
-    source = params.get("source")
-    if source:
-        try:
-            saved, saved_runs = parse_saved(read_source(source).decode("utf-8", errors="replace"))
-        except ValueError as exc:
-            raise Failed(f"{source}: {exc}") from None
-        return summarise(saved, saved_runs, {"source": str(source), "window_days": None,
-                                         "since": None, "files": [str(source)]})
     from toolkit import _platform
 
     days = int(params["days"])
@@ -216,5 +240,9 @@ COLLECTOR = Collector(
         Param("days", "int", 14, "how many days back to look", min=1),
         Param("source", "str", None, "analyse a saved dpkg.log or apt history.log instead"),
     ),
+    sources=(Source("apt-history", from_apt_history, "a saved apt history.log",
+                    detect=is_apt_history),
+             Source("dpkg-log", from_dpkg_log, "a saved dpkg.log")),
+    plan=plan,
     doc=__doc__ or "",
 )

@@ -17,7 +17,7 @@ import toolkit
 STAGES: list[tuple[str, ...]] = [
     ("toolkit", "toolkit.__init__", "toolkit.errors", "toolkit.paths", "toolkit.lang",
      "toolkit.yamlsafe", "toolkit.proxy", "toolkit._platform", "toolkit.collector",
-     "toolkit.capture", "toolkit.schema"),
+     "toolkit.capture", "toolkit.schema", "toolkit.sources", "toolkit.plans"),
     ("toolkit.kb",),
     ("collectors",),
     ("toolkit.plugins",),

@@ -35,7 +35,7 @@ BASE = datetime(2024, 11, 3, 10, 0, tzinfo=timezone.utc).timestamp()
 def run(collector: Collector, tmp_path: Path, **params: Any) -> tuple[dict[str, Any], Context]:
     work = Path(tempfile.mkdtemp(prefix="step-", dir=tmp_path))
     ctx = Context(workdir=work, deadline=time.monotonic() + 60)
-    return collector.gather(ctx, collector.resolve_params(params)), ctx
+    return collector.collect(ctx, collector.resolve_params(params)), ctx
 
 
 # --------------------------------------------------------------------- logs.journal

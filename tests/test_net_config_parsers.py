@@ -7,6 +7,7 @@ line of the output it comes from.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,9 +22,13 @@ ROUTES = FIX / "network.routes"
 IFACES = FIX / "network.interfaces"
 
 
+def _ctx() -> Context:
+    # source= is handled by the framework (toolkit.sources), which keeps a copy of the file
+    return Context(workdir=Path(tempfile.mkdtemp(prefix="step-")), deadline=time.monotonic() + 30)
+
+
 def routes(name: str) -> dict:
-    ctx = Context(workdir=Path("/nonexistent"), deadline=time.monotonic() + 30)
-    return net_routes.gather(ctx, {"source": str(ROUTES / name)})
+    return net_routes.COLLECTOR.collect(_ctx(), {"source": str(ROUTES / name)})
 
 
 @pytest.mark.parametrize(("name", "fmt", "count", "gateway", "iface", "metric"), [
@@ -84,14 +89,14 @@ def test_routes_rejects_other_text(tmp_path: Path) -> None:
     bad = tmp_path / "x.txt"
     bad.write_text("hello\n")
     with pytest.raises(Failed, match="not a routing table"):
-        net_routes.gather(Context(tmp_path, time.monotonic() + 5), {"source": str(bad)})
+        net_routes.COLLECTOR.collect(Context(tmp_path, time.monotonic() + 5),
+                                     {"source": str(bad)})
     with pytest.raises(ValueError):
         _routeparse.parse_route_print("nothing")
 
 
 def interfaces(path: Path) -> dict:
-    ctx = Context(workdir=Path("/nonexistent"), deadline=time.monotonic() + 30)
-    return net_interfaces.gather(ctx, {"source": str(path)})
+    return net_interfaces.COLLECTOR.collect(_ctx(), {"source": str(path)})
 
 
 def test_ip_json_link_states() -> None:

@@ -82,16 +82,17 @@ def test_saved_outputs_through_the_collectors(tmp_path: Path) -> None:
     from collectors import net_ping, net_traceroute
 
     ctx = Context(workdir=tmp_path, deadline=1e12)
-    ping = net_ping.gather(ctx, {**net_ping.COLLECTOR.defaults(),
-                                 "source": str(FIXTURES / "network.ping/pi__ping-ip-O-D.out")})
+    ping = net_ping.COLLECTOR.collect(ctx, {
+        **net_ping.COLLECTOR.defaults(),
+        "source": str(FIXTURES / "network.ping/pi__ping-ip-O-D.out")})
     assert (ping["method"], ping["format"], ping["loss_pct"]) == ("saved", "iputils", 100.0)
-    trace = net_traceroute.gather(ctx, {
+    trace = net_traceroute.COLLECTOR.collect(ctx, {
         **net_traceroute.COLLECTOR.defaults(),
         "source": str(FIXTURES / "network.traceroute/freebsd12__traceroute.out")})
     assert trace["reached"] is True and trace["hops"][-1]["address"] == "8.8.8.8"
     with pytest.raises(Failed, match="not ping output"):
-        net_ping.gather(ctx, {**net_ping.COLLECTOR.defaults(),
-                              "source": str(FIXTURES / "ipconfig/SOURCES.md")})
+        net_ping.COLLECTOR.collect(ctx, {**net_ping.COLLECTOR.defaults(),
+                                         "source": str(FIXTURES / "ipconfig/SOURCES.md")})
 
 
 def test_unresolvable_name_fails_with_a_reason(tmp_path: Path,

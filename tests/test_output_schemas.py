@@ -289,7 +289,7 @@ def _rel(path: Path) -> str:
 
 def _gather(collector: Collector, tmp_path: Path, **params: Any) -> dict[str, Any]:
     ctx = Context(workdir=tmp_path, deadline=time.monotonic() + 60)
-    return collector.gather(ctx, collector.resolve_params(params))
+    return collector.collect(ctx, collector.resolve_params(params))  # source= as the worker does
 
 
 @pytest.mark.parametrize("name,path", SAVED_CASES, ids=[_rel(p) for _, p in SAVED_CASES])

@@ -25,7 +25,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolkit.sources import Source
 
 from toolkit.schema import DRAFT
 
@@ -104,6 +107,23 @@ class Needs:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """What a step would touch, declared before it runs (``run --plan``, as sos declares
+    before it collects): commands as argv lists (where the collector tries several in
+    turn, each of them, in order), files and paths read, network targets
+    (``host:port/proto``, ``host/icmp``), and notes on what is neither."""
+
+    commands: list[list[str]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    network: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"commands": [list(c) for c in self.commands], "files": list(self.files),
+                "network": list(self.network), "notes": list(self.notes)}
+
+
+@dataclass(frozen=True)
 class Collector:
     name: str
     summary: str
@@ -115,6 +135,18 @@ class Collector:
     # JSON Schema of the result (toolkit.schema). None: a plugin that declares none; its
     # results are not validated and lint cannot check the fields playbooks read from it.
     output: dict[str, Any] | None = field(default=None, compare=False)
+    # The saved-output formats it reads with source=FILE (toolkit.sources): the framework
+    # reads, detects and parses them; gather never sees a source.
+    sources: tuple[Source, ...] = ()
+    # plan(params) -> Plan: pure, never touches the machine (toolkit.plans); without one,
+    # the plan is Needs.commands.
+    plan: Callable[[dict[str, Any]], Plan] | None = None
+
+    def __post_init__(self) -> None:
+        if self.sources:
+            from toolkit.sources import check
+
+            check(self.name, self.sources, self.params)
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -137,6 +169,19 @@ class Collector:
             out[key] = spec.coerce(value)
         return out
 
+    def collect(self, ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+        """What the worker runs for a step: a saved output (``source=``) through the
+        declared formats, else ``gather``."""
+        from toolkit.sources import collect
+
+        return collect(ctx, self.gather, self.sources, params)
+
+    def planned(self, params: Mapping[str, Any]) -> Plan:
+        """What a step with these parameters would touch (``toolkit.plans``)."""
+        from toolkit.plans import plan_for
+
+        return plan_for(self, params)
+
     @property
     def target(self) -> str:
         """Where the worker process finds ``gather``: ``module:qualname``."""
@@ -147,6 +192,7 @@ class Collector:
             "name": self.name,
             "summary": self.summary,
             "platforms": list(self.platforms),
+            "sources": [s.describe() for s in self.sources],  # what source=FILE reads
             "needs": {"commands": list(self.needs.commands), "root": self.needs.root,
                       "notes": self.needs.notes, "powers": list(self.needs.powers)},
             "params": [{"name": p.name, "type": p.type, "default": p.default, "help": p.help,

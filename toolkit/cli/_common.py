@@ -39,3 +39,14 @@ def parse_pairs(pairs: tuple[str, ...], option: str = "-p") -> list[tuple[str, s
             raise BadInput(f"{option} {pair!r} is not key=value", f"write it as {option} key=value")
         out.append((key.strip(), value))
     return out
+
+
+def echo_plan(plan: dict[str, Any], indent: int) -> None:
+    """A step's plan (``Plan.as_dict()``), one line per command, file, target and note."""
+    import shlex
+
+    lines = [("run", shlex.join(argv)) for argv in plan["commands"]] + \
+        [("read", f) for f in plan["files"]] + [("net", n) for n in plan["network"]] + \
+        [("note", n) for n in plan["notes"]]
+    for label, value in lines:  # params and paths come from playbooks and -p: escaped
+        say(f"{'':{indent}}{label:<5} {value}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, dumps, emit_json, json_option, parse_pairs, say
+from toolkit.cli._common import (
+    CONTEXT_SETTINGS,
+    dumps,
+    echo_plan,
+    emit_json,
+    json_option,
+    parse_pairs,
+    say,
+)
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 
 
@@ -35,8 +43,11 @@ def collectors(as_json: bool) -> None:
               help="Collector parameter (repeatable), e.g. -p source=smartctl.json")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds before the collector is stopped.")
+@click.option("--plan", is_flag=True, help="Print the commands, files and network targets "
+              "it would touch; run nothing.")
 @json_option
-def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -> int:
+def collect(name: str, params: tuple[str, ...], timeout: float, plan: bool,
+            as_json: bool) -> int:
     """Run one collector NAME and print its result.
 
     \b
@@ -56,6 +67,14 @@ def collect(name: str, params: tuple[str, ...], timeout: float, as_json: bool) -
     except ValueError as exc:
         raise BadInput(str(exc), f"see 'supportkit collectors --json' for {name}'s parameters") \
             from None
+    if plan:
+        planned = collector.planned(resolved).as_dict()
+        if as_json:
+            emit_json({"collector": name, "params": resolved, "plan": planned})
+        else:
+            say(f"{name} would — nothing is run:")
+            echo_plan(planned, 2)
+        return EXIT_OK
     from toolkit.run.runner import platform_skip
 
     cleanup.remove_stale()

@@ -9,7 +9,14 @@ from typing import Any
 
 import click
 
-from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_pairs, say
+from toolkit.cli._common import (
+    CONTEXT_SETTINGS,
+    echo_plan,
+    emit_json,
+    json_option,
+    parse_pairs,
+    say,
+)
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 from toolkit.lang import default_lang
 
@@ -51,16 +58,20 @@ def _overrides(pairs: tuple[str, ...]) -> dict[str, dict[str, str]]:
 def _plan(pb: Any, opts: Any, as_json: bool) -> None:
     from toolkit.playbook.trust import powers_of
     from toolkit.plugins import load
+    from toolkit.run import plan
     from toolkit.run.runner import deselected
 
     registry = load()
+    ctx = plan.context(pb, opts.answers, opts.lang)
     steps = []
     for s in pb.steps:
         item = {"index": s.index, "id": s.id, "kind": s.kind}
         if s.kind == "collect":
-            item.update(collector=s.collector,
-                        params={**dict(s.params), **opts.overrides.get(s.id, {})},
-                        timeout=opts.timeout or s.timeout or pb.timeout)
+            overrides = opts.overrides.get(s.id, {})
+            item.update(collector=s.collector, params={**dict(s.params), **overrides},
+                        timeout=opts.timeout or s.timeout or pb.timeout,
+                        plan=plan.step_plan(registry.collectors.get(s.collector or ""), s,
+                                            overrides, ctx).as_dict())
         elif s.kind == "check":
             item.update(check=s.expression, severity=s.severity)
         else:
@@ -87,6 +98,8 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
         extra = f" {item['params']}" if item.get("params") else ""
         note = f"  [{item['planned']}]" if "planned" in item else ""
         click.echo(f"  {item['index']:>2}. {item['kind']:<7} {item['id']:<18} {what}{extra}{note}")
+        if "plan" in item:
+            echo_plan(item["plan"], 15)
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)

@@ -1,4 +1,5 @@
-"""Worker process: runs one collector's ``gather`` and writes its response file.
+"""Worker process: runs one collector step and writes its response file — ``gather``,
+or, with ``source=FILE``, the collector's declared saved formats (``toolkit.sources``).
 
 Started by ``toolkit.run.isolation`` (command line and environment from
 ``toolkit.run._spawn``: ``python -I``, an allow-listed environment, the step's folder
@@ -8,7 +9,6 @@ the response file.
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -66,6 +66,7 @@ def main() -> int:
     for folder in reversed(request.get("path") or []):
         if os.path.isabs(folder) and folder not in sys.path:
             sys.path.insert(0, folder)
+    from toolkit import sources
     from toolkit.collector import Context, Failed, Skipped
 
     response = Path(request["response"])
@@ -73,11 +74,10 @@ def main() -> int:
                   deadline=time.monotonic() + float(request["timeout"]))
     payload: dict[str, Any]
     try:
-        module_name, _, qualname = request["target"].partition(":")
-        func: Any = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            func = getattr(func, part)
-        result = func(ctx, request["params"])
+        gather = sources.load(request["target"])
+        # source=FILE: read, detected and parsed here by the declared formats, not gather
+        result = sources.collect(ctx, gather, sources.from_request(request.get("sources") or []),
+                                 request["params"])
         if not isinstance(result, dict):
             raise TypeError(f"gather returned {type(result).__name__}, not a dict")
         json.dumps(result)  # must be plain JSON data

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from toolkit import _platform
+from toolkit import _platform, sources
 from toolkit.collector import Collector
 from toolkit.run import _spawn
 
@@ -104,13 +104,15 @@ def execute(collector: Collector, params: dict[str, Any], workdir: Path,
     t0 = time.monotonic()
     try:
         own = _spawn.import_folders(["toolkit"])
-        extra = [f for f in _spawn.import_folders([collector.target.partition(":")[0]])
-                 if f not in own]
+        wanted = [collector.target.partition(":")[0], *sources.modules(collector.sources)]
+        extra = [f for f in _spawn.import_folders(wanted) if f not in own]
     except _spawn.NotImportable as exc:
         return _failed(started, t0, f"{collector.name} cannot run in a worker: {exc}")
+    # The saved-output formats go with the request: with source= set, the worker reads
+    # and parses the file itself and gather never runs (toolkit.sources).
     request = {"target": collector.target, "params": params, "workdir": str(workdir),
                "timeout": timeout, "response": str(response), "path": extra,
-               "parent": os.getpid()}
+               "parent": os.getpid(), "sources": sources.to_request(collector.sources)}
     if _STOPPING.is_set():
         return _failed(started, t0, "not started: the run is stopping")
     with open(workdir / WORKER_LOG, "wb") as log:

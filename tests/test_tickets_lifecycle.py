@@ -237,3 +237,13 @@ def test_a_reopened_case_comes_back_to_l1(cli) -> None:
     assert cli("ticket", "move", tid, "in_progress").code == 0
     assert cli("ticket", "move", tid, "waiting_user").code == 0
     assert cli("ticket", "move", tid, "in_progress").code == 0  # L1's wait returns to L1
+
+
+def test_a_template_reason_is_not_copied_raw_into_an_escalation_without_a_run(cli) -> None:
+    tid = new_ticket(cli, "--title", "VPN drops", "--category", "network",
+                     "--subcategory", "intermittent")["id"]
+    assert show(cli, tid)["playbook"] == "network-connectivity"  # its reason is a template
+    esc = json.loads(cli("ticket", "escalate", tid, "--to", "L2-network", "--json").out)[
+        "escalations"][0]
+    assert "{{" not in esc["reason"] and "{%" not in esc["reason"]
+    assert esc["resources"]  # the playbook's resources are still taken

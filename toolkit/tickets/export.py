@@ -37,7 +37,7 @@ def _when(iso: str | None) -> str:
 
 
 def span(seconds: int) -> str:
-    """A duration the way a help desk says it: 45m, 2h05m, 3d4h."""
+    """A duration the way a help desk says it: 40s, 45m, 2h05m, 3d4h."""
     seconds = abs(int(seconds))
     days, rest = divmod(seconds, 86400)
     hours, minutes = rest // 3600, rest % 3600 // 60
@@ -45,7 +45,7 @@ def span(seconds: int) -> str:
         return f"{days}d{hours}h" if hours else f"{days}d"
     if hours:
         return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
-    return f"{minutes}m"
+    return f"{minutes}m" if minutes else f"{seconds}s"
 
 
 def _clock(state: dict[str, Any]) -> str:

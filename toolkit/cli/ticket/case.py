@@ -64,10 +64,13 @@ def _pause_line(t: Any) -> str:
     resumed = t.history[moves[-1] - 1] if moves and moves[-1] > 0 else None
     if resumed is None or resumed.action != "sla_resumed":
         return ""
+    held = resumed.detail.get("moved", {})
     moved = "; ".join(f"{k} due {_when(v['from'])} → {_when(v['to'])}"
-                      for k, v in resumed.detail.get("moved", {}).items())
+                      for k, v in held.items() if v["from"] != v["to"])
+    why = (" (no business time passed: the due times stay)" if held else
+           " (none was running)")
     return (f" — the clocks run again after {span(resumed.detail.get('paused_s', 0))}"
-            + (f": {moved}" if moved else " (none was running)"))
+            + (f": {moved}" if moved else why))
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)

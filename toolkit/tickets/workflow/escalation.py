@@ -59,7 +59,10 @@ def _playbook_escalation(playbook_id: str | None) -> tuple[list[str], str]:
         return [], ""
     if pb.escalate is None:
         return [], ""
-    return list(pb.escalate.resources), pb.escalate.reason.get() if pb.escalate.reason else ""
+    reason = pb.escalate.reason.get() if pb.escalate.reason else ""
+    if "{{" in reason or "{%" in reason:  # a template needs a run's data: not rendered here
+        reason = ""
+    return list(pb.escalate.resources), reason
 
 
 def escalate(store: TicketStore, cfg: TicketConfig, ticket_id: str,

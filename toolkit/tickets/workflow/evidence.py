@@ -89,15 +89,18 @@ def same_ticket(named: str, ticket_id: str) -> bool:
     return p2 == prefix and n2.isdigit() and num.isdigit() and int(n2) == int(num)
 
 
-def _evidence_done(t: Ticket, ch: Changes, att: Attachment, seen: Inspected,
-                   allow_other_ticket: bool) -> None:
-    """What every bundle brings, attached by hand or by a run: the ticket it was made
-    for checked, the environment taken from its machine."""
+def _refuse_other_ticket(seen: Inspected, ticket_id: str) -> None:
+    """Refused before the bundle is renamed into the store, so nothing is left to clean."""
+    if seen.ticket and not same_ticket(seen.ticket, ticket_id):
+        raise BadInput(f"the bundle was made for {seen.ticket}, not {ticket_id}",
+                       "attach it to its own ticket, or add --force to keep it with "
+                       f"{ticket_id} anyway")
+
+
+def _evidence_done(t: Ticket, ch: Changes, att: Attachment, seen: Inspected) -> None:
+    """What every bundle brings, attached by hand or by a run: where it was made for
+    another ticket, that is written down; the environment is taken from its machine."""
     if seen.ticket and not same_ticket(seen.ticket, t.id):
-        if not allow_other_ticket:
-            raise BadInput(f"the bundle was made for {seen.ticket}, not {t.id}",
-                           "attach it to its own ticket, or add --force to keep it with "
-                           f"{t.id} anyway")
         ch.log("note", kind="note", text=f"bundle {att.sha256[:12]} was made for "
                f"{seen.ticket}; attached to {t.id} on purpose (--force)")
     if seen.facts:
@@ -113,11 +116,16 @@ def attach(store: TicketStore, ticket_id: str, bundle_path: Path, by: str,
         raise BadInput(f"{bundle_path}: no such file", "give the path of a bundle .zip")
     seen = Inspected()
 
+    def inspect(path: Path) -> dict[str, Any]:
+        meta = _inspect(path, seen)
+        if not allow_other_ticket:
+            _refuse_other_ticket(seen, ticket_id)
+        return meta
+
     def then(t: Ticket, ch: Changes, att: Attachment) -> None:
-        _evidence_done(t, ch, att, seen, allow_other_ticket)
+        _evidence_done(t, ch, att, seen)
         touch(t, ch)
-    return store.attach(AttachRequest(ticket_id, bundle_path, by, "attach",
-                                      lambda p: _inspect(p, seen), then))
+    return store.attach(AttachRequest(ticket_id, bundle_path, by, "attach", inspect, then))
 
 
 def _instruction(run_result: Any, step_id: str) -> str:
@@ -151,7 +159,7 @@ def record_run(store: TicketStore, ticket_id: str, bundle_path: Path, run_result
                findings=[f.get("id") for f in run_result.findings],
                **({"on_closed_ticket": True} if t.status == "closed" else {}),
                **({"forced": True} if forced else {}))
-        _evidence_done(t, ch, att, seen, allow_other_ticket=False)
+        _evidence_done(t, ch, att, seen)
         if not run_result.resolved_by:
             return
         chain = lifecycle.path(t.status, "resolved", t.level)

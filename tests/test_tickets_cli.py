@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 from conftest import run_process
-from tickets_support import make_bundle, new_ticket, show
+from tickets_support import make_bundle, new_ticket, show, table
 
 COMMANDS = ("new", "list", "show", "classify", "attach", "note", "move", "update", "escalate",
             "resolve", "verify", "close", "reopen", "export")
@@ -107,8 +108,13 @@ def test_list_filters_and_json(cli) -> None:
     assert [r["id"] for r in rows] == [a, c, b]  # most urgent first
     assert {r["id"] for r in json.loads(cli("ticket", "list", "--breaching", "--json").out)} \
         == {a}
-    r = cli("ticket", "list", "--breaching")
-    assert a in r.out and "OVERDUE: response, resolution" in r.out
+    r = cli("ticket", "list", "--breaching")  # issue 16: a table, not "OVERDUE: …" lines
+    assert r.out.splitlines()[0].split() == ["ID", "PRIORITY", "STATUS", "LEVEL", "RESPONSE",
+                                             "RESOLUTION", "L2", "LEFT", "TITLE"]
+    (row,) = table(r.out)
+    assert list(row.values())[:7] == [a, "urgent", "new", "L1", "breached", "breached", "—"]
+    assert re.fullmatch(r"breached \d+d(\d+h)? ago \(response\)", row["LEFT"]), row
+    assert row["TITLE"] == "Laptop disk is full"
     assert [r["id"] for r in json.loads(cli("ticket", "list", "--category", "network",
                                             "--json").out)] == [c]
     assert [r["id"] for r in json.loads(cli("ticket", "list", "--priority", "low",

@@ -74,3 +74,18 @@ def show(cli: Any, ticket_id: str) -> dict[str, Any]:
     assert r.code == 0, r.err
     doc: dict[str, Any] = json.loads(r.out)
     return doc
+
+
+def table(out: str) -> list[dict[str, str]]:
+    """``ticket list``'s table as rows of {column: cell}, cut where the header's columns
+    begin (cells are padded to them; the title is last)."""
+    import re
+
+    head, *lines = out.splitlines()
+    starts = [m.start() for m in re.finditer(r"\S+", head)]
+    names = head.split()
+    rows = []
+    for line in lines:
+        cells = [line[a:b].strip() for a, b in zip(starts, [*starts[1:], None], strict=True)]
+        rows.append(dict(zip(names, cells, strict=True)))
+    return rows

@@ -44,11 +44,19 @@ def verify(path: Path, as_json: bool) -> int:
 @bundle.command(context_settings=CONTEXT_SETTINGS)
 @BUNDLE
 @json_option
-def show(path: Path, as_json: bool) -> None:
-    """Summarise BUNDLE: run, host, steps and findings (does not verify; use verify)."""
+def show(path: Path, as_json: bool) -> int:
+    """Summarise BUNDLE: run, host, steps and findings — and whether it verifies.
+
+    A bundle that does not verify is still shown, under a warning (stderr, and the
+    first line of the summary), and the exit code is 4, as for 'bundle verify':
+    what it says may not be what was collected. --json adds "verified" and
+    "problems".
+    """
     from toolkit.evidence.bundle import read
+    from toolkit.evidence.bundle import verify as run_verify
 
     manifest, findings, _ = read(path, results=False)  # shapes checked; no result loaded
+    v = run_verify(path)  # after read: an unreadable bundle stays a one-line exit 2
     steps = [{k: s.get(k) for k in ("index", "id", "kind", "collector", "outcome", "reason")}
              | ({"fired": bool(s.get("fired"))} if s.get("kind") == "check" else {})
              | ({"done": s.get("done")} if s.get("kind") == "guide" and "done" in s else {})
@@ -67,11 +75,20 @@ def show(path: Path, as_json: bool) -> None:
                "tried": manifest.get("tried") or [],
                "findings": findings.get("findings") or [],
                "escalation": findings.get("escalation"),
-               "redaction": manifest.get("redaction")}
+               "redaction": manifest.get("redaction"),
+               "verified": v.ok, "problems": v.problems}
+    if not v.ok:
+        more = f" (and {len(v.problems) - 1} more)" if len(v.problems) > 1 else ""
+        say(f"WARNING: {path} does not verify: {v.problems[0]}{more} — what it shows may "
+            f"not be what was collected; see 'supportkit bundle verify {path}'", err=True)
     if as_json:
         emit_json(summary)
-        return
+        return EXIT_OK if v.ok else EXIT_TAMPERED
+    if not v.ok:  # on stdout too: a summary pasted elsewhere must carry the warning
+        say(f"UNVERIFIED: {path} — {len(v.problems)} problem(s); this summary may not be "
+            "what was collected")
     _print_summary(summary)
+    return EXIT_OK if v.ok else EXIT_TAMPERED
 
 
 def _print_summary(summary: dict[str, Any]) -> None:

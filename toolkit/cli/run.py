@@ -133,13 +133,15 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @click.option("--plan", is_flag=True, help="Print what would run and collect; run nothing.")
 @click.option("--quiet", is_flag=True, help="Nothing on stderr but errors; the bundle path "
               "still goes to stdout.")
+@click.option("--force", is_flag=True, help="With --ticket: run and record even though the "
+              "ticket is closed (asked on a terminal, refused unattended without it).")
 @json_option
 def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
         params: tuple[str, ...], attach: tuple[Path, ...], anonymize: bool,
         timeout: float | None, trust_flag: bool,
-        lang: str | None, plan: bool, quiet: bool, as_json: bool) -> int:
+        lang: str | None, plan: bool, quiet: bool, force: bool, as_json: bool) -> int:
     """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
 
     Without PLAYBOOK, describe the problem (asked on a terminal, or --symptom)
@@ -181,6 +183,8 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     if plan:
         _plan(pb, opts, as_json)
         return EXIT_OK
+    if ticket:  # before anything runs: a closed case is not silently added to
+        force = _closed_ticket_guard(ticket, interactive, force)
     ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
     from toolkit.redact import site_redactor
 
@@ -215,7 +219,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     if ticket:  # attach the bundle and record the run when the ticket is in the store
         from toolkit.tickets import after_run
 
-        recorded, note = after_run(ticket, path, result)
+        recorded, note = after_run(ticket, path, result, forced=force)
         if not quiet or not recorded:
             click.echo(note, err=True)
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
@@ -235,6 +239,28 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     else:
         _summary(result, shown, path, ticket)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
+
+
+def _closed_ticket_guard(ticket: str, interactive: bool, force: bool) -> bool:
+    """A run for a closed ticket would be recorded in a case that is over: on a terminal,
+    say so and ask; unattended, refuse unless --force. Returns whether it was forced."""
+    from toolkit.tickets import ticket_header
+
+    header = ticket_header(ticket)
+    if header is None or header["status"] != "closed":
+        return False
+    if force:
+        return True
+    tid = header["id"]
+    fix = (f"open a new ticket that refers to {tid}, or add --force to record this run "
+           "in the closed ticket")
+    if not interactive:
+        raise BadInput(f"{tid} is closed", fix)
+    say(f"warning: {tid} is closed; this run would be recorded in a case that is over",
+        err=True)
+    if not click.confirm(f"Run it for {tid} anyway?", default=False, err=True):
+        raise BadInput(f"{tid} is closed; nothing was run", fix)
+    return True
 
 
 def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dict[str, Any]]:

@@ -2,9 +2,11 @@
 
 ``model`` (the record), ``store`` (interface + SQLite), ``config`` (the
 ``tickets:`` settings), ``sla`` (priority table, business calendar),
-``classify`` (the classification dictionary), ``lifecycle`` (statuses and
-allowed moves), ``workflow`` (the operations), ``export`` (the escalation
-package), ``kb`` (knowledge-base articles). Imported lazily by the CLI.
+``clocks`` (each ticket's clocks and their pauses), ``classify`` (the
+classification dictionary), ``lifecycle`` (statuses and allowed moves),
+``environment`` (the machine the evidence came from), ``workflow`` (the
+operations, by stage of the case), ``export`` (the escalation package),
+``kbdraft`` (knowledge-base drafts). Imported lazily by the CLI.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ def ticket_header(ticket_id: str) -> dict[str, Any] | None:
     from datetime import datetime, timezone
 
     from toolkit.errors import SupportkitError
+    from toolkit.tickets.clocks import sla_state
     from toolkit.tickets.store import default_path, open_store
-    from toolkit.tickets.workflow import sla_state
 
     path = default_path()
     db = path / "tickets.db" if path.is_dir() else path
@@ -45,10 +47,12 @@ def ticket_header(ticket_id: str) -> dict[str, Any] | None:
             "sla": sla_state(t, datetime.now(timezone.utc))}
 
 
-def after_run(ticket_id: str, bundle_path: Path, run_result: Any) -> tuple[bool, str]:
+def after_run(ticket_id: str, bundle_path: Path, run_result: Any,
+              forced: bool = False) -> tuple[bool, str]:
     """What ``supportkit run --ticket ID`` does once its bundle is written: attach it
     to the ticket and record the run when the ticket is in the store. Returns
-    (recorded, a line for stderr). Never raises: the bundle is written either way."""
+    (recorded, a line for stderr). Never raises: the bundle is written either way.
+    ``forced``: the ticket was closed and the person went on (``run --force``)."""
     from toolkit.errors import SupportkitError
     from toolkit.tickets.store import default_path, open_store
     from toolkit.tickets.workflow import record_run
@@ -63,7 +67,7 @@ def after_run(ticket_id: str, bundle_path: Path, run_result: Any) -> tuple[bool,
             if not store.exists(ticket_id):
                 return False, (f"note: ticket {ticket_id} is not in {db}; the bundle is named "
                                "after it only")
-            t = record_run(store, ticket_id, bundle_path, run_result)
+            t = record_run(store, ticket_id, bundle_path, run_result, forced=forced)
         finally:
             store.close()
     except SupportkitError as exc:

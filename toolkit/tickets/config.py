@@ -11,6 +11,7 @@ Every number of docs/support-process.md is a default here, never a constant in c
       response:   {urgent: 30m, high: 2h, medium: 4h, low: 8h}
       resolution: {urgent: 4h, high: eod, medium: 3d, low: 5d}
       escalation_response: 1h         # L2 answers an escalation within this
+      pause_while_waiting: true       # the clocks stand still while waiting on the user
       priority_matrix:                # impact → urgency → priority
         high:   {high: urgent, medium: high,   low: medium}
         medium: {high: high,   medium: medium, low: low}
@@ -19,6 +20,11 @@ Every number of docs/support-process.md is a default here, never a constant in c
 Durations are ``30m``, ``2h``, ``1h30m`` (business time, or wall time for
 around-the-clock priorities), ``3d`` (business days) or ``eod`` (end of the
 business day the clock starts in — see ``sla.py``).
+
+``pause_while_waiting`` (on by default, as GLPI does): while a ticket is
+``waiting_user`` its pending clocks stop, and the time they stood still is
+added back to their due times when it leaves (``clocks.py``). A team that
+counts waiting time against itself sets it to ``false``.
 """
 
 from __future__ import annotations
@@ -87,6 +93,7 @@ class TicketConfig:
     resolution: dict[str, Target] = field(default_factory=lambda: {
         k: Target.parse(v) for k, v in DEFAULT_RESOLUTION.items()})
     escalation_response: Target = Target(minutes=60)
+    pause_while_waiting: bool = True
     matrix: dict[str, dict[str, str]] = field(default_factory=lambda: {
         k: dict(v) for k, v in DEFAULT_MATRIX.items()})
 
@@ -126,7 +133,8 @@ def _matrix(raw: Any) -> dict[str, dict[str, str]]:
 
 
 KNOWN = {"id_prefix", "timezone", "business_hours", "holidays", "around_the_clock",
-         "response", "resolution", "escalation_response", "priority_matrix"}
+         "response", "resolution", "escalation_response", "priority_matrix",
+         "pause_while_waiting"}
 
 
 def from_mapping(section: dict[str, Any]) -> TicketConfig:
@@ -173,6 +181,11 @@ def from_mapping(section: dict[str, Any]) -> TicketConfig:
         kw["escalation_response"] = Target.parse(str(section["escalation_response"]),
                                                  "tickets.escalation_response")
     kw["matrix"] = _matrix(section.get("priority_matrix"))
+    if "pause_while_waiting" in section:
+        pause = section["pause_while_waiting"]
+        if not isinstance(pause, bool):  # a quoted "false" is a string, and true in Python
+            raise ConfigError(f"tickets.pause_while_waiting: {pause!r} is not true or false")
+        kw["pause_while_waiting"] = pause
     return TicketConfig(**kw)
 
 

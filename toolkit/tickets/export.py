@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from toolkit.tickets import mdsafe
+from toolkit.tickets.clocks import paused_s, sla_state
 from toolkit.tickets.model import Ticket
-from toolkit.tickets.workflow import sla_state
 
 FORMATS = ("md", "html", "json")
 
@@ -36,16 +36,31 @@ def _when(iso: str | None) -> str:
     return iso.replace("T", " ")
 
 
+def span(seconds: int) -> str:
+    """A duration the way a help desk says it: 40s, 45m, 2h05m, 3d4h."""
+    seconds = abs(int(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, rest % 3600 // 60
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{seconds}s"
+
+
 def _clock(state: dict[str, Any]) -> str:
     if not state or not state.get("due"):
         return "—"
     due = _when(state["due"])
     s = state["state"]
+    held = f"; paused {span(state['paused_s'])} in all" if state.get("paused_s") else ""
     if s in ("met", "late"):
-        return f"{due} — {s} ({_when(state.get('at'))})"
+        return f"{due} — {s} ({_when(state.get('at'))}{held})"
+    if s == "paused":
+        return (f"{due} — paused, waiting on the user (due {_when(state['due_if_resumed'])} "
+                f"if the user answers now{held})")
     left = state.get("left_s", 0)
-    span = f"{abs(left) // 3600}h{abs(left) % 3600 // 60:02d}m"
-    return f"{due} — {s} ({span} {'left' if left >= 0 else 'over'})"
+    return f"{due} — {s} ({span(left)} {'left' if left >= 0 else 'over'}{held})"
 
 
 def sections(t: Ticket, now: datetime | None = None) -> list[Section]:
@@ -66,13 +81,19 @@ def sections(t: Ticket, now: datetime | None = None) -> list[Section]:
             ("Resolution due", _clock(sla["resolution"]))]
     if "escalation" in sla:
         head.append(("L2 response due", _clock(sla["escalation"])))
+    if t.paused_since or t.pauses:
+        total = span(paused_s(t, now))
+        head.append(("Paused", f"waiting on the user since {_when(t.paused_since)}: the "
+                     f"clocks stand still ({total} in all)" if t.paused_since else
+                     f"{len(t.pauses)} pause(s) waiting on the user, {total} in all"))
     out.append(Section("Summary", "kv", head))
     if t.escalations:
         e = t.escalations[-1]
         rows = [("To", e.to), ("Escalated", f"{_when(e.at)} by {e.by}"),
                 ("Reason", e.reason or "—"),
                 ("Resources needed", ", ".join(e.resources) or "none named"),
-                ("Response due", _when(e.response_due))]
+                ("Response due", _when(e.response_due)),
+                ("L2 responded", _when(e.responded_at) if e.responded_at else "not yet")]
         if len(t.escalations) > 1:
             rows.append(("Earlier escalations", "; ".join(f"{x.to} at {_when(x.at)}"
                                                           for x in t.escalations[:-1])))
@@ -144,7 +165,9 @@ def sections(t: Ticket, now: datetime | None = None) -> list[Section]:
     return out
 
 
-_ENV_LABELS = {"collected_by": "Collected by", "hostname": "Host", "os": "OS",
+_ENV_LABELS = {"collected_by": "Collected by", "hostname": "Host", "device": "Device",
+               "source": "Taken from", "bundle": "Bundle", "collected_at": "Collected at",
+               "os": "OS",
                "os_version": "OS version", "kernel": "Kernel", "machine": "Architecture",
                "cpu": "CPU", "cpus": "CPUs (logical)", "memory_bytes": "Memory",
                "python": "Python", "timezone": "Time zone", "user": "User",
@@ -154,15 +177,19 @@ _ENV_LABELS = {"collected_by": "Collected by", "hostname": "Host", "os": "OS",
 def _env_value(key: str, value: Any) -> str:
     if key == "memory_bytes" and isinstance(value, (int, float)):
         return f"{value / 1024 ** 3:.1f} GiB"
-    if key == "boot_time":
+    if key in ("boot_time", "collected_at"):
         return _when(str(value))
+    if key == "source":
+        return {"intake": "the machine 'ticket new' ran on",
+                "bundle": "the machine the evidence came from"}.get(str(value), str(value))
     return str(value)
 
 
 def _describe(action: str, d: dict[str, Any]) -> str:
     if action == "status":
-        return f"{d.get('from')} → {d.get('to')}" + (f" ({d['reason']})" if d.get("reason")
-                                                     else "")
+        return (f"{d.get('from')} → {d.get('to')}"
+                + (f" (skipped {', '.join(d['skipped'])})" if d.get("skipped") else "")
+                + (f" ({d['reason']})" if d.get("reason") else ""))
     if action == "created":
         return f"created, priority {d.get('priority')}, category {d.get('category')}"
     if action == "note":
@@ -174,6 +201,27 @@ def _describe(action: str, d: dict[str, Any]) -> str:
                 + (f", fixed by {d['resolved_by']}" if d.get("resolved_by") else ""))
     if action == "escalated":
         return f"escalated to {d.get('to')}: {d.get('reason') or 'no reason given'}"
+    if action == "deescalated":
+        return f"handed back to L1 by {d.get('from')}: {d.get('reason')}"
+    if action == "responded":
+        return "responded" + (f" to the escalation to {d['to']}" if d.get("to") else "") + (
+            f": {d['text']}" if d.get("text") else "")
+    if action == "level":
+        return f"level {d.get('from')} → {d.get('to')} ({d.get('reason')})"
+    if action == "sla_paused":
+        return "waiting on the user: the clocks stand still"
+    if action == "sla_resumed":
+        moved = ", ".join(f"{k} due {_when(v.get('to'))}" for k, v in
+                          (d.get("moved") or {}).items())
+        return (f"the clocks run again after {span(int(d.get('paused_s') or 0))}"
+                + (f": {moved}" if moved else ""))
+    if action == "environment":
+        changed = ", ".join(sorted(d.get("changed") or {}))
+        kept = ", ".join(d.get("kept") or [])
+        return (f"environment from {d.get('source')}"
+                + (f" (host {d['host']})" if d.get("host") else "")
+                + (f": {changed}" if changed else "")
+                + (f"; kept as typed: {kept}" if kept else ""))
     if action == "resolved":
         return f"resolved: {d.get('solution')}"
     if action == "assigned":

@@ -130,6 +130,11 @@ class Ticket:
     level: str = "L1"
     assignee: str | None = None
     environment: dict[str, Any] = field(default_factory=dict)
+    env_typed: list[str] = field(default_factory=list)  # environment keys typed by hand
+    # The clocks stand still while the ticket waits on the user (clocks.py): when the
+    # current pause began, and every pause that ended, with the due times it moved.
+    paused_since: str | None = None
+    pauses: list[dict[str, Any]] = field(default_factory=list)
     solution: dict[str, Any] | None = None
     verification: dict[str, Any] | None = None
     kb: str | None = None

@@ -114,8 +114,12 @@ class Calendar:
 
     def add_business(self, moment: datetime, minutes: int) -> datetime:
         """``moment`` plus ``minutes`` of business time (clocks stop outside it)."""
+        return self.add_span(moment, timedelta(minutes=minutes))
+
+    def add_span(self, moment: datetime, span: timedelta) -> datetime:
+        """``moment`` plus ``span`` of business time (to the second)."""
         cur = self.open_at(moment)
-        left = timedelta(minutes=minutes)
+        left = span
         while True:
             _, end = self.window(cur.date())
             room = end.replace(tzinfo=None) - cur.replace(tzinfo=None)  # wall-clock minutes
@@ -123,6 +127,32 @@ class Calendar:
                 return (cur.replace(tzinfo=None) + left).replace(tzinfo=self.tz)
             left -= room
             cur = self.open_at(self.window(cur.date())[0] + timedelta(days=1))
+
+    def business_between(self, a: datetime, b: datetime) -> timedelta:
+        """The business time from ``a`` to ``b`` (zero when ``b`` is not after ``a``),
+        in wall-clock terms like ``add_span``, so that one undoes the other."""
+        start = a.astimezone(self.tz).replace(tzinfo=None)
+        stop = b.astimezone(self.tz).replace(tzinfo=None)
+        total = timedelta(0)
+        day = start.date()
+        while day <= stop.date():
+            if self.is_business_day(day):
+                w0, w1 = (w.replace(tzinfo=None) for w in self.window(day))
+                overlap = min(w1, stop) - max(w0, start)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += timedelta(days=1)
+        return total
+
+    def carry(self, due: datetime, since: datetime, until: datetime, prio: str) -> datetime:
+        """The due time of a clock that stood still from ``since`` to ``until``: the time
+        it had left when it stopped, counted again from ``until`` — business time, or
+        real time for around-the-clock priorities. A clock due inside the pause gets
+        what it had left; one already overdue when it stopped must not be passed here."""
+        if prio in self.cfg.around_the_clock:
+            left = due.astimezone(timezone.utc) - since.astimezone(timezone.utc)
+            return (until.astimezone(timezone.utc) + left).astimezone(self.tz)
+        return self.add_span(until, self.business_between(since, due))
 
     # ------------------------------------------------------------- targets
     def due(self, start: datetime, target: Target, prio: str) -> datetime:

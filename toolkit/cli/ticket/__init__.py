@@ -48,10 +48,12 @@ def _who(by: str | None) -> str:
 
 
 def _doc(t: Any) -> dict[str, Any]:
-    from toolkit.tickets.workflow import sla_state
+    from toolkit.tickets.clocks import paused_s, sla_state
 
+    now = datetime.now(timezone.utc)
     doc: dict[str, Any] = t.as_json()
-    doc["sla"] = sla_state(t, datetime.now(timezone.utc))
+    doc["sla"] = sla_state(t, now)
+    doc["paused_s"] = paused_s(t, now)
     return doc
 
 
@@ -72,8 +74,12 @@ def ticket() -> None:
 
     \b
     Status moves:  new → triaged → in_progress ⇄ waiting_user → escalated → resolved
-                   → closed; resolved → reopened → in_progress. L1 may resolve from
+                   → closed; resolved → reopened → in_progress. Escalate from any open
+                   status; L2 may ask the user (escalated ⇄ waiting_user) or hand the
+                   case back (deescalate → in_progress, L1). L1 may resolve from
                    in_progress or waiting_user; any other move exits 2.
+    Clocks:        response, resolution and L2's response; they pause while the
+                   ticket waits on the user (tickets.pause_while_waiting).
     """
 
 

@@ -40,13 +40,37 @@ def move(ticket_id: str, status: str, assignee: str | None, by: str | None,
          store_path: Path | None, as_json: bool) -> None:
     """Move a ticket to STATUS (triaged, in_progress, waiting_user, …).
 
-    Escalating, resolving, closing and reopening have their own commands.
+    \b
+    waiting_user stops the clocks until the user answers (tickets.pause_while_waiting);
+    with L2, 'move ID escalated' takes the case back up when the user has answered.
+    Escalating, handing back to L1, resolving, closing and reopening have their
+    own commands.
     """
-    from toolkit.tickets import workflow
+    from toolkit.tickets import config, workflow
 
     store = _open(store_path)
-    t = workflow.move(store, ticket_id, status, _who(by), assignee)
-    _done(t, as_json, f"{t.id}: {t.status}")
+    t = workflow.move(store, ticket_id, status, _who(by), assignee, config.load())
+    _done(t, as_json, f"{t.id}: {t.status}{_pause_line(t)}")
+
+
+def _pause_line(t: Any) -> str:
+    """What the move did to the clocks, when it started or ended a pause."""
+    from toolkit.tickets.export import span
+
+    if t.status == "waiting_user":
+        return " — the clocks stand still until the user answers" if t.paused_since else ""
+    moves = [i for i, h in enumerate(t.history) if h.action == "status"]
+    # move_status writes the pause's end just before the move that ended it
+    resumed = t.history[moves[-1] - 1] if moves and moves[-1] > 0 else None
+    if resumed is None or resumed.action != "sla_resumed":
+        return ""
+    held = resumed.detail.get("moved", {})
+    moved = "; ".join(f"{k} due {_when(v['from'])} → {_when(v['to'])}"
+                      for k, v in held.items() if v["from"] != v["to"])
+    why = (" (no business time passed: the due times stay)" if held else
+           " (none was running)")
+    return (f" — the clocks run again after {span(resumed.detail.get('paused_s', 0))}"
+            + (f": {moved}" if moved else why))
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
@@ -57,19 +81,26 @@ def move(ticket_id: str, status: str, assignee: str | None, by: str | None,
 @click.option("--urgency")
 @click.option("--priority")
 @click.option("--assignee", metavar="NAME")
+@click.option("--env", "env", multiple=True, metavar="KEY=VALUE",
+              help="An environment fact typed by hand (device, os_version, software, …); "
+                   "kept over later evidence; KEY= removes it. Repeatable.")
 @by_option
 @store_option
 @json_option
 def update(ticket_id: str, by: str | None, store_path: Path | None, as_json: bool,
-           **changes: Any) -> None:
+           env: tuple[str, ...], **changes: Any) -> None:
     """Correct classification, impact, urgency, priority or assignee (the lead's review).
 
-    A new priority recomputes the due times from the time the case was reported.
+    A new priority recomputes the due times from the time the case was reported
+    (less the time they were paused). --env records what the user said about the
+    machine; bundles fill the rest from the machine itself.
     """
+    from toolkit.cli._common import parse_pairs
     from toolkit.tickets import config, workflow
 
+    facts = dict(parse_pairs(env, "--env"))
     store = _open(store_path)
-    t = workflow.update(store, config.load(), ticket_id, workflow.Update(**changes),
+    t = workflow.update(store, config.load(), ticket_id, workflow.Update(**changes, env=facts),
                         _who(by))
     _done(t, as_json, f"{t.id}: {t.category or 'unclassified'}, priority {t.priority}, "
           f"resolution due {_when(t.resolution_due)}")
@@ -98,6 +129,10 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
     t = workflow.escalate(store, config.load(), ticket_id, workflow.EscalateRequest(
         target, _who(by), reason or "", _split(resources)))
     e = t.escalations[-1]
+    move = next(h for h in reversed(t.history) if h.action == "status")
+    if move.detail.get("skipped") and not as_json:
+        say(f"note: escalated straight from {move.detail['from']} (skipped "
+            f"{', '.join(move.detail['skipped'])}; recorded in the history)", err=True)
     if not e.tried and not as_json:
         say("note: nothing is recorded as tried — add it with 'ticket note ID --tried "
                    "--text …' so L2 does not repeat it", err=True)
@@ -107,6 +142,47 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
     _done(t, as_json, f"{t.id}: escalated to {e.to}; response due {_when(e.response_due)} "
           f"({len(e.tried)} tried, {len(e.findings)} finding(s), resources: "
           f"{', '.join(e.resources) or 'none named'})")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.option("--reason", required=True, help="What L2 found and what L1 should do now.")
+@by_option
+@store_option
+@json_option
+def deescalate(ticket_id: str, reason: str, by: str | None, store_path: Path | None,
+               as_json: bool) -> None:
+    """Hand an escalated case back to first line: in_progress at level L1, with the reason.
+
+    Counts as L2's response to the escalation if nobody answered it yet.
+    """
+    from toolkit.tickets import config, workflow
+
+    store = _open(store_path)
+    t = workflow.deescalate(store, ticket_id, reason, _who(by), config.load())
+    _done(t, as_json, f"{t.id}: handed back to L1 — in_progress; reason recorded")
+
+
+@ticket.command(context_settings=CONTEXT_SETTINGS)
+@click.argument("ticket_id", metavar="ID")
+@click.argument("text", nargs=-1)
+@by_option
+@store_option
+@json_option
+def respond(ticket_id: str, text: tuple[str, ...], by: str | None, store_path: Path | None,
+            as_json: bool) -> None:
+    """Record that L2 answered the escalation (stops L2's clock); TEXT is kept as a note.
+
+    Anything someone other than the escalating engineer records (a note, a move,
+    a bundle, a solution) counts as L2's answer too; this is the explicit one.
+    """
+    from toolkit.tickets import workflow
+
+    store = _open(store_path)
+    t = workflow.respond(store, ticket_id, _who(by), " ".join(text))
+    e = t.escalations[-1] if t.escalations else None
+    _done(t, as_json, f"{t.id}: responded at {_when(e.responded_at if e else t.responded_at)}"
+          + (f" (L2's response was due {_when(e.response_due)})" if e else ""))
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
@@ -125,11 +201,11 @@ def resolve(ticket_id: str, solution: str, steps: tuple[str, ...], backup: str, 
             risky: bool, checked_by: str | None, by: str | None, store_path: Path | None,
             as_json: bool) -> None:
     """Record the solution with its risk plan (backup, rollback); moves to resolved."""
-    from toolkit.tickets import workflow
+    from toolkit.tickets import config, workflow
 
     store = _open(store_path)
     t = workflow.resolve(store, ticket_id, workflow.ResolveRequest(
-        solution, backup, rollback, _who(by), risky, checked_by, list(steps)))
+        solution, backup, rollback, _who(by), risky, checked_by, list(steps)), config.load())
     _done(t, as_json, f"{t.id}: resolved — now confirm with the user: "
           f"supportkit ticket verify {t.id} --fixed|--not-fixed")
 

@@ -128,7 +128,8 @@ def _duration(text: str) -> float:
 @click.option("--all", "show_all", is_flag=True, help="Include closed tickets.")
 @click.option("--category")
 @click.option("--priority", type=click.Choice(["urgent", "high", "medium", "low"]))
-@click.option("--breaching", is_flag=True, help="Only tickets with a clock already overdue.")
+@click.option("--breaching", is_flag=True, help="Only tickets with a clock already overdue "
+              "(response, resolution or L2's response).")
 @click.option("--due-within", metavar="DURATION",
               help="Only tickets with a clock due within this (e.g. 1h), not yet overdue.")
 @store_option
@@ -136,11 +137,21 @@ def _duration(text: str) -> float:
 def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
           priority: str | None, breaching: bool, due_within: str | None,
           store_path: Path | None, as_json: bool) -> None:
-    """List tickets, most urgent first, with their clocks."""
-    from toolkit.tickets.workflow import sla_state
+    """List tickets, most urgent first, with their clocks.
+
+    \b
+    A table: id, priority, status, level, the response and resolution clocks, L2's
+    response clock (escalated tickets), the time left on the nearest clock (or how
+    long ago it was breached; "paused" while waiting on the user), the title.
+    Coloured on a terminal (not with NO_COLOR).
+    """
+    from toolkit.cli.ticket import table
+    from toolkit.tickets import config
+    from toolkit.tickets.clocks import paused_s, sla_state
 
     window = _duration(due_within) if due_within else None
     now = datetime.now(timezone.utc)
+    cfg = config.load()
     store = _open(store_path)
     wanted = statuses or (() if show_all else tuple(s for s in STATUS_CHOICES
                                                       if s != "closed"))
@@ -149,7 +160,7 @@ def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
     for t in found:
         if priority and t.priority != priority:
             continue
-        clocks = sla_state(t, now)
+        clocks = sla_state(t, now, cfg)
         states = [c for c in clocks.values() if c.get("state")]
         if breaching and not any(c["state"] == "breached" for c in states):
             continue
@@ -164,16 +175,15 @@ def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
                     "category": t.category, "subcategory": t.subcategory, "level": t.level,
                     "assignee": t.assignee, "reported_at": t.reported_at,
                     "response_due": t.response_due, "resolution_due": t.resolution_due,
+                    "escalation_due": t.escalations[-1].response_due if t.escalations
+                    else None, "paused_since": t.paused_since, "paused_s": paused_s(t, now),
                     "sla": clocks} for t, clocks in rows])
         return
     if not rows:
         say("No tickets match.", err=True)
         return
-    for t, clocks in rows:
-        late = [k for k, c in clocks.items() if c.get("state") == "breached"]
-        flag = f"  OVERDUE: {', '.join(late)}" if late else ""
-        say(f"{t.id}  {t.priority:<6} {t.status:<12} {(t.category or '-'):<9} "
-                   f"{t.title[:60]}{flag}")
+    for line in table.render(rows, table.colour_wanted()):
+        click.echo(line)
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
@@ -221,33 +231,61 @@ def classify(text: tuple[str, ...], as_json: bool) -> None:
 @ticket.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("ticket_id", metavar="ID")
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Attach a bundle made for another ticket "
+              "without asking (recorded in the history).")
 @by_option
 @store_option
 @json_option
-def attach(ticket_id: str, bundle_path: Path, by: str | None, store_path: Path | None,
-           as_json: bool) -> None:
-    """Verify an evidence bundle and keep a copy in the store (content-addressed)."""
+def attach(ticket_id: str, bundle_path: Path, force: bool, by: str | None,
+           store_path: Path | None, as_json: bool) -> None:
+    """Verify an evidence bundle and keep a copy in the store (content-addressed).
+
+    A bundle made for another ticket is asked about on a terminal and refused
+    unattended (exit 2) unless --force. The ticket's environment is taken from the
+    bundle's machine when its system.info step ran.
+    """
     from toolkit.tickets import workflow
 
     store = _open(store_path)
-    t, att, added = workflow.attach(store, ticket_id, bundle_path, _who(by))
+    t = store.get(ticket_id)
+    made_for = workflow.bundle_ticket(bundle_path) if bundle_path.is_file() else None
+    if made_for and not force and not workflow.same_ticket(made_for, t.id):
+        if not sys.stdin.isatty():
+            raise BadInput(f"{bundle_path.name} was made for {made_for}, not {t.id}",
+                           f"attach it to {made_for}, or add --force to keep it with {t.id}")
+        say(f"warning: {bundle_path.name} was made for {made_for}, not {t.id}", err=True)
+        if not click.confirm(f"Attach it to {t.id} anyway?", default=False, err=True):
+            raise BadInput(f"not attached: the bundle belongs to {made_for}",
+                           f"attach it there: supportkit ticket attach {made_for} "
+                           f"{bundle_path}")
+        force = True
+    t, att, added = workflow.attach(store, t.id, bundle_path, _who(by),
+                                    allow_other_ticket=force)
+    if added and not as_json and any(h.action == "environment" and h.at == att.added_at
+                                     and h.detail.get("changed") for h in t.history):
+        say("note: the ticket's environment is now the bundle's machine "
+            f"({t.environment.get('hostname') or 'unnamed'})", err=True)
     _done(t, as_json, f"{t.id}: {'attached' if added else 'already attached'} {att.name} "
           f"(sha256 {att.sha256[:12]}…, {len(att.findings)} finding(s))")
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
 @click.argument("ticket_id", metavar="ID")
-@click.option("--text", required=True, help="The note.")
+@click.argument("words", metavar="[TEXT]", nargs=-1)
+@click.option("--text", help="The note (or give it as TEXT after the id).")
 @click.option("--tried", is_flag=True, help="It records something tried that did not fix it "
               "(listed under 'already tried' when escalating).")
 @by_option
 @store_option
 @json_option
-def note(ticket_id: str, text: str, tried: bool, by: str | None, store_path: Path | None,
-         as_json: bool) -> None:
-    """Add a note (or, with --tried, an attempted step) to a ticket."""
+def note(ticket_id: str, words: tuple[str, ...], text: str | None, tried: bool,
+         by: str | None, store_path: Path | None, as_json: bool) -> None:
+    """Add a note (or, with --tried, an attempted step) to a ticket: ticket note ID TEXT."""
     from toolkit.tickets import workflow
 
+    if words and text is not None:
+        raise BadInput("the note is given twice (TEXT and --text)", "give it once")
+    body = " ".join(words) if words else (text or "")
     store = _open(store_path)
-    t = workflow.add_note(store, ticket_id, text, _who(by), "tried" if tried else "note")
+    t = workflow.add_note(store, ticket_id, body, _who(by), "tried" if tried else "note")
     _done(t, as_json, f"{t.id}: note added ({len(t.notes)} in all)")

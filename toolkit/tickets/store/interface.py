@@ -76,7 +76,8 @@ class TicketStore(ABC):
 
     @abstractmethod
     def modify(self, ticket_id: str, change: Callable[[Ticket, Changes], None],
-               by: str) -> Ticket: ...
+               by: str, at: str | None = None) -> Ticket:
+        """One read-modify-write; ``at`` is when the change happened (default: now)."""
 
     @abstractmethod
     def attach(self, req: AttachRequest) -> tuple[Ticket, Attachment, bool]: ...

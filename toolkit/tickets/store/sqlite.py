@@ -60,6 +60,14 @@ _TICKET_SCALARS = [f.name for f in fields(Ticket)
                    if f.name not in ("notes", "attachments", "escalations", "history")]
 
 
+_ESCALATION_FIELDS = {f.name for f in fields(Escalation)}
+
+
+def _escalation_data(e: Escalation) -> str:
+    return json.dumps({k: v for k, v in asdict(e).items() if k != "responded_at"},
+                      ensure_ascii=False, default=str)
+
+
 def _ticket_data(t: Ticket) -> str:
     return json.dumps({k: getattr(t, k) for k in _TICKET_SCALARS}, ensure_ascii=False,
                       default=str)
@@ -198,8 +206,9 @@ class SQLiteStore(BundleFiles, TicketStore):
                                                "missing": bool(r["missing"])}))
         for r in conn.execute("SELECT data, responded_at FROM escalations WHERE ticket_id = ? "
                               "ORDER BY id", (ticket_id,)):
-            t.escalations.append(Escalation(**{**json.loads(r["data"]),
-                                               "responded_at": r["responded_at"]}))
+            # Fields a newer supportkit may have added are left out, not fatal.
+            data = {k: v for k, v in json.loads(r["data"]).items() if k in _ESCALATION_FIELDS}
+            t.escalations.append(Escalation(**{**data, "responded_at": r["responded_at"]}))
         for r in conn.execute("SELECT at, by, action, detail FROM history WHERE ticket_id = ? "
                               "ORDER BY id", (ticket_id,)):
             t.history.append(HistoryEntry(r["at"], r["by"], r["action"],
@@ -251,13 +260,12 @@ class SQLiteStore(BundleFiles, TicketStore):
         rows = conn.execute("SELECT id FROM escalations WHERE ticket_id = ? ORDER BY id",
                             (t.id,)).fetchall()
         for row, esc in zip(rows, t.escalations, strict=False):
-            conn.execute("UPDATE escalations SET responded_at = ? WHERE id = ?",
-                         (esc.responded_at, row[0]))
+            # responded_at as L2 answers; the data too, as a pause moves the due time
+            conn.execute("UPDATE escalations SET responded_at = ?, data = ? WHERE id = ?",
+                         (esc.responded_at, _escalation_data(esc), row[0]))
         for e in ch.escalations:
-            data = {k: v for k, v in asdict(e).items() if k != "responded_at"}
             conn.execute("INSERT INTO escalations (ticket_id, at, responded_at, data) "
-                         "VALUES (?,?,?,?)", (t.id, e.at, e.responded_at,
-                                              json.dumps(data, ensure_ascii=False)))
+                         "VALUES (?,?,?,?)", (t.id, e.at, e.responded_at, _escalation_data(e)))
             t.escalations.append(e)
         for h in ch.history:
             conn.execute("INSERT INTO history (ticket_id, at, by, action, detail) "
@@ -284,10 +292,10 @@ class SQLiteStore(BundleFiles, TicketStore):
         return self._write(insert)
 
     def modify(self, ticket_id: str, change: Callable[[Ticket, Changes], None],
-               by: str) -> Ticket:
+               by: str, at: str | None = None) -> Ticket:
         def rmw(conn: sqlite3.Connection) -> Ticket:
             t = self._load(conn, self._resolve_id(conn, ticket_id))
-            ch = Changes(by)
+            ch = Changes(by, at=at) if at else Changes(by)
             change(t, ch)
             if ch.history or ch.notes or ch.escalations:
                 self._save(conn, t, ch, t.version)

@@ -226,11 +226,17 @@ def classify(text: tuple[str, ...], as_json: bool) -> None:
 @json_option
 def attach(ticket_id: str, bundle_path: Path, by: str | None, store_path: Path | None,
            as_json: bool) -> None:
-    """Verify an evidence bundle and keep a copy in the store (content-addressed)."""
+    """Verify an evidence bundle and keep a copy in the store (content-addressed).
+
+    A sealed bundle (.zip.age) is opened with this machine's identity; the store keeps
+    the opened bundle (the store is private to its owner).
+    """
+    from toolkit.evidence import seal
     from toolkit.tickets import workflow
 
     store = _open(store_path)
-    t, att, added = workflow.attach(store, ticket_id, bundle_path, _who(by))
+    with seal.opened(bundle_path) as plain:
+        t, att, added = workflow.attach(store, ticket_id, plain, _who(by))
     _done(t, as_json, f"{t.id}: {'attached' if added else 'already attached'} {att.name} "
           f"(sha256 {att.sha256[:12]}…, {len(att.findings)} finding(s))")
 

@@ -39,7 +39,6 @@ def serve(host: str, port: int, store_path: Path | None, max_size: str, tls_cert
     at /openapi.json. Without --tls-cert, serve on 127.0.0.1 behind a reverse proxy
     that terminates TLS (docs/security.md › The inbox).
     """
-    from toolkit import keys
     from toolkit.serve import Listen, run
     from toolkit.serve.inbox import InboxConfig, prepare
     from toolkit.serve.tokens import inbox_dir, parse_size
@@ -55,12 +54,12 @@ def serve(host: str, port: int, store_path: Path | None, max_size: str, tls_cert
 
         cconfig.get(push_to)  # an unknown or broken connector is refused now, not per upload
     cfg = InboxConfig(store=store, folder=inbox_dir(store), max_size=parse_size(max_size),
-                      push=push_to, require_signature=require_signature,
-                      identities=keys.identities(), trusted=keys.trusted_signers())
+                      push=push_to, require_signature=require_signature)
+    identities, trusted = cfg.keys()  # an unsafe key folder or config is refused now
     for note in prepare(cfg):
         say(f"note: {note}", err=True)
     scheme = "https" if tls_cert else "http"
     say(f"Inbox for {store} on {scheme}://{host}:{port} (API: /openapi.json; "
-        f"{len(cfg.identities)} identity(ies) to open sealed bundles, "
-        f"{len(cfg.trusted)} trusted signer(s)). Ctrl-C stops it.", err=True)
+        f"{len(identities)} identity(ies) to open sealed bundles, "
+        f"{len(trusted)} trusted signer(s)). Ctrl-C stops it.", err=True)
     run(cfg, Listen(host, port, tls_cert, tls_key))

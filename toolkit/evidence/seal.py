@@ -141,9 +141,12 @@ def open_to(src: IO[bytes], dst: IO[bytes], identities: list[Any],
                              "identity: supportkit keys import NAME FILE") from None
         raise BadInput(f"the sealed bundle is damaged or altered ({exc})",
                        "ask for the bundle again") from None
-    except OSError as exc:
-        raise BadInput(f"the sealed bundle cannot be opened: {exc}",
-                       "ask for a smaller bundle") from None
+    except OSError as exc:  # pyrage passes our writer's refusal on as an OSError
+        if "opens to more than" in str(exc):
+            raise BadInput(f"the sealed bundle {exc}, more than a bundle may hold",
+                           "ask for a smaller bundle") from None
+        raise BadInput(f"the sealed bundle is damaged or cut short ({exc})",
+                       "ask for the bundle again") from None
 
 
 @contextmanager

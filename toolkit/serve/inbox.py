@@ -20,7 +20,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -53,8 +53,16 @@ class InboxConfig:
     push: str | None = None  # a configured connector to push each upload on to
     require_signature: bool = False  # refuse bundles not signed by a trusted key
     clock: Callable[[], datetime] = utcnow
-    identities: list[Any] = field(default_factory=list)
-    trusted: dict[str, str] = field(default_factory=dict)
+    # None: read from the key folder and config.yaml for each upload, so a key imported
+    # while the inbox runs counts from the next upload on.
+    identities: list[Any] | None = None
+    trusted: dict[str, str] | None = None
+
+    def keys(self) -> tuple[list[Any], dict[str, str]]:
+        from toolkit import keys
+
+        return (keys.identities() if self.identities is None else self.identities,
+                keys.trusted_signers() if self.trusted is None else self.trusted)
 
     @property
     def tokens(self) -> TokenStore:
@@ -102,30 +110,41 @@ def receive(cfg: InboxConfig, grant: Grant, body: Path, given_name: str | None,
     from toolkit.evidence import seal
 
     sealed = seal.is_sealed(body)
+    try:
+        identities, trusted = cfg.keys()
+    except BadInput as exc:  # an unsafe config.yaml or key folder: the operator's to fix
+        raise Refused(503, f"the inbox's keys cannot be used: {exc.what}",
+                      "tell the inbox's operator") from None
     plain = body.parent / safe_name(given_name, sealed)
     if sealed:
         try:
             with open(body, "rb") as src, os.fdopen(os.open(
                     plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as dst:
-                seal.open_to(src, dst, cfg.identities, limit=cfg.max_size + (64 << 20))
+                seal.open_to(src, dst, identities, limit=cfg.max_size + (64 << 20))
         except BadInput as exc:
             raise Refused(422, exc.what, exc.fix) from None
         body.unlink()
     else:
         os.replace(body, plain)
-    check = _verify(cfg, plain)
-    result = _attach(cfg, grant, plain, remote, sealed, check)
+    try:
+        check = _verify(cfg, plain, trusted)
+        result = _attach(cfg, grant, plain, remote, sealed, check)
+    except Refused as exc:  # the server's own paths are nobody else's business
+        for where in (str(plain), str(plain.parent)):
+            exc.what = exc.what.replace(where, plain.name)
+            exc.problems = [p.replace(where, plain.name) for p in exc.problems]
+        raise
     cfg.tokens.spend(grant, result["attachment"]["sha256"], cfg.clock())
     result["pushed"] = _push(cfg, result["ticket"]) if cfg.push else None
     return result
 
 
-def _verify(cfg: InboxConfig, plain: Path) -> Any:
+def _verify(cfg: InboxConfig, plain: Path, trusted: dict[str, str]) -> Any:
     from toolkit.errors import BadInput
     from toolkit.evidence import reader
 
     try:
-        v = reader.verify(plain, cfg.trusted)
+        v = reader.verify(plain, trusted)
     except BadInput as exc:
         raise Refused(422, f"not a supportkit bundle: {exc.what}", exc.fix) from None
     if not v.ok:

@@ -52,7 +52,8 @@ def spec() -> dict[str, Any]:
                 "security": [{"uploadToken": []}],
                 "parameters": [
                     {"name": "ticket", "in": "path", "required": True,
-                     "schema": {"type": "string", "pattern": TICKET_PATTERN}},
+                     "schema": {"type": "string", "pattern": TICKET_PATTERN},
+                     "example": "SUP-000001"},
                     {"name": "X-Bundle-Name", "in": "header", "required": False,
                      "description": "the bundle's file name, URL-encoded",
                      "schema": {"type": "string", "maxLength": 255}}],

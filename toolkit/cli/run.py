@@ -144,6 +144,10 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     Walks you through self-help steps, runs the collectors, turns checks into
     findings and writes a zip evidence bundle (verifiable, secrets redacted).
 
+    With a signing key (supportkit keys new NAME) the manifest is signed;
+    --seal-to encrypts the bundle to a team's age key; --upload sends it to
+    the link from 'supportkit ticket upload-link'.
+
     \b
     Exit 0 done (or fixed by self-help), 3 some step failed or timed out
     (the bundle is still written), 2 bad input, 130 interrupted, 129 hung up

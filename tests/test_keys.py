@@ -141,3 +141,19 @@ def test_keys_in_the_os_keyring(cli, _isolated_home: Path) -> None:
         assert signer is not None and signer.name == "agent"
     finally:
         keyring.set_keyring(old)
+
+
+def test_help_and_the_client_import_no_crypto_or_web_framework() -> None:
+    """`supportkit --help` stays fast, and a user's machine without the [serve] extra
+    can still send bundles: the client imports no web framework."""
+    import subprocess
+    import sys
+
+    heavy = ("starlette", "uvicorn", "anyio", "cryptography", "pyrage", "keyring")
+    code = ("import sys; from toolkit.cli import main; main(['--help']); "
+            "import toolkit.serve.client, toolkit.keys, toolkit.evidence.reader; "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

@@ -290,3 +290,25 @@ def _wait_for(probe, timeout: float = 30.0):  # type: ignore[no-untyped-def]
             return found
         time.sleep(0.05)
     raise AssertionError("timed out waiting")
+
+
+def test_upload_link_takes_the_public_address_from_a_safe_config(
+        cli, _isolated_home: Path) -> None:
+    import os
+
+    tid = ticket(cli)
+    config = _isolated_home / "config.yaml"
+    config.write_text("serve:\n  url: https://inbox.example.com/support\n")
+    r = cli("ticket", "upload-link", tid, "--expires", "2h", "--max-size", "50M", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    found = parse_link(doc["url"])
+    assert found.base_url == "https://inbox.example.com/support" and found.ticket == tid
+    assert doc["max_size"] == 50_000_000
+    issued = datetime.fromisoformat(doc["expires_at"]) - datetime.now(timezone.utc)
+    assert timedelta(minutes=119) < issued <= timedelta(hours=2)
+    os.chmod(config, 0o666)  # anyone could send the users' bundles elsewhere
+    r = cli("ticket", "upload-link", tid)
+    assert r.code == 2 and "not safe to use" in r.err
+    for bad in (["--expires", "45d"], ["--expires", "soon"], ["--max-size", "lots"]):
+        assert cli("ticket", "upload-link", tid, "--url", "http://x", *bad).code == 2, bad

@@ -46,18 +46,17 @@ def config_keys() -> dict[str, tuple[str, str]]:
     """``trust: keys:`` of config.yaml: name → (kind, public key)."""
     from toolkit import config
 
-    file = config.file()
-    why = config.check_safe()
-    if why:
-        raise KeyProblem(f"{file} is not safe to use: {why}",
-                         f"chmod go-w '{file.parent}' '{file}' (and chown them to yourself)")
     try:
         file, section = config.section("trust")
     except config.ConfigFileError as exc:
         raise KeyProblem(str(exc), "fix config.yaml") from None
     listed = section.get("keys") if isinstance(section, dict) else None
     if listed is None:
-        return {}
+        return {}  # a config.yaml that names no key changes nothing here, safe or not
+    why = config.check_safe()
+    if why:
+        raise KeyProblem(f"{file} is not safe to use: {why}",
+                         f"chmod go-w '{file.parent}' '{file}' (and chown them to yourself)")
     if not isinstance(listed, dict):
         raise KeyProblem(f"{file}: trust.keys must map names to public keys",
                          "write it as trust: {keys: {alice: 'ed25519:…', team: age1…}}")

@@ -23,16 +23,18 @@ def _base_url(given: str | None) -> str:
         return given
     from toolkit import config
 
-    why = config.check_safe()
-    if why:
-        raise BadInput(f"{config.file()} is not safe to use: {why}",
-                       "chmod go-w it and its folder (and chown them to yourself)")
     try:
         _, section = config.section("serve")
     except config.ConfigFileError as exc:
         raise BadInput(str(exc), "fix config.yaml") from None
     url = section.get("url") if isinstance(section, dict) else None
-    return str(url) if url else DEFAULT_URL
+    if not url:
+        return DEFAULT_URL
+    why = config.check_safe()
+    if why:
+        raise BadInput(f"{config.file()} is not safe to use: {why}",
+                       "chmod go-w it and its folder (and chown them to yourself)")
+    return str(url)
 
 
 @ticket.command(name="upload-link", context_settings=CONTEXT_SETTINGS)

@@ -127,3 +127,13 @@ def test_a_garbled_signature_document_is_a_bad_signature(cli, tmp_path: Path) ->
                 zf.writestr(f"{top}/{rel}", garbage if rel == "signature.json" else data)
         code, doc = _verify(cli, bad)
         assert code == 4 and doc["signature"]["status"] == "bad", garbage[:20]
+
+
+def test_bundle_redact_signs_the_new_bundle_with_your_key(cli, tmp_path: Path) -> None:
+    signed = make_bundle(tmp_path / "b", signer=signer("alice"))
+    r = cli("bundle", "redact", str(signed), "--pattern", "planted-[0-9a-f]+", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["signed_by"] == "alice"
+    code, check = _verify(cli, Path(doc["bundle"]))
+    assert code == 0 and check["signature"]["signer"] == "alice"

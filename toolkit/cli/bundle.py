@@ -227,15 +227,22 @@ def redact(path: Path, keywords: tuple[str, ...], patterns: tuple[str, ...], ano
         from toolkit.redact.anonymize import Pseudonymizer
 
         redactor.pseudonyms = Pseudonymizer.for_this_machine()
+    from toolkit import keys
     from toolkit.run.cleanup import signals
 
+    signer = keys.default_signer()  # the new manifest is yours: signed by you, if you sign
     with signals():  # kill -TERM mid-write: the .partial is removed, exit 143
         new = redact_bundle(path, redactor, out)
+        if signer is not None:
+            from toolkit.evidence.sign import sign_bundle
+
+            sign_bundle(new, signer)
     summary = redactor.summary()
     if as_json:
         from toolkit.evidence.bundle import mapping_path
 
         emit_json({"bundle": str(new), "source": str(path), "redaction": summary,
+                   "signed_by": signer.name if signer else None,
                    **({"mapping": str(mapping_path(new))} if anonymize else {})})
     else:
         counts = ", ".join(f"{k} ×{v}" for k, v in summary["rules"].items()) or "nothing new"

@@ -52,6 +52,7 @@ class Inbox:
             except OSError:
                 pass
             if time.monotonic() > deadline:
+                self.kill()  # a server that never answered must not outlive the test
                 raise AssertionError(f"serve did not answer: {self.errors()}")
             time.sleep(0.1)
 

@@ -23,9 +23,11 @@ STAGES: list[tuple[str, ...]] = [
     ("toolkit.plugins",),
     ("toolkit.playbook", "toolkit.playbooks"),
     ("toolkit.run",),
+    ("toolkit.keys",),
     ("toolkit.evidence",),
     ("toolkit.tickets",),
     ("toolkit.connectors",),
+    ("toolkit.serve",),
     ("toolkit.cli", "toolkit.__main__"),
 ]
 

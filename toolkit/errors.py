@@ -2,7 +2,9 @@
 
 Exit codes are public interface (docs/architecture.md › Contracts):
 0 done; 1 error; 2 bad usage or bad input; 3 run finished but some step
-failed or timed out; 4 bundle verify found tampering; 130 interrupted (Ctrl-C,
+failed or timed out; 4 bundle verify found tampering (or a bad signature); 5 intact
+but not signed and 6 signed by a key not trusted here (both only where signatures are
+expected: docs/security.md › Signed bundles); 130 interrupted (Ctrl-C,
 SIGINT); 129 the terminal hung up (SIGHUP: a dropped SSH session); 143 told
 to stop (SIGTERM: ``timeout``, systemd, ``kill``). The signal codes are the
 shell's 128 + signal number, so scripts see what they would without us.
@@ -15,6 +17,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_STEP_FAILED = 3
 EXIT_TAMPERED = 4
+EXIT_UNSIGNED = 5
+EXIT_UNKNOWN_SIGNER = 6
 EXIT_HANGUP = 129
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143

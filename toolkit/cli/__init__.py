@@ -23,12 +23,16 @@ COMMANDS = {
     "collectors": ("toolkit.cli.collect", "collectors", "List the collectors."),
     "playbook": ("toolkit.cli.playbook", "playbook",
                  "List, show, lint playbooks; print the schema."),
-    "bundle": ("toolkit.cli.bundle", "bundle", "Verify, show or re-render an evidence bundle."),
+    "bundle": ("toolkit.cli.bundle", "bundle",
+               "Verify, show, re-render, sign, seal or upload an evidence bundle."),
     "ticket": ("toolkit.cli.ticket", "ticket",
                "Ticket records: intake, evidence, escalation, solution, closure."),
     "kb": ("toolkit.cli.kb", "kb", "Search and show knowledge-base articles."),
     "connectors": ("toolkit.cli.connectors", "connectors",
                    "List tracker connectors (Redmine, Jira, Zendesk) and their configuration."),
+    "keys": ("toolkit.cli.keys", "keys", "Signing keys and sealing identities."),
+    "serve": ("toolkit.cli.serve", "serve",
+              "The inbox: receive bundles through one-time upload links."),
 }
 
 
@@ -58,8 +62,10 @@ def cli(debug: bool) -> None:
     \b
     Start with:   supportkit run general
     Exit codes:   0 done · 1 error · 2 bad usage or input · 3 a step failed or
-                  timed out (bundle written) · 4 bundle tampered · 130 interrupted
-                  · 129 hung up (SIGHUP) · 143 terminated (SIGTERM)
+                  timed out (bundle written) · 4 bundle tampered or bad signature
+                  · 5 bundle not signed · 6 signed by an unknown key (5, 6: where
+                  signers are trusted) · 130 interrupted · 129 hung up (SIGHUP)
+                  · 143 terminated (SIGTERM)
     SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
     """
 

@@ -135,13 +135,23 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
               "still goes to stdout.")
 @click.option("--force", is_flag=True, help="With --ticket: run and record even though the "
               "ticket is closed (asked on a terminal, refused unattended without it).")
+@click.option("--sign", "sign_key", metavar="KEY", help="Sign the manifest with this key "
+              "(default: your default signing key, when you have one; see 'keys list').")
+@click.option("--no-sign", is_flag=True, help="Do not sign, even with a default signing key.")
+@click.option("--seal-to", multiple=True, metavar="RECIPIENT",
+              help="Seal the bundle (age) to this recipient: an age1… key or a key name; "
+                   "repeatable. Only the sealed .zip.age is kept.")
+@click.option("--upload", "upload_url", metavar="URL",
+              help="Send the bundle to the link 'supportkit ticket upload-link' printed.")
 @json_option
 def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         answers: Path | None, non_interactive: bool,
         out: Path | None, only: tuple[str, ...], skip: tuple[str, ...],
         params: tuple[str, ...], attach: tuple[Path, ...], anonymize: bool,
         timeout: float | None, trust_flag: bool,
-        lang: str | None, plan: bool, quiet: bool, force: bool, as_json: bool) -> int:
+        lang: str | None, plan: bool, quiet: bool, force: bool, sign_key: str | None,
+        no_sign: bool, seal_to: tuple[str, ...], upload_url: str | None,
+        as_json: bool) -> int:
     """Run PLAYBOOK (an id from 'supportkit playbook list', or a .yaml file).
 
     Without PLAYBOOK, describe the problem (asked on a terminal, or --symptom)
@@ -149,6 +159,10 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
     Walks you through self-help steps, runs the collectors, turns checks into
     findings and writes a zip evidence bundle (verifiable, secrets redacted).
+
+    With a signing key (supportkit keys new NAME) the manifest is signed;
+    --seal-to encrypts the bundle to a team's age key; --upload sends it to
+    the link from 'supportkit ticket upload-link'.
 
     \b
     Exit 0 done (or fixed by self-help), 3 some step failed or timed out
@@ -185,6 +199,9 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
         return EXIT_OK
     if ticket:  # before anything runs: a closed case is not silently added to
         force = _closed_ticket_guard(ticket, interactive, force)
+    # Keys, recipients and the link are checked before anything runs: a typo in a
+    # recipient must not cost the user a whole run.
+    delivery = _delivery(sign_key, no_sign, seal_to, upload_url)
     ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
     from toolkit.redact import site_redactor
 
@@ -208,29 +225,38 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             header = ticket_header(ticket)
             if header:
                 ticket = header["id"]  # "3" or "sup-3" → the store's own SUP-000003
+        out_dir = out or paths.bundles_dir()
         written = bundle.write_bundle(bundle.BundleRequest(
-            run=result, out_dir=out or paths.bundles_dir(), attachments=attach, ticket=ticket,
+            run=result, out_dir=staging / "plain" if delivery.recipients else out_dir,
+            attachments=attach, ticket=ticket, signer=delivery.signer,
             redactor=redactor, chosen_by=chosen, ticket_info=header,
             symptom=(chosen or {}).get("symptom") or symptom,
             command_line=tuple(["supportkit", *sys.argv[1:]]), lang=opts.lang))
+        path = written.path
+        if ticket:  # attach the bundle and record the run when the ticket is in the store
+            from toolkit.tickets import after_run
+
+            recorded, note = after_run(ticket, path, result, forced=force)
+            if not quiet or not recorded:
+                click.echo(note, err=True)
+        if delivery.recipients:  # the plain zip stays in the private staging folder
+            path = _seal(written, delivery.recipients, out_dir, anonymize)
     finally:
         cleanup.remove_dir(staging)
-    path = written.path
-    if ticket:  # attach the bundle and record the run when the ticket is in the store
-        from toolkit.tickets import after_run
-
-        recorded, note = after_run(ticket, path, result, forced=force)
-        if not quiet or not recorded:
-            click.echo(note, err=True)
+    uploaded = _upload(path, delivery.upload_url, quiet or as_json) if delivery.upload_url \
+        else None
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:
     # this output is what agents paste into trackers.
     manifest, shown = written.manifest, written.findings
-    mapping = str(bundle.mapping_path(path)) if anonymize else None
+    mapping = str(_mapping_of(path)) if anonymize else None
     if mapping and not as_json and not quiet:
         click.echo(f"Pseudonym mapping (keep it private, do not send it): {mapping}", err=True)
     if as_json:
         emit_json({"bundle": str(path), "outcome": result.outcome, "findings": shown["findings"],
                    **({"mapping": mapping} if mapping else {}),
+                   "signed_by": delivery.signer.name if delivery.signer else None,
+                   "sealed": bool(delivery.recipients),
+                   **({"upload": uploaded} if uploaded is not None else {}),
                    "escalation": shown["escalation"], "resolved_by": result.resolved_by,
                    "steps": [{k: s[k] for k in ("id", "kind", "outcome", "reason")}
                              for s in manifest["steps"]]})
@@ -261,6 +287,66 @@ def _closed_ticket_guard(ticket: str, interactive: bool, force: bool) -> bool:
     if not click.confirm(f"Run it for {tid} anyway?", default=False, err=True):
         raise BadInput(f"{tid} is closed; nothing was run", fix)
     return True
+
+
+class _Delivery:
+    """How the bundle leaves: signed by whom, sealed to whom, uploaded where."""
+
+    def __init__(self, signer: Any, recipients: list[Any], upload_url: str | None) -> None:
+        self.signer, self.recipients, self.upload_url = signer, recipients, upload_url
+
+
+def _delivery(sign_key: str | None, no_sign: bool, seal_to: tuple[str, ...],
+              upload_url: str | None) -> _Delivery:
+    from toolkit import keys
+
+    if sign_key and no_sign:
+        raise BadInput("--sign and --no-sign contradict each other", "give one of them")
+    signer = None if no_sign else keys.signer(sign_key) if sign_key else keys.default_signer()
+    recipients = keys.recipients(seal_to) if seal_to else []
+    if upload_url:
+        from toolkit.serve.client import parse_link
+
+        parse_link(upload_url)
+    return _Delivery(signer, recipients, upload_url)
+
+
+def _mapping_of(path: Path) -> Path:
+    from toolkit.evidence import bundle, seal
+
+    if path.name.endswith(seal.SUFFIX):
+        return path.with_name(path.name.removesuffix(seal.SUFFIX) + ".mapping.json")
+    return bundle.mapping_path(path)
+
+
+def _seal(written: Any, recipients: list[Any], out_dir: Path, anonymize: bool) -> Path:
+    """Seal the plain bundle into ``out_dir``; its pseudonym mapping (never sealed, never
+    sent) moves there beside the sealed file."""
+    import shutil
+
+    from toolkit.evidence import bundle, seal
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sealed = seal.seal(written.path, recipients, seal.sealed_name(written.manifest), out_dir)
+    if anonymize:
+        shutil.move(str(bundle.mapping_path(written.path)), str(_mapping_of(sealed)))
+    return sealed
+
+
+def _upload(path: Path, url: str, quiet: bool) -> dict[str, Any]:
+    from toolkit.errors import SupportkitError
+    from toolkit.serve.client import upload
+
+    try:
+        answer = upload(path, url, progress=None if quiet else
+                        (lambda line: click.echo(line, err=True)))
+    except SupportkitError as exc:
+        exc.fix = (f"{exc.fix}; the bundle is kept: {path} (send it again with a new link: "
+                   f"supportkit bundle upload {path} URL)")
+        raise
+    if not quiet:
+        click.echo(f"Uploaded to ticket {answer.get('ticket')}.", err=True)
+    return answer
 
 
 def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dict[str, Any]]:

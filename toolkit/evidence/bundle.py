@@ -120,6 +120,7 @@ class BundleRequest:
     chosen_by: dict[str, Any] | None = None  # the symptom that chose the playbook
     symptom: str | None = None  # the problem in the user's words (--symptom or asked)
     ticket_info: dict[str, Any] | None = None  # the report's ticket header
+    signer: Any = None  # a toolkit.keys.Signer: the manifest is signed (evidence/sign.py)
 
 
 def _host() -> dict[str, Any]:
@@ -159,13 +160,14 @@ def write_bundle(req: BundleRequest) -> Written:
         stored["manifest"], stored["findings"] = _fill(out, req, host, run_id, created)
         return stored["manifest"]
 
-    path = write_zip(req.out_dir, base, req.redactor, fill)
+    path = write_zip(req.out_dir, base, req.redactor, fill, req.signer)
     return Written(path, stored["manifest"], stored["findings"])
 
 
 def write_zip(out_dir: Path, base: str, redactor: Redactor,
-              fill: Callable[[_ZipOut], dict[str, Any]]) -> Path:
-    """Write a bundle atomically: ``fill`` adds the members and returns the manifest.
+              fill: Callable[[_ZipOut], dict[str, Any]], signer: Any = None) -> Path:
+    """Write a bundle atomically: ``fill`` adds the members and returns the manifest;
+    with a ``signer`` the manifest's bytes are signed into ``signature.json``.
 
     The name is claimed exclusively (never overwriting an earlier bundle: the same
     ticket in the same second takes ``-2``), the data goes to a private (0600)
@@ -209,6 +211,11 @@ def write_zip(out_dir: Path, base: str, redactor: Redactor,
                 manifest = fill(out)
                 data = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
                 out.add_bytes(MANIFEST, data.encode("utf-8"), listed=False)
+                if signer is not None:
+                    from toolkit.evidence import sign
+
+                    out.add_bytes(sign.SIGNATURE, sign.document(signer, data.encode("utf-8")),
+                                  listed=False)
             fh.flush()
             os.fsync(fh.fileno())
         if redactor.pseudonyms is not None:

@@ -17,6 +17,9 @@ extracted, and everything read is bounded.
   (deflate tops out near 1030:1; what supportkit writes stays far below 200:1).
   Only then is each member hashed, streamed, reading at most its declared size
   plus one byte.
+* **signature**: ``signature.json``, when present, is checked against the exact bytes of
+  the manifest that was read (``sign.py``); a signature that does not match is a problem
+  like a changed hash. Whether its key is trusted is for the caller to say (``trusted``).
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ import re
 import stat
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from toolkit.errors import BadInput
 from toolkit.evidence import shape as bundle_shape
+from toolkit.evidence.sign import SIGNATURE, SIGNATURE_MAX, SignatureCheck
+from toolkit.evidence.sign import check as check_signature
 
 MANIFEST = "manifest.json"
 FINDINGS = "findings.json"
@@ -79,6 +84,8 @@ class Verification:
     problems: list[str]
     checked: int
     manifest: dict[str, Any] | None
+    # None when the manifest could not be read (nothing to check a signature against).
+    signature: SignatureCheck | None = field(default=None)
 
     @property
     def ok(self) -> bool:
@@ -145,8 +152,8 @@ def _bomb(info: zipfile.ZipInfo) -> str | None:
     return None
 
 
-def read_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, limit: int) -> Any:
-    """A JSON member, read within ``limit`` bytes; ``Unreadable`` names it and says why."""
+def read_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, limit: int) -> bytes:
+    """A member's bytes, read within ``limit``; ``Unreadable`` names it and says why."""
     if info.file_size > limit:
         raise Unreadable(f"{rel} is {size_text(info.file_size)}, more than the "
                          f"{size_text(limit)} supportkit reads of it")
@@ -160,6 +167,15 @@ def read_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, limit: int) 
         raise Unreadable(f"{rel} cannot be read back ({exc})") from None
     if len(data) > limit:
         raise Unreadable(f"{rel} is more than the {size_text(limit)} supportkit reads of it")
+    return data
+
+
+def read_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, limit: int) -> Any:
+    """A JSON member, read within ``limit`` bytes; ``Unreadable`` names it and says why."""
+    return parse_json(read_bytes(zf, info, rel, limit), rel)
+
+
+def parse_json(data: bytes, rel: str) -> Any:
     try:
         doc = json.loads(data)
     except RecursionError:
@@ -171,17 +187,35 @@ def read_json(zf: zipfile.ZipFile, info: zipfile.ZipInfo, rel: str, limit: int) 
     return doc
 
 
-def _manifest(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo]
-              ) -> dict[str, Any]:
+def _manifest_raw(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo]
+                  ) -> tuple[dict[str, Any], bytes]:
+    """The manifest and the very bytes it was parsed from (what a signature covers)."""
     info = members.get(f"{top}/{MANIFEST}")
     if info is None:
         raise Unreadable(f"there is no {MANIFEST} in {top}/")
-    doc = read_json(zf, info, MANIFEST, MANIFEST_MAX)
+    raw = read_bytes(zf, info, MANIFEST, MANIFEST_MAX)
+    doc = parse_json(raw, MANIFEST)
     why = bundle_shape.manifest_problem(doc)
     if why:
         raise Unreadable(f"{MANIFEST}: {why}")
-    manifest: dict[str, Any] = doc
-    return manifest
+    return doc, raw
+
+
+def _manifest(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo]
+              ) -> dict[str, Any]:
+    return _manifest_raw(zf, top, members)[0]
+
+
+def _signature(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
+               raw: bytes, trusted: dict[str, str] | None) -> SignatureCheck:
+    info = members.get(f"{top}/{SIGNATURE}")
+    if info is None:
+        return check_signature(None, raw, trusted)
+    try:
+        data = read_bytes(zf, info, SIGNATURE, SIGNATURE_MAX)
+    except Unreadable as exc:
+        return SignatureCheck("bad", problem=str(exc))
+    return check_signature(data, raw, trusted)
 
 
 def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, declared: int) -> tuple[str, int]:
@@ -198,24 +232,29 @@ def _hash_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, declared: int) -> t
     return digest.hexdigest(), size
 
 
-def verify(path: Path) -> Verification:
+def verify(path: Path, trusted: dict[str, str] | None = None) -> Verification:
+    """Check every hash and the signature; ``trusted`` (public key → name) says whose
+    signatures count as trusted (``toolkit.keys.trusted_signers()``)."""
     with _open_zip(path) as zf:
         top, problems, members = _layout(zf, path)
         if f"{top}/{MANIFEST}" not in members:
             raise BadInput(f"{path}: no {MANIFEST} in {top}/", "is this a supportkit bundle?")
         try:
-            manifest = _manifest(zf, top, members)
+            manifest, raw = _manifest_raw(zf, top, members)
         except Unreadable as exc:
             why = str(exc).removeprefix(f"{MANIFEST}: ")
             problems.append(f"{MANIFEST}: unreadable or not a manifest ({why}) — altered")
             return Verification(path, top, problems, 0, None)
+        signature = _signature(zf, top, members, raw, trusted)
+        if signature.status == "bad":
+            problems.append(f"{SIGNATURE}: {signature.problem} — altered")
         listed = {f["path"]: f for f in manifest["files"]}
         declared = sum(f["size"] for f in listed.values())
         if declared > MAX_DECLARED or any(f["size"] < 0 for f in listed.values()):
             problems.append(f"{MANIFEST}: declares {declared / (1 << 30):.1f} GiB of content, "
                             f"more than a bundle may hold ({MAX_DECLARED >> 30} GiB) — refused "
                             "unread")
-            return Verification(path, top, problems, 0, manifest)
+            return Verification(path, top, problems, 0, manifest, signature)
         to_hash = []
         for rel, entry in listed.items():  # what costs nothing first: sizes and ratios
             info = members.get(f"{top}/{rel}")
@@ -240,9 +279,9 @@ def verify(path: Path) -> Verification:
                 problems.append(f"{rel}: content differs from the manifest (altered)")
         for name in members:
             rel = name[len(top) + 1:]
-            if rel != MANIFEST and rel not in listed:
+            if rel not in (MANIFEST, SIGNATURE) and rel not in listed:
                 problems.append(f"{rel}: not listed in the manifest (added)")
-    return Verification(path, top, problems, checked, manifest)
+    return Verification(path, top, problems, checked, manifest, signature)
 
 
 class Budget:

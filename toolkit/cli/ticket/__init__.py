@@ -84,4 +84,4 @@ def ticket() -> None:
 
 
 # The commands, by stage of the case; importing them registers them on the group.
-from toolkit.cli.ticket import case, intake, trackers  # noqa: E402,F401
+from toolkit.cli.ticket import case, inbox, intake, trackers  # noqa: E402,F401

@@ -242,25 +242,30 @@ def attach(ticket_id: str, bundle_path: Path, force: bool, by: str | None,
 
     A bundle made for another ticket is asked about on a terminal and refused
     unattended (exit 2) unless --force. The ticket's environment is taken from the
-    bundle's machine when its system.info step ran.
+    bundle's machine when its system.info step ran. A sealed bundle (.zip.age) is
+    opened with this machine's identity; the store keeps the opened bundle (the store
+    is private to its owner).
     """
+    from toolkit.evidence import seal
     from toolkit.tickets import workflow
 
     store = _open(store_path)
     t = store.get(ticket_id)
-    made_for = workflow.bundle_ticket(bundle_path) if bundle_path.is_file() else None
-    if made_for and not force and not workflow.same_ticket(made_for, t.id):
-        if not sys.stdin.isatty():
-            raise BadInput(f"{bundle_path.name} was made for {made_for}, not {t.id}",
-                           f"attach it to {made_for}, or add --force to keep it with {t.id}")
-        say(f"warning: {bundle_path.name} was made for {made_for}, not {t.id}", err=True)
-        if not click.confirm(f"Attach it to {t.id} anyway?", default=False, err=True):
-            raise BadInput(f"not attached: the bundle belongs to {made_for}",
-                           f"attach it there: supportkit ticket attach {made_for} "
-                           f"{bundle_path}")
-        force = True
-    t, att, added = workflow.attach(store, t.id, bundle_path, _who(by),
-                                    allow_other_ticket=force)
+    with seal.opened(bundle_path) as plain:
+        made_for = workflow.bundle_ticket(plain) if plain.is_file() else None
+        if made_for and not force and not workflow.same_ticket(made_for, t.id):
+            if not sys.stdin.isatty():
+                raise BadInput(f"{bundle_path.name} was made for {made_for}, not {t.id}",
+                               f"attach it to {made_for}, or add --force to keep it with "
+                               f"{t.id}")
+            say(f"warning: {bundle_path.name} was made for {made_for}, not {t.id}", err=True)
+            if not click.confirm(f"Attach it to {t.id} anyway?", default=False, err=True):
+                raise BadInput(f"not attached: the bundle belongs to {made_for}",
+                               f"attach it there: supportkit ticket attach {made_for} "
+                               f"{bundle_path}")
+            force = True
+        t, att, added = workflow.attach(store, t.id, plain, _who(by),
+                                        allow_other_ticket=force)
     if added and not as_json and any(h.action == "environment" and h.at == att.added_at
                                      and h.detail.get("changed") for h in t.history):
         say("note: the ticket's environment is now the bundle's machine "

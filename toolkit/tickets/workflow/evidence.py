@@ -3,6 +3,7 @@ runs recorded; the machine the evidence came from becomes the ticket's environme
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,9 +110,13 @@ def _evidence_done(t: Ticket, ch: Changes, att: Attachment, seen: Inspected) -> 
 
 
 def attach(store: TicketStore, ticket_id: str, bundle_path: Path, by: str,
-           allow_other_ticket: bool = False) -> tuple[Ticket, Attachment, bool]:
+           allow_other_ticket: bool = False, source: str = "attach",
+           also: Callable[[Ticket, Changes, Attachment], None] | None = None
+           ) -> tuple[Ticket, Attachment, bool]:
     """Keep a verified bundle with the ticket. One made for another ticket is refused
-    unless ``allow_other_ticket`` (the CLI asks first, or takes ``--force``)."""
+    unless ``allow_other_ticket`` (the CLI asks first, or takes ``--force``). ``source``
+    says how it came (attach, upload); ``also`` records more in the same change (the
+    inbox: who sent it, when, signed by whom)."""
     if not bundle_path.is_file():
         raise BadInput(f"{bundle_path}: no such file", "give the path of a bundle .zip")
     seen = Inspected()
@@ -124,8 +129,10 @@ def attach(store: TicketStore, ticket_id: str, bundle_path: Path, by: str,
 
     def then(t: Ticket, ch: Changes, att: Attachment) -> None:
         _evidence_done(t, ch, att, seen)
+        if also is not None:
+            also(t, ch, att)
         touch(t, ch)
-    return store.attach(AttachRequest(ticket_id, bundle_path, by, "attach", inspect, then))
+    return store.attach(AttachRequest(ticket_id, bundle_path, by, source, inspect, then))
 
 
 def _instruction(run_result: Any, step_id: str) -> str:

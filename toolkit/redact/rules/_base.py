@@ -81,10 +81,11 @@ def trie(words: Iterable[str]) -> str:
 # Between a key and its value: "=", ":", "=>", ":=", full-width forms, a closing quote
 # of a quoted key ("password": …) and the \" of a key inside an escaped JSON string.
 SEP = r"(?:\\?[\"'])?\s*(?:=>|:=|[:=：＝])\s*"
-# A value: double-quoted (with escapes), single-quoted, \"escaped\", or bare up to the
-# first character that ends a value in the syntaxes logs use (space, quote, , ; & < > {}).
-VALUE = (r"(?:\"((?:[^\"\\\r\n]|\\.)*)\"|'([^'\r\n]*)'|\\\"((?:[^\"\\\r\n]|\\[^\"])*)\\\"|"
-         r"([^\s\"'`,;&<>{}，。；、）】]+))")
+# A value: a ${VAR} reference (kept), double-quoted (with escapes), single-quoted,
+# \"escaped\", or bare up to the first character that ends a value in the syntaxes logs
+# use (space, quote, , ; & < > {}).
+VALUE = (r"(?:(\$\{[^}\r\n]*\})|\"((?:[^\"\\\r\n]|\\.)*)\"|'([^'\r\n]*)'|"
+         r"\\\"((?:[^\"\\\r\n]|\\[^\"])*)\\\"|([^\s\"'`,;&<>{}，。；、）】]+))")
 # A bare or quoted single value after a keyword and blanks (``requirepass foobared``).
 WORD = r"(?:\"([^\"\r\n]*)\"|'([^'\r\n]*)'|([^\s\"'#;][^\s\"';]*))"
 

@@ -87,7 +87,8 @@ ENV = Rule(
 # start of a line, so a comment (# requirepass foobared) and log prose are left alone.
 SPACED: tuple[Rule, ...] = (
     Rule("config_secret", r"(?im)^\s*(?:requirepass|masterauth|bindpw|rootpw|olcRootPW:|"
-         r"ActionLibdbiPassword|auth_pass|auth-pass|leap-password)(?:\s+--[\w-]+)*\s+" + WORD,
+         r"ActionLibdbiPassword|auth_pass|auth-pass|leap-password)(?:\s+--[\w-]+)*\s+(?!--)"
+         + WORD,
          ("requirepass", "masterauth", "bindpw", "rootpw", "actionlibdbipassword",
           "auth_pass", "auth-pass", "leap-password"), 0, secret_value,
          source="sos report redis/ldap/kickstart/rsyslog plugins; keepalived auth_pass"),

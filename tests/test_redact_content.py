@@ -249,3 +249,31 @@ def test_bundle_redact_of_a_jsonc_attachment_falls_back_and_says_so(tmp_path: Pa
     assert manifest["redaction"]["files"]["attachments/settings.json"]["structure"] == "lines"
     assert secret.encode() not in body and b"[REDACTED:" in body
     assert cli("bundle", "verify", new).code == 0
+
+
+def test_attach_takes_several_files_after_one_flag(tmp_path: Path, cli) -> None:
+    files = []
+    for i in range(3):
+        f = tmp_path / f"note{i}.txt"
+        f.write_text(f"note {i} password={pw()}\n", encoding="utf-8")
+        files.append(str(f))
+    more = tmp_path / "more.log"
+    more.write_text("plain\n", encoding="utf-8")
+    r = cli("run", "--attach", *files, "general", "--non-interactive", "--json", "--only",
+            "disk", "--out", str(tmp_path / "o"), "--attach", str(more))
+    assert r.code == 0, r.err
+    with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
+        names = sorted(n.split("/", 1)[1] for n in zf.namelist() if "/attachments/" in n)
+    assert names == ["attachments/more.log", "attachments/note0.txt", "attachments/note1.txt",
+                     "attachments/note2.txt"]
+    r = cli("run", "general", "--plan", "--attach", files[0], str(tmp_path / "missing.txt"))
+    assert r.code == 2  # not a file: taken as an extra argument, refused as bad usage
+
+
+def test_refused_attachment_is_said_on_stderr(tmp_path: Path, cli) -> None:
+    z = tmp_path / "logs.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("a.txt", "hello")
+    r = cli("run", "general", "--non-interactive", "--only", "disk", "--quiet",
+            "--out", str(tmp_path / "o"), "--attach", str(z))
+    assert r.code == 0 and "Not stored: attachments/logs.zip — zip archive" in r.err

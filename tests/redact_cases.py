@@ -144,6 +144,8 @@ def cases() -> dict[str, list[Case]]:
             (f"echo 'bob:{p[24]}' | chpasswd", (p[24],), "chpasswd < list"),
             (f'$s = ConvertTo-SecureString "{p[25]}" -AsPlainText -Force', (p[25],),
              "$s = Read-Host -AsSecureString"),
+            (f"net use Z: \\\\srv\\share /user:CORP\\bob {p[25]}x", (p[25] + "x",),
+             "net use Z: \\\\srv\\share /persistent:yes"),
             (f"net user bob {p[26]} /add", (p[26],), "net user bob /domain"),
             (f"keytool -list -keystore k.jks -storepass {p[27]}", (p[27],), "keytool -list"),
             (f"ipmitool -I lanplus -H bmc -U admin -P {p[28]} power status", (p[28],),

@@ -111,7 +111,9 @@ def test_gzipped_utf16_keeps_both() -> None:
 
 
 def test_damaged_gzip_is_cut_and_says_so() -> None:
-    log = "".join(f"Jan  3 10:00:00 web app[7]: request {rand(40)} done\n" for _ in range(3000))
+    letters = "abcdefghijklmnopqrstuvwxyz"  # no token shape: nothing here is redacted
+    log = "".join(f"Jan  3 10:00:00 web app[7]: request {rand(40, letters)} done\n"
+                  for _ in range(3000))
     data = gzip.compress(log.encode())
     out, note = run(data[: len(data) // 2], "x.log.gz")
     assert note is not None and "damaged" in note["cut"]

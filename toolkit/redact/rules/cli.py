@@ -71,6 +71,10 @@ CLI: tuple[Rule, ...] = (
          r"(?:-\w+\s+)*-S\b", ("sudo",), pre=r"\|\s*sudo\s.*-s\b", source="sudo(8) -S"),
     Rule("command_line_password", r"(?i)\bnet(?:\.exe)?\s+user\s+(?:\"[^\"]+\"|\S+)\s+"
          r"(?![/*])([^\s/\"']+)", ("net user", "net.exe user"), source="Windows net user"),
+    # net use Z: \\srv\share PASSWORD /user:dom\u, or /user:dom\u PASSWORD after it.
+    Rule("command_line_password", r"(?i)\bnet(?:\.exe)?\s+use\s+(?:[a-z]:\s+|\*\s+)?\\\\\S+"
+         r"(?:\s+/(?!user:)\S+)*(?:\s+/user:\S+)?\s+(?![/*])([^\s/\"']+)",
+         ("net use", "net.exe use"), source="Windows net use"),
     Rule("command_line_password", r"(?i)\brabbitmqctl\s+(?:add_user|change_password)\s+\S+\s+"
          + _VAL, ("rabbitmqctl",), source="rabbitmqctl(8)"),
     Rule("command_line_password", r"(?i)ConvertTo-SecureString\s+(?:-String\s+)?[\"']([^\"'\r\n]+)"

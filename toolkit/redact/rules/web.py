@@ -77,8 +77,9 @@ WEB: tuple[Rule, ...] = (
          r"name[\"']?\s*:\s*[\"']?[\w.-]*(?:pass|pwd|secret|token|key|credential|auth|cookie|"
          r"session)",
          "Kubernetes env lists (YAML); HAR 1.2 headers",
+         # a bare value may hold "#"; a comment starts at " #" (YAML)
          then=r"(?i)^\s*[\"']?value[\"']?\s*:\s*(?:\"((?:[^\"\\\r\n]|\\.)*)\"|'([^'\r\n]*)'|"
-              r"([^\s\"'#,][^\r\n#]*?))\s*,?\s*$"),
+              r"([^\s\"'#,](?:[^\r\n#]|(?<!\s)#)*?))(?:\s+#[^\r\n]*)?\s*,?\s*$"),
     Rule("xml_secret", r"(?i)<([\w:.-]*(?:password|passwd|secret|token|apikey|api_key|"
          r"accountkey|privatekey|private_key|keymaterial|sharedkey|presharedkey|"
          r"clientsecret))>([^<\r\n]+)</\1>",

@@ -35,14 +35,22 @@ class Compiled:
     check: Callable[[str], bool] | None
     pre: re.Pattern[str] | None
     then: re.Pattern[str] | None
-    bpre: re.Pattern[bytes] | None = None  # ``pre`` on the bytes of the line, when ASCII
+    bpre: tuple[re.Pattern[bytes], ...] | None = None  # gate and pre, on ASCII line bytes
+
+
+def _bytes_pres(gate: str, pre: str) -> tuple[re.Pattern[bytes], ...] | None:
+    found = [_bytes_pre(p) for p in (gate, pre) if p]
+    return None if not found or None in found else tuple(p for p in found if p)
 
 
 def _bytes_pre(pre: str) -> re.Pattern[bytes] | None:
-    # An ASCII regex means the same on the bytes of an ASCII line as on the line
-    # itself (``_worth`` tries it on ASCII lines only; \x1c-\x1f, which str's \s also
-    # matches, send a line the slow way).
-    return re.compile(pre.encode()) if pre.isascii() else None
+    # On an ASCII line a regex means the same as its UTF-8 bytes do (its non-ASCII
+    # literals and class members can match neither): ``_worth`` tries it on ASCII lines
+    # only, and \x1c-\x1f, which str's \s also matches, send a line the slow way.
+    try:
+        return re.compile(pre.encode("utf-8"))
+    except re.error:  # pragma: no cover - a construct bytes patterns lack
+        return None
 
 
 _ODD = re.compile(rb"[^\x00-\x1b\x20-\x7f]")
@@ -77,7 +85,7 @@ class Scanner:
             self.rules.append(Compiled(r.name, re.compile(r.pattern), r.group, r.check,
                                        re.compile(pre) if pre else None,
                                        re.compile(r.then) if r.then else None,
-                                       _bytes_pre(pre) if pre else None))
+                                       _bytes_pres(r.gate, pre)))
             for word in r.triggers:
                 by_word.setdefault(word.lower(), set()).add(i)
             if not r.triggers:  # a site rule: found by its own regex, line by line
@@ -215,8 +223,13 @@ class Scanner:
         for i in which:
             if i >= n:
                 return True
-            bpre = rules[i].bpre
-            if bpre is None or bpre.search(line):
+            checks = rules[i].bpre
+            if checks is None:
+                return True
+            for check in checks:
+                if not check.search(line):
+                    break
+            else:
                 return True
         return False
 

@@ -40,6 +40,7 @@ class Rule:
     pre: str = ""
     source: str = ""
     then: str = ""
+    gate: str = ""  # a cheaper necessary regex tried before ``pre`` (literal prefix first)
 
 
 @dataclass(frozen=True)

@@ -43,15 +43,23 @@ SUFFIX = (r"(?:s|es)?(?:[_.-]?(?:value|string|str|text|hash|b64|base64|enc|encry
           r"plaintext|raw|key|data))?")
 
 
-def kv_pre(triggers: Sequence[str]) -> str:
-    # Cheap test before the costly keyword regex: a trigger word soon followed by
-    # a separator ("check pass; user unknown" fails here in a microsecond).
+def kv_gate(triggers: Sequence[str]) -> str:
+    # Cheaper still, tried first: a trigger (a literal the regex engine skips to) soon
+    # followed by a separator.
     return trie(triggers) + r"[\w.-]{0,24}\\?[\"']?\s*(?:[:=：＝]|=>)"
+
+
+def kv_pre(words: str) -> str:
+    # The test before the costly keyword regex, on the lower-cased line: a key word,
+    # its suffix and a separator ("check pass; user unknown" fails here at once, and
+    # so does Windows' "PopulateComponentFamilyKey - …: …").
+    return r"(?:" + words + r")" + SUFFIX + r"(?:\\?[\"'])?\s*(?:=>|:=|[:=：＝])"
 
 
 def kv_rules(keywords: Sequence[str] = ()) -> tuple[Rule, ...]:
     """The key/value rules, with a site's own key words (config.yaml ``redact.keywords``)."""
     words = STRONG + "".join("|" + re.escape(k) for k in keywords)
+    lowered = STRONG + "".join("|" + re.escape(k.lower()) for k in keywords)
     triggers = STRONG_TRIGGERS + tuple(k.lower() for k in keywords)
     source = "detect-secrets keyword plugin; Datadog agent scrubber; sos report plugins"
     return (
@@ -61,12 +69,13 @@ def kv_rules(keywords: Sequence[str] = ()) -> tuple[Rule, ...]:
         # A value that opens an object or list ("Credentials": {) is a structure.
         Rule("key_value_secret", r"(?im)^\s*(?:export\s+|set\s+|-\s+)?[\"']?[\w.-]*?(?:"
              + words + r")" + SUFFIX + r"[\"']?\s*[:=：＝]\s*([^\s\"'|>{\[][^\r\n]*?)"
-             r"(?:[\"']\s*[,\]}]*)?\s*$", triggers, 1, secret_value, kv_pre(triggers),
-             source),
+             r"(?:[\"']\s*[,\]}]*)?\s*$", triggers, 1, secret_value, kv_pre(lowered),
+             source, gate=kv_gate(triggers)),
         Rule("key_value_secret", r"(?i)(?:" + words + r")" + SUFFIX + SEP + VALUE, triggers,
-             0, secret_value, kv_pre(triggers), source),
+             0, secret_value, kv_pre(lowered), source, gate=kv_gate(triggers)),
         Rule("key_value_token", r"(?i)" + WEAK + SUFFIX + SEP + VALUE, ("token",), 0,
-             looks_random, kv_pre(("token",)), "gitleaks generic-api-key (token)"),
+             looks_random, kv_pre(WEAK), "gitleaks generic-api-key (token)",
+             gate=kv_gate(("token",))),
     )
 
 

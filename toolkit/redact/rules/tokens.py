@@ -60,7 +60,7 @@ _TABLE: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("digitalocean_token", r"\bdo[por]_v1_[a-f0-9]{64}\b", ("_v1_",), "gitleaks digitalocean-*"),
     ("shopify_token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", ("shpat_", "shpca_", "shppa_",
                                                               "shpss_"), "gitleaks shopify-*"),
-    ("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", ("sk",),
+    ("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", tuple(f"sk{c}" for c in "0123456789abcdef"),
      "gitleaks twilio-api-key; detect-secrets twilio"),
     ("telegram_bot_token", r"(?<![\d])\d{8,10}:AA[0-9A-Za-z_-]{33}" + _E, (":aa",),
      "detect-secrets telegram_token; trufflehog telegrambottoken"),

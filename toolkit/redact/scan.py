@@ -166,6 +166,7 @@ class Scanner:
         and the rule whose value is on the next line (-1 none)."""
         low = block.lower()
         hits = self.hits(block, low)
+        plain = low.isascii() and not _ODD.search(low)
         pos = 0  # block[:pos] has been yielded
         if state.key >= 0:
             pos, tail = self._skip_key(block, 0, state)
@@ -185,7 +186,7 @@ class Scanner:
                 start = starts[k]
                 k += 1
             end, which = hits.get(start) or (block.find(b"\n", start) + 1 or n, set())
-            if state.then < 0 and not self._worth(low, start, end, which):
+            if state.then < 0 and not self._worth(low, start, end, which, plain):
                 continue
             raw = block[start:end]
             orig = text = raw.decode("utf-8", "surrogateescape")
@@ -213,13 +214,15 @@ class Scanner:
         if pos < n:
             yield block[pos:]
 
-    def _worth(self, low: bytes, start: int, end: int, which: set[int]) -> bool:
+    def _worth(self, low: bytes, start: int, end: int, which: set[int], plain: bool) -> bool:
         """False when no rule of a hit line can match it (its ``pre`` fails on the bytes):
-        the line is not even decoded ("Failed password for root" holds no "=")."""
+        the line is not even decoded ("Failed password for root" holds no "=").
+        ``plain``: the whole block is ASCII without \x1c-\x1f, no line needs a look."""
         line = low[start:end]
-        if _ODD.search(line):
+        if not plain and _ODD.search(line):
             return True  # not ASCII: the rules decide on the decoded line
         rules, n = self.rules, self.n_rules
+        failed: set[re.Pattern[bytes]] = set()  # rules share pre-tests (the two key/value)
         for i in which:
             if i >= n:
                 return True
@@ -227,7 +230,10 @@ class Scanner:
             if checks is None:
                 return True
             for check in checks:
+                if check in failed:
+                    break
                 if not check.search(line):
+                    failed.add(check)
                     break
             else:
                 return True

@@ -213,15 +213,27 @@ def test_attach_missing_file_is_bad_input_and_runs_nothing(tmp_path: Path, cli) 
     assert not (tmp_path / "o").exists()
 
 
-def test_binary_attachment_is_kept_byte_for_byte(tmp_path: Path, cli) -> None:
-    png = tmp_path / "screen.png"
-    payload = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64 + b"password=abc"
+def test_binary_attachment_is_kept_byte_for_byte_only_without_secret_text(
+        tmp_path: Path, cli) -> None:
+    png, leaky = tmp_path / "screen.png", tmp_path / "leaky.png"
+    payload = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 64 + b"IEND"
     png.write_bytes(payload)
+    leaky.write_bytes(payload + b"tEXtComment\0password=abc12345")
     r = cli("run", "general", "--non-interactive", "--json", "--out", str(tmp_path / "o"),
-            "--only", "disk", "--attach", str(png))
+            "--only", "disk", "--attach", str(png), "--attach", str(leaky))
     with zipfile.ZipFile(json.loads(r.out)["bundle"]) as zf:
-        name = next(n for n in zf.namelist() if n.endswith("attachments/screen.png"))
-        assert zf.read(name) == payload  # binary: never rewritten
+        names = zf.namelist()
+        name = next(n for n in names if n.endswith("attachments/screen.png"))
+        assert zf.read(name) == payload  # binary without secret text: never rewritten
+        assert not any(n.endswith("leaky.png") for n in names)  # refused, not rewritten
+        manifest = json.loads(zf.read(names[0].split("/")[0] + "/manifest.json"))
+    files = manifest["redaction"]["files"]
+    assert files["attachments/screen.png"]["redacted"] is False
+    assert "PNG image" in files["attachments/screen.png"]["why"]
+    refused = files["attachments/leaky.png"]
+    assert refused["stored"] is False and "key_value_secret" in refused["why"]
+    assert "abc12345" not in json.dumps(manifest)
+    assert [a["original_name"] for a in manifest["attachments"]] == ["screen.png"]
 
 
 @pytest.mark.parametrize("target", ["group", "parent"])

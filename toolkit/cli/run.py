@@ -21,6 +21,30 @@ from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 from toolkit.lang import default_lang
 
 
+class _Files(click.Option):
+    """An option that takes several files after one flag (``--attach a.log b.png``), and
+    ``--attach a --attach b`` as before. click options take one value each; after it,
+    every following argument that names an existing file is taken too, up to the
+    next option or the first argument that is not a file (so ``run --attach a.log
+    general`` still finds its playbook)."""
+
+    def add_to_parser(self, parser: Any, ctx: click.Context) -> None:
+        super().add_to_parser(parser, ctx)
+        for name in self.opts:
+            opt = parser._long_opt.get(name) or parser._short_opt.get(name)
+            if opt is None:
+                continue
+            take = opt.process
+
+            def process(value: Any, state: Any, take: Any = take) -> None:
+                take(value, state)
+                while state.rargs and not state.rargs[0].startswith("-") and \
+                        os.path.isfile(state.rargs[0]):
+                    take(state.rargs.pop(0), state)
+
+            opt.process = process
+
+
 def _split(values: tuple[str, ...]) -> frozenset[str]:
     return frozenset(part.strip() for v in values for part in v.split(",") if part.strip())
 
@@ -119,8 +143,10 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @click.option("--skip", multiple=True, metavar="C", help="Skip these steps (ids or collectors).")
 @click.option("-p", "--param", "params", multiple=True, metavar="STEP.KEY=VALUE",
               help="Override a collect step's parameter, e.g. -p disk.source=df.txt")
-@click.option("--attach", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
-              help="Add a file to the bundle (screenshot, log…); repeatable. Text is redacted.")
+@click.option("--attach", cls=_Files, multiple=True, type=click.Path(path_type=Path),
+              metavar="FILE…", help="Add files to the bundle (screenshots, logs…): --attach "
+              "A B C, or --attach A --attach B. Text is redacted; a binary holding "
+              "secret-looking text, or an archive that cannot be checked, is refused.")
 @click.option("--anonymize", is_flag=True,
               help="Also replace e-mails, IPs, MACs, host and user names by consistent "
                    "pseudonyms; the mapping is written beside the bundle, never in it.")
@@ -243,6 +269,9 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
             path = _seal(written, delivery.recipients, out_dir, anonymize)
     finally:
         cleanup.remove_dir(staging)
+    for member, what in written.manifest["redaction"].get("files", {}).items():
+        if what.get("stored") is False:  # refused: said even with --quiet, it is missing
+            say(f"Not stored: {member} — {what['why']}", err=True)
     uploaded = _upload(path, delivery.upload_url, quiet or as_json) if delivery.upload_url \
         else None
     # Print what the bundle holds (redacted, pseudonymized), never the raw findings:

@@ -47,10 +47,6 @@ def _safe(text: str) -> str:
     return _SAFE.sub("-", text).strip("-") or "unknown"
 
 
-def _is_text(head: bytes) -> bool:
-    return b"\0" not in head
-
-
 class _ZipOut:
     """Adds members under the top folder, hashing exactly the bytes stored."""
 
@@ -79,33 +75,32 @@ class _ZipOut:
         self.add_bytes(rel, (data + "\n").encode("utf-8"))
         return clean
 
-    def add_file(self, rel: str, src: Path) -> None:
-        """Copy a file in; text is redacted line by line, in bounded memory."""
+    def add_file(self, rel: str, src: Path) -> bool:
+        """Copy a file in, redacted in bounded memory; False when it was refused."""
         with open(src, "rb") as raw:
-            self.add_stream(rel, raw)
+            return self.add_stream(rel, raw)
 
-    def add_stream(self, rel: str, raw: IO[bytes]) -> None:
-        """Copy a seekable binary stream in; text is redacted as it goes."""
+    def add_stream(self, rel: str, raw: IO[bytes]) -> bool:
+        """Copy a seekable binary stream in, redacted as it goes (in its own encoding,
+        recompressed, structure kept: ``toolkit.redact.content``). A binary that holds
+        secret-looking text, or an archive that cannot be checked, is not stored:
+        returns False, and the manifest's ``redaction.files`` says why."""
+        from toolkit.redact import content
+
+        plan = content.prepare(raw, rel, self.redactor)
+        if plan.chunks is None:
+            self.redactor.note(rel, **(plan.note or {}))
+            return False
         digest, size = hashlib.sha256(), 0
         with self._open(rel) as out:
-            head = raw.read(8192)
-            raw.seek(0)
-            if _is_text(head) and self.redactor.enabled:
-                import io
-
-                text = io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape",
-                                        newline="")
-                for line in self.redactor.lines(text):
-                    chunk = line.encode("utf-8", errors="surrogateescape")
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
-            else:
-                for chunk in iter(lambda: raw.read(_CHUNK), b""):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    out.write(chunk)
+            for chunk in plan.chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
+        if plan.note:  # after the stream: a damaged gzip says so at its end
+            self.redactor.note(rel, **plan.note)
         self.files.append({"path": rel, "size": size, "sha256": digest.hexdigest()})
+        return True
 
 
 @dataclass
@@ -277,8 +272,8 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
                 files.append(f"steps/{label}/result.json")
             if folder.is_dir():
                 for src in sorted(folder.iterdir()):
-                    if src.is_file() and not src.name.startswith("_"):
-                        out.add_file(f"steps/{label}/{src.name}", src)
+                    if src.is_file() and not src.name.startswith("_") and \
+                            out.add_file(f"steps/{label}/{src.name}", src):
                         files.append(f"steps/{label}/{src.name}")
         if rec.traceback:
             rel = f"errors/{label}.txt"
@@ -295,8 +290,9 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
             n += 1
             name = f"{Path(_safe(src.name)).stem}-{n}{Path(src.name).suffix}"
         used.add(name)
-        out.add_file(f"attachments/{name}", src)
-        attached.append({"path": f"attachments/{name}", "original_name": src.name})
+        # A refused attachment is not listed: redaction.files says why it is missing.
+        if out.add_file(f"attachments/{name}", src):
+            attached.append({"path": f"attachments/{name}", "original_name": src.name})
     pb = run.playbook
     findings_doc = out.add_json(FINDINGS, {"outcome": run.outcome, "findings": run.findings,
                                            "escalation": run.escalation})

@@ -1,11 +1,13 @@
 """``supportkit bundle redact``: re-redact an existing bundle with extra rules.
 
 The source must verify first (re-hashing a tampered bundle would hide the
-tampering). Every listed file is read back from the zip: JSON documents go
-through the redactor as data (so they stay valid JSON), other text line by
-line, binary files unchanged; the report is rendered anew, the manifest gets
-fresh hashes, the redaction counts of both passes, and ``redacted_from``
-naming the source bundle (id and sha256). The source is never modified.
+tampering). Every listed file is read back from the zip: the bundle's own JSON
+documents go through the redactor as data (so they stay valid JSON); every other
+member goes through the content layer as at the first pass (JSON value by value,
+line by line when it does not parse, other encodings kept, binaries checked); the
+report is rendered anew, the manifest gets fresh hashes, the redaction counts of
+both passes, and ``redacted_from`` naming the source bundle (id and sha256). The
+source is never modified.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ def _copy(zf: zipfile.ZipFile, top: str, members: dict[str, zipfile.ZipInfo],
         if rel == REPORT:
             continue  # rendered anew from the redacted data below
         info = members[f"{top}/{rel}"]
-        if rel.endswith(".json"):
+        # Our own documents are read as JSON; any other .json (an attachment, a raw
+        # output) may be JSONC or cut off: the content layer redacts it value by value
+        # when it parses, line by line when it does not, and notes which.
+        if rel == FINDINGS or rel.endswith("/result.json"):
             clean = out.add_json(rel, read_json(zf, info, rel, RESULT_MAX))
             if rel == FINDINGS:
                 why = findings_problem(clean)

@@ -1,19 +1,17 @@
-"""The redaction engine: rules applied to lines, blocks and data, hits counted.
+"""The redaction engine: the rule catalogue applied to lines, blocks, streams and data,
+hits counted.
 
-Each rule replaces only the secret part of a match with ``[REDACTED:<rule>]``
-and counts its hits; the manifest records the counts, never the values.
-The replacement contains no quotes, so redacting JSON text keeps it valid.
-Private-key blocks (PEM, OpenSSH, PGP) are removed whole, across lines.
+Each rule replaces only the secret part of a match with ``[REDACTED:<rule>]`` and
+counts its hits; the manifest records the counts, never the values. The replacement
+holds no quote, backslash, comma or bracket, so redacting JSON, YAML or XML text
+keeps it valid (``toolkit.redact.structured`` keeps whole documents valid).
+Key blocks (PEM, OpenVPN, PuTTY) are removed whole, across lines.
 
-Speed: most log lines hold no secret, so a line is first tested against the
-literal "triggers" of every rule (lower-cased substrings such as ``pass``,
-``bearer``, ``ghp_``) with one compiled alternation; only a line that holds
-a trigger is lower-cased and offered to the rules whose triggers it holds.
-Site rules (``redact:`` in ``$SUPPORTKIT_HOME/config.yaml``) add keywords to
-the key/value rules and regexes of their own; see ``Redactor.from_config``.
-
-The token formats below were checked against the public rule lists of
-gitleaks and detect-secrets (formats only, as facts; no rules copied).
+Speed: the scan (``toolkit.redact.scan``) looks for every rule's triggers in one pass
+over the bytes and offers a line only to the rules whose triggers it holds; text
+without a trigger is never decoded. Site rules (``redact:`` in
+``$SUPPORTKIT_HOME/config.yaml``) add keywords to the key/value rules and regexes of
+their own; see ``Redactor.from_config``.
 """
 
 from __future__ import annotations
@@ -23,37 +21,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from toolkit.redact.rules import (
-    _STRONG,
-    _STRONG_TRIGGERS,
-    _SUFFIX,
-    _WEAK,
+    BLOCKS,
     MARK,
     RULES,
+    STRONG,
+    SUFFIX,
+    WEAK,
     Rule,
-    _anchor,
-    _keep_placeholder,
-    _kv_pre,
-    _kv_rule,
-    _looks_random,
-    _not_a_path,
-    _trie,
+    keep_placeholder,
+    kv_rules,
+    looks_random,
 )
+from toolkit.redact.scan import CACHE, Compiled, Scanner, State
 
 if TYPE_CHECKING:
     from toolkit.redact.anonymize import Pseudonymizer
-
-
-@dataclass
-class _Compiled:
-    name: str
-    rx: re.Pattern[str]
-    triggers: tuple[str, ...]
-    group: int
-    check: Callable[[str], bool] | None
-    pre: re.Pattern[str] | None = None  # the triggers as one regex, on lower-cased text
 
 
 def site_redactor() -> Redactor:
@@ -71,6 +56,25 @@ class ConfigError(ValueError):
     """The redaction configuration is unusable; the message says where and why."""
 
 
+_ENV_KEY = re.compile(r"^[A-Z][A-Z0-9_]*_(?:PW|PASS|PWD|PASSWD|KEY|SECRET|TOKEN|AUTH|APIKEY|"
+                      r"CREDS?|CREDENTIALS?)$")
+
+
+def _scanner(keywords: tuple[str, ...], patterns: tuple[str | tuple[str, str], ...],
+             force_regex: bool) -> Scanner:
+    """One compiled catalogue per configuration: a Redactor is made for every step."""
+    key = (keywords, patterns, force_regex)
+    found = CACHE.scanners.get(key)
+    if found is None:
+        site = []
+        for i, item in enumerate(patterns, 1):
+            name, pattern = item if isinstance(item, tuple) else (f"site_pattern_{i}", item)
+            site.append(Rule(name, pattern, source="config.yaml redact.patterns"))
+        found = Scanner((*RULES, *kv_rules(keywords), *site), BLOCKS, force_regex)
+        CACHE.scanners[key] = found
+    return found
+
+
 @dataclass
 class Redactor:
     """Redacts text and data on its way into a bundle; ``counts`` holds hits per rule.
@@ -78,6 +82,8 @@ class Redactor:
     ``keywords`` add labels to the key/value rules (``vpn_psk=…``, ``共享密钥：…``);
     ``patterns`` are site regexes: group 1 is redacted when the pattern has a
     group, else the whole match (rule name ``site_pattern_N`` or the given name).
+    ``files`` holds, per bundle member, how it was handled when that was not plain
+    UTF-8 text (decoded from UTF-16, recompressed, kept as binary, refused and why).
     """
 
     enabled: bool = True
@@ -86,47 +92,14 @@ class Redactor:
     patterns: Sequence[str | tuple[str, str]] = ()
     # --anonymize: personal data replaced by consistent pseudonyms after redaction.
     pseudonyms: Pseudonymizer | None = None
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    force_regex: bool = False  # the regex scan even where the automaton is installed
 
     def __post_init__(self) -> None:
-        words = _STRONG + "".join("|" + re.escape(k) for k in self.keywords)
-        extra = tuple(k.lower() for k in self.keywords)
-        kv = (
-            # A config line "password = two words" keeps its spaces: the value runs to the end.
-            Rule("key_value_secret", r"(?im)^\s*(?:export\s+|set\s+|-\s+)?[\"']?[\w.-]*?(?:"
-                 + words + r")" + _SUFFIX + r"[\"']?\s*[:=：＝]\s*([^\s\"'|>][^\r\n]*?)\s*$",
-                 _STRONG_TRIGGERS + extra, 1, _not_a_path,
-                 pre=_kv_pre(_STRONG_TRIGGERS + extra)),
-            _kv_rule("key_value_secret", words, _not_a_path, _STRONG_TRIGGERS + extra),
-            _kv_rule("key_value_token", _WEAK, _looks_random, ("token",)),
-        )
-        site = []
-        for i, item in enumerate(self.patterns, 1):
-            name, pattern = item if isinstance(item, tuple) else (f"site_pattern_{i}", item)
-            site.append(Rule(name, pattern))
-        specs = (*RULES, *kv, *site)
-        self._rules = []
-        # Batch scan: each trigger is looked for by its part that starts with the
-        # rarest character ("ken" for "token"), which the regex engine skips to
-        # fastest; a hit names the rules to try on that line. Site rules scan
-        # with their own regex (multi-line, so ^ and $ hold at every line).
-        self._anchor_rules: dict[str, list[int]] = {}
-        self._cased_rules: dict[str, list[int]] = {}
-        self._site_scans: list[tuple[re.Pattern[str], int]] = []
-        for i, r in enumerate(specs):
-            every = r.triggers + tuple(t.lower() for t in r.cased)
-            pre = r.pre or (_trie(every) if every else "")
-            self._rules.append(_Compiled(r.name, re.compile(r.pattern), every, r.group, r.check,
-                                         re.compile(pre) if pre else None))
-            for trigger in r.triggers:
-                self._anchor_rules.setdefault(_anchor(trigger), []).append(i)
-            for trigger in r.cased:
-                self._cased_rules.setdefault(trigger, []).append(i)
-            if not every:
-                self._site_scans.append((re.compile(r.pattern, re.MULTILINE), i))
-        self._prefilter = re.compile(_trie(self._anchor_rules))
-        self._cased = re.compile(_trie(self._cased_rules))
-        self._keys = re.compile(r"(?i)^[\w.-]*?(?:" + words + r")" + _SUFFIX + r"$")
-        self._weak_keys = re.compile(r"(?i)^[\w.-]*?(?:" + _WEAK + r")" + _SUFFIX + r"$")
+        self._scan = _scanner(tuple(self.keywords), tuple(self.patterns), self.force_regex)
+        words = STRONG + "".join("|" + re.escape(k) for k in self.keywords)
+        self._keys = re.compile(r"(?i)^[\w.-]*?(?:" + words + r")" + SUFFIX + r"$")
+        self._weak_keys = re.compile(r"(?i)^[\w.-]*?(?:" + WEAK + r")" + SUFFIX + r"$")
 
     # ----------------------------------------------------------------- configuration
 
@@ -166,48 +139,59 @@ class Redactor:
 
     # ----------------------------------------------------------------- redaction
 
-    def _swap(self, rule: _Compiled) -> Callable[[re.Match[str]], str]:
+    def _swap(self, rule: Compiled) -> Callable[[re.Match[str]], str]:
         def swap(m: re.Match[str]) -> str:
-            g = rule.group or next((i for i, v in enumerate(m.groups(), 1)
-                                    if v is not None and m.start(i) >= 0), 0)
-            if m.re.groupindex and rule.name == "token":  # named kinds: the whole match
-                g, name = 0, m.lastgroup or rule.name
-            else:
-                name = rule.name
-            value = m.group(g)
-            if not value or MARK in value or (rule.check and not rule.check(value)) \
-                    or (g and _keep_placeholder(value)):
-                return m.group(0)
-            self.counts[name] += 1
-            start, end = m.start(g) - m.start(0), m.end(g) - m.start(0)
             whole = m.group(0)
-            return whole[:start] + MARK + name + "]" + whole[end:]
+            if rule.group < 0:
+                groups = [i for i in range(1, (m.re.groups or 0) + 1) if m.group(i)]
+            else:
+                g = rule.group or next((i for i in range(1, (m.re.groups or 0) + 1)
+                                        if m.group(i) is not None), 0)
+                groups = [g]
+            out, last = [], 0
+            for g in groups:
+                value = m.group(g)
+                if not value or MARK in value or (rule.check and not rule.check(value)) \
+                        or (g and keep_placeholder(value)):
+                    continue
+                self.counts[rule.name] += 1
+                start, end = m.start(g) - m.start(0), m.end(g) - m.start(0)
+                out += [whole[last:start], MARK, rule.name, "]"]
+                last = end
+            return "".join(out) + whole[last:] if out else whole
         return swap
 
-    def _apply(self, line: str, which: Iterable[int] | None = None) -> str:
+    def _apply(self, line: str, which: Iterable[int]) -> tuple[str, int]:
+        """``line`` through the rules ``which`` (ids), in catalogue order; also the
+        rule whose value is expected on the next line (-1 none)."""
         lower = _lower(line)
-        rules = self._rules if which is None else [self._rules[i] for i in sorted(which)]
-        for rule in rules:
-            if rule.pre is None or rule.pre.search(lower):
-                line = rule.rx.sub(self._swap(rule), line)
-        return line
+        then = -1
+        rules = self._scan.rules
+        for i in sorted(which):
+            if i >= len(rules):
+                continue  # a key block: the scan handles it
+            rule = rules[i]
+            if rule.pre is not None and not rule.pre.search(lower):
+                continue
+            if rule.then is not None:
+                if rule.rx.search(line):
+                    then = i
+                continue
+            line = rule.rx.sub(self._swap(rule), line)
+        return line, then
 
     def text(self, line: str) -> str:
         """One line (or any short text) with its secrets replaced."""
         if self.enabled:
-            line = self._apply(line)
+            line = "".join(self._redacted([line]))
         return self.pseudonyms.apply(line) if self.pseudonyms else line
 
     def lines(self, lines: Iterable[str]) -> Iterator[str]:
         """Redact a text stream (lines with their newlines, or a text file object
-        read in blocks), removing private-key blocks whole.
+        read in blocks), removing key blocks whole.
 
         The output is the same text cut differently: a piece may hold several
         lines, so a writer's per-piece cost (encode, hash, write) stays small.
-        Text is scanned in blocks of about 64 KB: one trigger scan per block
-        finds the few lines worth a closer look; the rest pass untouched.
-        A key block ends at its END line; if that never comes, it ends at the
-        first line that cannot be key material, so a torn key never swallows a log.
         """
         if self.pseudonyms is not None:
             # Pieces end at line ends, so no address or name is ever cut in two.
@@ -220,113 +204,95 @@ class Redactor:
             yield from lines
             return
         read = getattr(lines, "read", None)
-        blocks: Iterable[str] = iter(lambda: read(_BATCH), "") if read else _blocks(lines)
-        state = [False]  # inside a private-key block, carried across blocks
-        carry = ""
+        texts: Iterable[str] = iter(lambda: read(_BATCH), "") if read else _joined(lines)
+        blocks = (t.encode("utf-8", "surrogateescape") for t in texts)
+        for piece in self._bytes(blocks):
+            yield piece.decode("utf-8", "surrogateescape")
+
+    def stream(self, raw: IO[bytes]) -> Iterator[bytes]:
+        """Redact a binary stream of UTF-8 text (invalid bytes pass through as they
+        are) into pieces of bytes: what the bundle writer stores."""
+        blocks = iter(lambda: raw.read(_BATCH), b"")
+        return self.chunks(blocks)
+
+    def chunks(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        """Redact UTF-8 text given as blocks of bytes cut anywhere."""
+        if not self.enabled and self.pseudonyms is None:
+            yield from blocks
+            return
+        out = self._bytes(blocks) if self.enabled else blocks
+        if self.pseudonyms is None:
+            yield from out
+            return
+        for piece in _whole_lines(out):
+            yield self.pseudonyms.apply(piece.decode("utf-8", "surrogateescape")).encode(
+                "utf-8", "surrogateescape")
+
+    def _bytes(self, blocks: Iterable[bytes]) -> Iterator[bytes]:
+        state = State()
+        carry = b""
+        count = self._count
         for block in blocks:
-            block = carry + block
-            cut = block.rfind("\n") + 1
+            block = carry + block if carry else block
+            cut = block.rfind(b"\n") + 1
             if not cut and len(block) < _MAX_LINE:
                 carry = block
                 continue
             cut = cut or len(block)  # a 1 MB line without end: cut it, memory stays bounded
             carry = block[cut:]
-            yield from self._block(block[:cut], state)
+            yield from self._scan.run(block[:cut], state, self._apply, count)
         if carry:
-            yield from self._block(carry, state)
+            yield from self._scan.run(carry, state, self._apply, count)
 
-    def _hits(self, block: str) -> dict[int, tuple[int, set[int]]]:
-        """Line start → (line end, rules to try) for every line holding a trigger."""
-        found: dict[int, tuple[int, set[int]]] = {}
-        scans: list[tuple[Iterable[re.Match[str]], dict[str, list[int]] | int]] = [
-            (self._prefilter.finditer(_lower(block)), self._anchor_rules),
-            (self._cased.finditer(block), self._cased_rules),
-            *((rx.finditer(block), i) for rx, i in self._site_scans)]
-        for matches, rules in scans:
-            for m in matches:
-                start = block.rfind("\n", 0, m.start()) + 1
-                if start not in found:
-                    found[start] = (block.find("\n", m.start()) + 1 or len(block), set())
-                found[start][1].update([rules] if isinstance(rules, int) else rules[m.group()])
-        return found
-
-    def _block(self, block: str, state: list[bool]) -> Iterator[str]:
-        hits = self._hits(block)
-        pos = 0  # block[:pos] has been yielded
-        if state[0]:
-            pos, tail = self._skip_key(block, 0, state)
-            yield tail
-        for start in sorted(hits):
-            if start < pos:
-                continue  # inside a key block already removed
-            end, which = hits[start]
-            line = block[start:end]
-            begin = _BEGIN_KEY.search(line)
-            if begin and not _END_KEY.search(line, begin.end()) and \
-                    _KEY_BODY.match(line[begin.end():]):
-                state[0] = True
-                self.counts["private_key"] += 1
-                ending = line[len(line.rstrip("\r\n")):]
-                yield block[pos:start] + self.text(line[:begin.start()]) + MARK + \
-                    "private_key]" + ending
-                pos, tail = self._skip_key(block, end, state)
-                yield tail
-                continue
-            new = self._apply(line, which)
-            if new != line:
-                yield block[pos:start] + new
-                pos = end
-        if pos < len(block):
-            yield block[pos:]
-
-    def _skip_key(self, block: str, pos: int, state: list[bool]) -> tuple[int, str]:
-        """Drop the key lines from ``pos`` on: where the text goes on, and what
-        to yield first (the redacted rest of the END line)."""
-        while pos < len(block):
-            end = block.find("\n", pos) + 1 or len(block)
-            line = block[pos:end]
-            stop = _END_KEY.search(line)
-            if stop:
-                state[0] = False
-                rest = line[stop.end():]
-                return end, self.text(rest) if rest.strip() else ""
-            if not _KEY_BODY.match(line):
-                state[0] = False
-                return pos, ""
-            pos = end
-        return pos, ""
+    def _count(self, name: str) -> None:
+        self.counts[name] += 1
 
     def data(self, value: Any, key: str = "") -> Any:
-        """Redact strings inside JSON-able data; a value under a secret-named key goes whole."""
+        """Redact strings inside JSON-able data; a value under a secret-named key goes whole,
+        and so does the ``value`` of a ``{"name": <secret name>, "value": …}`` pair."""
         if not self.enabled and self.pseudonyms is None:
             return value
         if isinstance(value, dict):
+            name = value.get("name") if "value" in value else None
+            if isinstance(name, str) and self.secret_key(name):
+                return {k: self.data(v, name if k == "value" else str(k))
+                        for k, v in value.items()}
             return {k: self.data(v, str(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.data(v, key) for v in value]
         if isinstance(value, str):
             if self.enabled and key and value and MARK not in value and (
-                    not _keep_placeholder(value)) and (
-                    self._keys.match(key) or (self._weak_keys.match(key)
-                                              and _looks_random(value))):
+                    not keep_placeholder(value)) and (
+                    self.secret_key(key) or (self._weak_keys.match(key)
+                                             and looks_random(value))):
                 self.counts["key_value_secret"] += 1
                 return MARK + "key_value_secret]"
             return "".join(self.lines(value.splitlines(keepends=True)))
         return value
 
+    def secret_key(self, key: str) -> bool:
+        """True when a key names a secret by itself (password, api_key, DB_PW …)."""
+        return bool(self._keys.match(key) or _ENV_KEY.match(key))
+
+    def note(self, path: str, **what: Any) -> None:
+        """Record how a bundle member was handled (encoding, container, kept, refused)."""
+        self.files.setdefault(path, {}).update(what)
+
     def summary(self) -> dict[str, Any]:
         out: dict[str, Any] = {"enabled": self.enabled, "rules": dict(sorted(self.counts.items()))}
+        if self.files:
+            out["files"] = dict(sorted(self.files.items()))
         if self.pseudonyms is not None:
             out["pseudonymized"] = self.pseudonyms.summary()  # counts per kind, never values
         return out
 
 
-_BATCH = 64 * 1024
+_BATCH = 256 * 1024
 _MAX_LINE = 1024 * 1024
 
 
-def _blocks(lines: Iterable[str]) -> Iterator[str]:
-    """Lines joined into blocks of about ``_BATCH`` characters."""
+def _joined(lines: Iterable[str]) -> Iterator[str]:
+    """Lines joined into texts of about ``_BATCH`` characters."""
     batch: list[str] = []
     size = 0
     for line in lines:
@@ -337,19 +303,28 @@ def _blocks(lines: Iterable[str]) -> Iterator[str]:
             batch, size = [], 0
     if batch:
         yield "".join(batch)
+
+
+def _whole_lines(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces re-cut at line ends (a pseudonym must never see half an address)."""
+    carry = b""
+    for piece in pieces:
+        piece = carry + piece
+        cut = piece.rfind(b"\n") + 1
+        if cut:
+            yield piece[:cut]
+        carry = piece[cut:]
+    if carry:
+        yield carry
+
+
 _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
 def _lower(text: str) -> str:
-    # str.lower() may change the length of non-ASCII text ("İ" → "i̇"), which
-    # would shift the offsets that map trigger hits to lines: lower ASCII only.
+    # str.lower() may change the length of non-ASCII text ("İ" → "i̇"): lower ASCII only,
+    # as the scan does on bytes.
     return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
-
-
-_BEGIN_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-_END_KEY = re.compile(r"-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")
-# What may stand inside a key block: base64 lines, "Proc-Type: …" headers, blank lines.
-_KEY_BODY = re.compile(r"^\s*(?:[A-Za-z0-9+/=]*|[A-Za-z-]+: [^\r\n]*)\s*$")
 
 
 def _site_patterns(file: Path, items: Any) -> tuple[str | tuple[str, str], ...]:

@@ -1,0 +1,186 @@
+"""Vendor tokens with a fixed prefix or shape: found wherever they stand, with no key
+beside them. Formats (prefix, alphabet, length) as the public rule sets of gitleaks
+(its rule id is named), detect-secrets (plugin) and trufflehog (detector) define them,
+checked against the vendors' own documentation where it states one. Facts only: no
+rule text is copied. The whole token is redacted; the rule name is the kind.
+"""
+
+from __future__ import annotations
+
+from toolkit.redact.rules._base import Rule
+
+_B = r"(?<![A-Za-z0-9_-])"  # token start: not inside a longer run
+_E = r"(?![A-Za-z0-9_-])"   # token end
+# Access key ids only: AIDA/AROA/ANPA… name users and roles, they grant nothing.
+_AWS = r"(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])"
+
+# (name, regex, triggers, source)
+_TABLE: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
+    ("aws_access_key_id", r"\b" + _AWS + r"[A-Z0-9]{16}\b", ("akia", "asia", "abia", "acca", "a3t"),
+     "gitleaks aws-access-token; detect-secrets aws"),
+    ("aws_bedrock_key", _B + r"ABSK[A-Za-z0-9+/]{109,269}={0,2}", ("absk",),
+     "gitleaks aws-amazon-bedrock-api-key-long-lived"),
+    ("github_token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{60,255})\b",
+     ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+     "gitleaks github-*; detect-secrets gh"),
+    ("gitlab_token", r"\b(?:gl(?:pat|dt|rt|ptt|soat|cbt|oas|ft|imt|ffct|agent)-[A-Za-z0-9_.-]{20,}"
+     r"|GR1348941[\w-]{20,})", ("glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-",
+                                "gloas-", "glft-", "glimt-", "glffct-", "glagent-", "gr1348941"),
+     "gitleaks gitlab-*; detect-secrets gitlab_token"),
+    ("slack_token", r"\b(?:xox[abposre]-[A-Za-z0-9-]{10,}|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,}|"
+     r"xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)", ("xox", "xapp-"),
+     "gitleaks slack-*; detect-secrets slack"),
+    ("stripe_key", r"\b(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{10,99}\b"
+     r"|\bwhsec_[A-Za-z0-9]{24,}\b",
+     ("_live_", "_test_", "_prod_", "whsec_"),
+     "gitleaks stripe-access-token; detect-secrets stripe"),
+    ("gcp_api_key", r"\bAIza[0-9A-Za-z_-]{35}", ("aiza",), "gitleaks gcp-api-key"),
+    ("gcp_oauth", r"\bya29\.[0-9A-Za-z_-]{20,}|\bGOCSPX-[A-Za-z0-9_-]{28}", ("ya29.", "gocspx-"),
+     "Google OAuth access tokens and client secrets"),
+    ("azure_client_secret", r"(?<![A-Za-z0-9_~.])[A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34}",
+     ("q~",), "gitleaks azure-ad-client-secret"),
+    ("openai_key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}"
+     r"|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}", ("t3blbkfj", "sk-proj-", "sk-svcacct-",
+                                                         "sk-admin-"),
+     "gitleaks openai-api-key; detect-secrets openai"),
+    ("anthropic_key", r"\bsk-ant-(?:api|admin|oat|sid)\d\d-[A-Za-z0-9_-]{80,}", ("sk-ant-",),
+     "gitleaks anthropic-api-key, anthropic-admin-api-key"),
+    ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", ("npm_",), "gitleaks npm-access-token"),
+    ("pypi_token", r"\bpypi-AgE(?:IcHlwaS5vcmc|NdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{50,}",
+     ("pypi-age",),
+     "gitleaks pypi-upload-token; detect-secrets pypi_token"),
+    ("sendgrid_key", r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", ("sg.",),
+     "gitleaks sendgrid-api-token; detect-secrets sendgrid"),
+    ("vault_token", r"\bhv[sbr]\.[A-Za-z0-9_-]{24,}", ("hvs.", "hvb.", "hvr."),
+     "gitleaks vault-service-token, vault-batch-token"),
+    ("docker_token", r"\bdckr_(?:pat|oat)_[A-Za-z0-9_-]{27,}", ("dckr_",),
+     "Docker Hub access tokens"),
+    ("huggingface_token", r"\b(?:hf_|api_org_)[A-Za-z]{34}\b", ("hf_", "api_org_"),
+     "gitleaks huggingface-access-token"),
+    ("digitalocean_token", r"\bdo[por]_v1_[a-f0-9]{64}\b", ("_v1_",), "gitleaks digitalocean-*"),
+    ("shopify_token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", ("shpat_", "shpca_", "shppa_",
+                                                              "shpss_"), "gitleaks shopify-*"),
+    ("twilio_key", r"\bSK[0-9a-fA-F]{32}\b", tuple(f"sk{c}" for c in "0123456789abcdef"),
+     "gitleaks twilio-api-key; detect-secrets twilio"),
+    ("telegram_bot_token", r"(?<![\d])\d{8,10}:AA[0-9A-Za-z_-]{33}" + _E, (":aa",),
+     "detect-secrets telegram_token; trufflehog telegrambottoken"),
+    ("grafana_token", r"\b(?:glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,3}|"
+     r"eyJrIjoi[A-Za-z0-9]{70,400}={0,3})", ("glsa_", "glc_", "eyjrijoi"),
+     "gitleaks grafana-service-account-token, grafana-cloud-api-token, grafana-api-key"),
+    ("atlassian_token", r"\bATATT3[A-Za-z0-9_=-]{186}|\bATCTT3[A-Za-z0-9_=-]{100,}", ("atatt3",
+                                                                                      "atctt3"),
+     "gitleaks atlassian-api-token"),
+    ("databricks_token", r"\bdapi[a-f0-9]{32}(?:-\d)?\b", ("dapi",),
+     "gitleaks databricks-api-token"),
+    ("newrelic_key", r"\bNR(?:AK|JS|II|AA)-[A-Za-z0-9-]{19,32}\b", ("nrak-", "nrjs-", "nrii-",
+                                                                    "nraa-"),
+     "gitleaks new-relic-user-api-key, new-relic-browser-api-token, new-relic-insert-key"),
+    ("alibaba_access_key_id", r"\bLTAI[A-Za-z0-9]{12,20}\b", ("ltai",),
+     "gitleaks alibaba-access-key-id; trufflehog alibaba"),
+    ("onepassword_token", r"\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}|\bA3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|"
+     r"[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}\b", ("ops_eyj", "a3-"),
+     "gitleaks 1password-service-account-token, 1password-secret-key"),
+    ("age_secret_key", r"\bAGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}\b",
+     ("age-secret-key-1",), "gitleaks age-secret-key"),
+    ("artifactory_token", r"\bAKCp[A-Za-z0-9]{69}\b|\bcmVmd[A-Za-z0-9]{59}\b", ("akcp", "cmvmd"),
+     "gitleaks artifactory-api-key, artifactory-reference-token; detect-secrets artifactory"),
+    ("doppler_token", r"\bdp\.(?:ct|pt|st(?:\.[a-z0-9_-]{2,35})?|sa|scim|audit)\."
+     r"[A-Za-z0-9]{40,44}\b",
+     ("dp.ct.", "dp.pt.", "dp.st", "dp.sa.", "dp.scim.", "dp.audit."), "trufflehog doppler"),
+    ("dynatrace_token", r"\bdt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}\b", ("dt0c01.",),
+     "gitleaks dynatrace-api-token"),
+    ("easypost_key", r"\bEZ[AT]K[A-Za-z0-9]{54}\b", ("ezak", "eztk"), "gitleaks easypost-*"),
+    ("facebook_token", r"\bEAA[MC][A-Za-z0-9]{100,}", ("eaam", "eaac"),
+     "gitleaks facebook-page-access-token"),
+    ("flutterwave_key", r"\bFLW(?:SECK|PUBK)_TEST-[A-Ha-h0-9]{12,32}(?:-X)?",
+     ("flwseck_", "flwpubk_"),
+     "gitleaks flutterwave-*"),
+    ("flyio_token", r"\b(?:fo1_[\w-]{43}|fm1[ar]_[A-Za-z0-9+/]{100,}={0,3}|fm2_[A-Za-z0-9+/]{100,}"
+     r"={0,3})", ("fo1_", "fm1a_", "fm1r_", "fm2_"), "gitleaks flyio-access-token"),
+    ("frameio_token", r"\bfio-u-[A-Za-z0-9_=-]{64}", ("fio-u-",), "gitleaks frameio-api-token"),
+    ("harness_token", r"\b(?:pat|sat)\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}\b",
+     ("pat.", "sat."), "gitleaks harness-api-key"),
+    ("terraform_token", r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}", (".atlasv1.",),
+     "gitleaks hashicorp-tf-api-token"),
+    ("heroku_key", r"\bHRKU-AA[0-9A-Za-z_-]{58}\b", ("hrku-aa",), "gitleaks heroku-api-key-v2"),
+    ("infracost_token", r"\bico-[A-Za-z0-9]{32}\b", ("ico-",), "gitleaks infracost-api-token"),
+    ("linear_key", r"\blin_api_[A-Za-z0-9]{40}\b", ("lin_api_",), "gitleaks linear-api-key"),
+    ("mailchimp_key", r"\b[0-9a-f]{32}-us\d{1,2}\b", ("-us",), "detect-secrets mailchimp"),
+    ("mailgun_key", r"\b(?:key|pubkey)-[0-9a-f]{32}\b", ("key-",), "gitleaks mailgun-*"),
+    ("maxmind_key", r"\b[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk\b", ("_mmk",),
+     "gitleaks maxmind-license-key"),
+    ("notion_token", r"\bntn_\d{11}[A-Za-z0-9]{35}\b|\bsecret_[A-Za-z0-9]{43}\b",
+     ("ntn_", "secret_"),
+     "gitleaks notion-api-token"),
+    ("octopus_key", r"\bAPI-[A-Z0-9]{26}\b", ("api-",), "gitleaks octopus-deploy-api-key"),
+    ("openshift_token", r"\bsha256~[\w-]{43}" + _E, ("sha256~",), "gitleaks openshift-user-token"),
+    ("perplexity_key", r"\bpplx-[A-Za-z0-9]{48}\b", ("pplx-",), "gitleaks perplexity-api-key"),
+    ("planetscale_token", r"\bpscale_(?:tkn|oauth|pw)_[\w=.-]{32,64}", ("pscale_",),
+     "gitleaks planetscale-*"),
+    ("postman_key", r"\bPMAK-[A-Fa-f0-9]{24}-[A-Fa-f0-9]{34}\b", ("pmak-",),
+     "gitleaks postman-api-token"),
+    ("prefect_key", r"\bpnu_[A-Za-z0-9]{36}\b", ("pnu_",), "gitleaks prefect-api-token"),
+    ("pulumi_token", r"\bpul-[a-f0-9]{40}\b", ("pul-",), "gitleaks pulumi-api-token"),
+    ("readme_key", r"\brdme_[a-z0-9]{70}\b", ("rdme_",), "gitleaks readme-api-token"),
+    ("rubygems_key", r"\brubygems_[a-f0-9]{48}\b", ("rubygems_",), "gitleaks rubygems-api-token"),
+    ("scalingo_token", r"\btk-us-[\w-]{48}\b", ("tk-us-",), "gitleaks scalingo-api-token"),
+    ("sendinblue_key", r"\bxkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}\b", ("xkeysib-",),
+     "gitleaks sendinblue-api-token"),
+    ("sentry_token", r"\bsntry[su]_[A-Za-z0-9+/=_]{40,}", ("sntrys_", "sntryu_"),
+     "gitleaks sentry-org-token, sentry-user-token"),
+    ("settlemint_token", r"\bsm_(?:aat|pat|sat)_[A-Za-z0-9]{16}\b",
+     ("sm_aat_", "sm_pat_", "sm_sat_"),
+     "gitleaks settlemint-*"),
+    ("shippo_token", r"\bshippo_(?:live|test)_[a-fA-F0-9]{40}\b", ("shippo_",),
+     "gitleaks shippo-api-token"),
+    ("square_token", r"\b(?:EAAA|sq0atp-|sq0csp-)[\w-]{22,60}" + _E, ("eaaa", "sq0atp-", "sq0csp-"),
+     "gitleaks square-access-token; detect-secrets square_oauth"),
+    ("typeform_token", r"\btfp_[A-Za-z0-9_.=-]{59}", ("tfp_",), "gitleaks typeform-api-token"),
+    ("yandex_key", r"\b(?:AQVN[A-Za-z0-9_-]{35,38}|YC[A-Za-z0-9_-]{38}|t1\.[A-Za-z0-9_-]+={0,2}\."
+     r"[A-Za-z0-9_-]{86}={0,2})" + _E, ("aqvn", "yc", "t1."), "gitleaks yandex-*"),
+    ("tailscale_key", r"\btskey-[a-z]+-[0-9A-Za-z_]+-[0-9A-Za-z_]+\b", ("tskey-",),
+     "trufflehog tailscale"),
+    ("buildkite_token", r"\bbkua_[a-z0-9]{40}\b", ("bkua_",), "trufflehog buildkite v2"),
+    ("groq_key", r"\bgsk_[A-Za-z0-9]{52}\b", ("gsk_",), "trufflehog groq"),
+    ("replicate_token", r"\br8_[0-9A-Za-z_-]{37}" + _E, ("r8_",), "trufflehog replicate"),
+    ("langsmith_key", r"\blsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}\b", ("lsv2_",),
+     "trufflehog langsmith"),
+    ("supabase_token", r"\bsbp_[a-z0-9]{40}\b", ("sbp_",), "trufflehog supabasetoken"),
+    ("circleci_token", r"\bCCIPAT_[A-Za-z0-9]{22}_[A-Fa-f0-9]{40}\b", ("ccipat_",),
+     "trufflehog circleci v2"),
+    ("razorpay_key", r"\brzp_live_[A-Za-z0-9]{14}\b", ("rzp_live_",), "trufflehog razorpay"),
+    ("nuget_key", r"\boy2[a-z0-9]{43}\b", ("oy2",), "NuGet.org API keys"),
+    ("datadog_key", r"\bddapp_[A-Za-z0-9_]{34}\b|\bDDRCM_[A-Z0-9]{20,}\b", ("ddapp_", "ddrcm_"),
+     "Datadog agent scrubber (ddapp_, DDRCM_)"),
+    ("mapbox_token", r"\b[ps]k\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}", ("k.eyj",),
+     "trufflehog mapbox"),
+    ("adobe_secret", r"\bp8e-[A-Za-z0-9]{32}" + _E, ("p8e-",), "gitleaks adobe-client-secret"),
+    ("airtable_token", r"\bpat[A-Za-z0-9]{14}\.[a-f0-9]{64}\b", ("pat",),
+     "gitleaks airtable-personnal-access-token"),
+    ("sourcegraph_token", r"\bsgp_(?:[a-fA-F0-9]{16}|local)_[a-fA-F0-9]{40}\b"
+     r"|\bsgp_[a-fA-F0-9]{40}\b",
+     ("sgp_",), "gitleaks sourcegraph-access-token"),
+    ("duffel_token", r"\bduffel_(?:test|live)_[A-Za-z0-9_=-]{43}", ("duffel_",),
+     "gitleaks duffel-api-token"),
+    ("clojars_token", r"(?i)\bCLOJARS_[a-z0-9]{60}\b", ("clojars_",), "gitleaks clojars-api-token"),
+    ("cloudflare_origin_key", r"\bv1\.0-[a-f0-9]{24}-[a-f0-9]{146}\b", ("v1.0-",),
+     "gitleaks cloudflare-origin-ca-key"),
+)
+
+# Kinds whose trigger is a common word part ("sk" in "disk", "pat" in "path"): a line
+# must also hold the token's shape, lower-cased, before the rule runs.
+_PRE = {
+    "twilio_key": r"\bsk[0-9a-f]{32}\b",
+    "airtable_token": r"\bpat[a-z0-9]{14}\.[a-f0-9]{8}",
+    "yandex_key": r"\b(?:aqvn|yc|t1\.)[a-z0-9_-]{20}",
+    "mailchimp_key": r"[0-9a-f]{32}-us\d",
+    "mailgun_key": r"\b(?:pub)?key-[0-9a-f]{32}\b",
+    "octopus_key": r"\bapi-[a-z0-9]{26}\b",
+    "harness_token": r"\b[ps]at\.[a-z0-9_-]{22}\.",
+    "notion_token": r"\b(?:ntn_\d{11}|secret_[a-z0-9]{43}\b)",
+    "telegram_bot_token": r"\d{8}:aa[0-9a-z_-]{33}",
+    "aws_access_key_id": r"\b(?:akia|asia|abia|acca|a3t)[a-z0-9]{16}",
+}
+
+TOKENS: tuple[Rule, ...] = tuple(Rule(name, rx, trig, pre=_PRE.get(name, ""), source=src)
+                                 for name, rx, trig, src in _TABLE)

@@ -293,6 +293,10 @@ def cases() -> dict[str, list[Case]]:
         "duffel_token": [(f"duffel_live_{rand(43)}", (), "duffel_live_")],
         "clojars_token": [(f"CLOJARS_{rand(60, string.ascii_lowercase + string.digits)}", (),
                            "CLOJARS_")],
+        "braintree_token": [(f"access_token$production${rand(16, HEX)}${rand(32, HEX)}", (),
+                             "access_token$production$")],
+        "tencent_secret_id": [(f"SecretId: AKID{rand(32)}", (), "AKIDS")],
+        "okta_token": [(f"Authorization-ish SSWS 00{rand(40)}", (), "SSWS 00short")],
         "cloudflare_origin_key": [(f"v1.0-{rand(24, HEX)}-{rand(146, HEX)}", (), "v1.0-1")],
     }
     out.update(tokens)

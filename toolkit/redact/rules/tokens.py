@@ -163,6 +163,11 @@ _TABLE: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
     ("duffel_token", r"\bduffel_(?:test|live)_[A-Za-z0-9_=-]{43}", ("duffel_",),
      "gitleaks duffel-api-token"),
     ("clojars_token", r"(?i)\bCLOJARS_[a-z0-9]{60}\b", ("clojars_",), "gitleaks clojars-api-token"),
+    ("braintree_token", r"\baccess_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}\b",
+     ("access_token$",), "trufflehog braintreepayments; gitleaks paypal-braintree"),
+    ("tencent_secret_id", r"\bAKID[A-Za-z0-9]{32}\b", ("akid",), "trufflehog tencent"),
+    ("okta_token", r"\bSSWS\s+00[A-Za-z0-9_=-]{40}" + _E, ("ssws",),
+     "gitleaks okta-access-token (the SSWS authorisation scheme)"),
     ("cloudflare_origin_key", r"\bv1\.0-[a-f0-9]{24}-[a-f0-9]{146}\b", ("v1.0-",),
      "gitleaks cloudflare-origin-ca-key"),
 )

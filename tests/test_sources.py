@@ -129,3 +129,25 @@ def test_every_shipped_collector_with_a_source_param_declares_its_formats() -> N
     with_param = {n for n, c in registry.collectors.items() if c.param("source")}
     declared = {n for n, c in registry.collectors.items() if c.sources}
     assert len(with_param) == 15 and with_param == declared
+
+
+def test_relative_file_parameters_mean_the_callers_folder(tmp_path: Path) -> None:
+    """The worker runs in a private folder; ``source=df.out`` and ``path=.`` still name
+    what they name in the folder the user typed them in."""
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(FIXTURES / "disk.usage" / "ubuntu-18.04-df.out", tmp_path / "df.out")
+    def collect(*args: str) -> dict[str, Any]:
+        proc = subprocess.run([sys.executable, "-m", "toolkit", "collect", *args, "--json"],
+                              capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                              stdin=subprocess.DEVNULL)
+        return json.loads(proc.stdout)
+
+    out = collect("disk.usage", "-p", "source=df.out")
+    assert out["outcome"] == "ok", out
+    assert out["result"]["source"] == str(tmp_path / "df.out")
+    out = collect("account.access", "-p", "path=.")
+    assert out["outcome"] == "ok", out
+    assert str(tmp_path) in json.dumps(out["result"])

@@ -94,6 +94,25 @@ def _log_tail(path: Path, size: int = 4000) -> str:
         return ""
 
 
+# Parameters that name files: a relative value means the caller's folder, not the
+# worker's private one (``collect disk.usage -p source=df.txt``, ``-p path=.``).
+_PATH_PARAMS = ("source", "file", "paths", "path", "ca_file")
+
+
+def _absolute(params: dict[str, Any]) -> dict[str, Any]:
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value and not value.startswith("~") \
+                and not os.path.isabs(value):
+            return os.path.abspath(value)
+        return value
+
+    out = dict(params)
+    for name in _PATH_PARAMS:
+        value = out.get(name)
+        out[name] = [fix(v) for v in value] if isinstance(value, list) else fix(value)
+    return {k: v for k, v in out.items() if k in params}
+
+
 def execute(collector: Collector, params: dict[str, Any], workdir: Path,
             timeout: float) -> StepOutcome:
     """Run ``collector`` in a new worker process, isolated (``toolkit.run._spawn``), in
@@ -110,7 +129,7 @@ def execute(collector: Collector, params: dict[str, Any], workdir: Path,
         return _failed(started, t0, f"{collector.name} cannot run in a worker: {exc}")
     # The saved-output formats go with the request: with source= set, the worker reads
     # and parses the file itself and gather never runs (toolkit.sources).
-    request = {"target": collector.target, "params": params, "workdir": str(workdir),
+    request = {"target": collector.target, "params": _absolute(params), "workdir": str(workdir),
                "timeout": timeout, "response": str(response), "path": extra,
                "parent": os.getpid(), "sources": sources.to_request(collector.sources)}
     if _STOPPING.is_set():

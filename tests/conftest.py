@@ -17,6 +17,13 @@ from pathlib import Path
 
 import pytest
 
+# the diagnosis suite's scenario fixture and table (hooks count only when named here)
+from diagnosis_table import (  # noqa: F401
+    pytest_runtest_makereport,
+    pytest_terminal_summary,
+    scenario,
+)
+
 # A suite started in the background (`./scripts/test &`) inherits SIGINT ignored, and so
 # would every process the tests start (a disposition that survives exec): the Ctrl-C
 # tests need it back, whoever started the suite.

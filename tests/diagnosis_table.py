@@ -1,7 +1,9 @@
-"""The diagnosis suite's table: every scenario declares its fault and what must be
-found (the ``scenario`` fixture); the end of the run prints fault → finding →
-escalation → result, and writes it as Markdown to ``$SUPPORTKIT_DIAGNOSIS_TABLE``
-when that is set (docs/diagnosis.md is made from it)."""
+"""The diagnosis suite's table (tests/diagnosis/): every scenario declares its fault
+and what must be found (the ``scenario`` fixture); the end of the run prints fault →
+finding → escalation → result, and writes it as Markdown to
+``$SUPPORTKIT_DIAGNOSIS_TABLE`` when that is set (docs/diagnosis.md is made from it).
+Loaded by tests/conftest.py: a second conftest.py would shadow the first as the module
+``conftest`` that tests import from."""
 
 from __future__ import annotations
 

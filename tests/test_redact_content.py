@@ -161,6 +161,19 @@ def test_utf16_strings_inside_a_binary_are_checked_too() -> None:
     assert out is None and note is not None and "key_value_secret" in note["why"]
 
 
+def test_short_lookalikes_in_random_bytes_do_not_refuse_a_binary() -> None:
+    """Random data (a capture, a compressed blob) holds printable runs such as
+    ``PSK:_*`` that a rule matches; a two-character "secret" is no reason to refuse
+    the file, while a real one beside it still is."""
+    noise = bytes(range(128, 256)) * 4
+    blob = b"\x7fELF" + noise + b"PSK:_*" + noise + b" -UF%mw" + noise
+    out, note = run(blob, "attachments/capture.bin")
+    assert out == blob and note is not None and note["redacted"] is False
+    secret = pw()
+    out, note = run(blob + f"psk={secret}".encode() + noise, "attachments/capture.bin")
+    assert out is None and note is not None and "key_value_secret" in note["why"]
+
+
 # --------------------------------------------------------------------- structure
 
 LOG = "Jan  3 10:00:00 web systemd[1]: Started Session 1 of user bob.\n"

@@ -185,13 +185,16 @@ def _binary(raw: IO[bytes], head: bytes, redactor: Redactor,
         from toolkit.redact.anonymize import Pseudonymizer
 
         pseudo = Pseudonymizer(redactor.pseudonyms.hostnames, redactor.pseudonyms.users)
+    fired: set[str] = set()
     for text in strings(read() if read else iter(lambda: raw.read(_CHUNK), b"")):
-        for _ in probe.chunks([text]):
-            pass
+        before = dict(probe.counts)
+        out = b"".join(probe.chunks([text]))
+        if out != text and _substantial(text, out):
+            fired.update(k for k, n in probe.counts.items() if n > before.get(k, 0))
         if pseudo is not None:
             pseudo.apply(text.decode("utf-8", "surrogateescape"))
-    if probe.counts or (pseudo is not None and pseudo.counts):
-        found = sorted(probe.counts) + ([f"personal data ({', '.join(sorted(pseudo.counts))})"]
+    if fired or (pseudo is not None and pseudo.counts):
+        found = sorted(fired) + ([f"personal data ({', '.join(sorted(pseudo.counts))})"]
                                         if pseudo is not None and pseudo.counts else [])
         return Plan(None, {"stored": False, "why": f"{kind} with text inside that would be "
                                                    f"redacted ({', '.join(found)}); "
@@ -200,6 +203,20 @@ def _binary(raw: IO[bytes], head: bytes, redactor: Redactor,
     chunks = kept() if kept else iter(lambda: raw.read(_CHUNK), b"")
     return Plan(chunks, {"redacted": False, "why": f"{kind}: no text inside that looks like a "
                                                    "secret; stored as it is"})
+
+
+_MARK = re.compile(rb"\[REDACTED:[\w.-]+\]")
+
+
+def _substantial(text: bytes, out: bytes) -> bool:
+    """Whether the redaction of binary strings took out a real secret: at least four
+    characters on some line. Random bytes hold short printable runs that look like
+    ``PSK:_*`` or `` -UF%mw`` about three times a gigabyte; a secret is longer."""
+    before, after = text.split(b"\n"), out.split(b"\n")
+    if len(before) != len(after):
+        return True  # a block (a PEM key) was taken out whole
+    return any(len(a) - len(_MARK.sub(b"", b)) >= 4
+               for a, b in zip(before, after, strict=True) if a != b)
 
 
 _ASCII_RUN = re.compile(rb"[\x20-\x7e\t]{6,}")

@@ -19,8 +19,8 @@ import pytest
 from conftest import touch
 from test_redact import planted, secret_of
 
+from collectors import _fileslice, logs_files
 from collectors import _logparse as lp
-from collectors import logs_files
 from toolkit.collector import Context, Skipped
 
 LOGS = Path(__file__).parent / "fixtures" / "logs.files"
@@ -143,10 +143,10 @@ def test_seek_matches_a_linear_scan_on_a_large_file(tmp_path: Path) -> None:
                 fh.write("    continuation line without time\n")
     fmt = {f.name: f for f in lp.FORMATS}["iso8601"]
     with open(log, "rb") as fh:
-        off = logs_files.seek_time(fh, log.stat().st_size, base + 33_333, fmt, 0)
+        off = _fileslice.seek_time(fh, log.stat().st_size, base + 33_333, fmt, 0)
         fh.seek(off)
         assert fh.readline().split(b" INFO worker ")[1].startswith(b"33333 ")
-        end = logs_files.seek_time(fh, log.stat().st_size, base + 40_000, fmt, 0, after=True)
+        end = _fileslice.seek_time(fh, log.stat().st_size, base + 40_000, fmt, 0, after=True)
         fh.seek(end)
         assert b"worker 40001 " in fh.readline()
 
@@ -279,7 +279,7 @@ def test_seek_path_equals_read_through_on_ordered_real_log(tmp_path: Path,
     log = copy(tmp_path, "Windows_2k.log")  # CBS log: in time order
     window = {"since": "2016-09-28 04:40:00", "until": "2016-09-29 02:05:00"}
     read_through, _ = run(tmp_path, paths=[str(log)], **window)
-    monkeypatch.setattr(logs_files, "_SEEK_FROM", 0)  # force the binary search
+    monkeypatch.setattr(_fileslice, "SEEK_FROM", 0)  # force the binary search
     seeking, _ = run(tmp_path, paths=[str(log)], **window)
     a, b = read_through["files"][0], seeking["files"][0]
     assert 0 < a["lines_kept"] == b["lines_kept"] < 2000

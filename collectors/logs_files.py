@@ -64,10 +64,12 @@ from typing import IO, Any
 
 from collectors import _fileslice as fs
 from collectors import _logparse as lp
+from collectors import _logread as rd
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
 from toolkit.plans import Plan, listed
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
 
+_ROTATION = re.compile(r"(?:[.-]\d+(?:\.gz)?|\.gz|-\d{8}(?:\.gz)?)$")  # what logrotate adds
 OUTPUT = obj(
     window=obj(since=nullable(STR), until=nullable(STR)),
     # A file refused (a link out of its folder) or unreadable has only path and skipped.
@@ -77,13 +79,20 @@ OUTPUT = obj(
         saved=opt(nullable(STR)), lines_kept=opt(INT), bytes_kept=opt(INT),
         first_time=opt(nullable(STR)), last_time=opt(nullable(STR)),
         cut=opt(nullable(obj(bytes=INT, reason=enum("max_bytes", "max_total_bytes"),
-                             kept=enum("newest")))))),
+                             kept=enum("newest")))),
+        # the header shape of its lines (syslog, log4j, logcat…: _logheaders.SHAPES)
+        header=opt(nullable(STR)),
+        # what fixed the year of year-less stamps (syslog, logcat): a line naming its
+        # full date, the file it was rotated into, or its modification time
+        year_source=opt(nullable(enum("line", "rotation", "mtime"))),
+        window_note=opt(nullable(STR)),  # since/until could not cut it (no times in it)
+        line_patterns=opt(arr(nullable(INT))))),  # assign=true: each kept line's pattern id
     missing=arr(STR),
     totals=obj(files=INT, lines_kept=INT, bytes_kept=INT, truncated=BOOL),
     summary=nullable(lp.SUMMARY),
+    patterns=opt(arr(lp.PATTERN)),  # assign=true: every pattern, most frequent first
 )
 
-_SNIFF = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class Options:
     grep: re.Pattern[bytes] | None
     max_bytes: int
     summary: lp.Summary | None
+    assign: bool = False
 
 
 # ----------------------------------------------------------------------- one file
@@ -108,56 +118,42 @@ def _slice_name(path: Path, used: set[str]) -> str:
     return name
 
 
-def _kept_pass(out: Path, fmt: lp.TimeFormat | None, ref: float,
-               summary: lp.Summary | None) -> tuple[int, float | None, float | None]:
-    """Lines, first and last time of a saved slice; feeds the summary."""
-    lines, first, last, when = 0, None, None, None
-    with open(out, "rb") as fh:
-        for raw in iter(lambda: fh.readline(fs.MAX_LINE), b""):
-            lines += 1
-            start = 0
-            if fmt is not None:
-                stamped, start = lp.stamp_at(fmt, raw, ref)
-                if stamped is not None:
-                    when = stamped
-                    first = when if first is None else first
-                    last = when
-            if summary is not None:
-                summary.add(raw.decode("utf-8", errors="replace").rstrip("\r\n"), when, start)
-    return lines, first, last
-
-
 def gather_file(ctx: Context, path: Path, opts: Options, used: set[str],
-                real: Path | None = None) -> dict[str, Any]:
+                real: Path | None = None, newer_first: float | None = None) -> dict[str, Any]:
     """Slice one file into the step folder; the per-file record of the result.
     ``path`` is the file as named, ``real`` the file it resolved to when checked: the
-    file is opened once, and only if it still is that file."""
+    file is opened once, and only if it still is that file. ``newer_first``: the first
+    time of the file this one was rotated into (the year of year-less stamps)."""
     real = real or path.resolve()
     st = real.stat()
     entry: dict[str, Any] = {
         "path": str(path), "size": st.st_size, "modified": lp.iso(st.st_mtime),
         "compressed": False, "format": None, "time_source": "lines", "saved": None,
         "lines_kept": 0, "bytes_kept": 0, "first_time": None, "last_time": None,
-        "cut": None, "skipped": None}
+        "cut": None, "skipped": None, "header": None, "year_source": None, "window_note": None}
     with fs.open_checked(real, (st.st_dev, st.st_ino)) as raw:
-        return _slice(ctx, raw, entry, st, opts, lambda: _slice_name(path, used))
+        return _slice(ctx, raw, entry, st, opts, lambda: _slice_name(path, used), newer_first)
 
 
 def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_result,
-           opts: Options, claim_name: Callable[[], str]) -> dict[str, Any]:
-    ref = st.st_mtime
+           opts: Options, claim_name: Callable[[], str],
+           newer_first: float | None) -> dict[str, Any]:
     compressed = fs.is_gzip(raw)
     entry["compressed"] = compressed
     src: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed \
         else raw  # type: ignore[assignment]
-    head = src.read(_SNIFF)
+    head = src.read(rd.SNIFF)
     src.seek(0)
     why = fs.binary_reason(head[:8192])
     if why:
         entry["skipped"] = why
         return entry
-    fmt = lp.sniff(head.splitlines()[:-1] or [head], ref)
-    entry["format"] = fmt.name if fmt else None
+    first = lp.sniff(head.splitlines()[:-1] or [head], st.st_mtime)
+    last = rd.last_line(src, compressed, st.st_size) if first and first.yearless else None
+    how = rd.look(head, last, st.st_mtime, newer_first)
+    fmt = how.fmt
+    entry.update(format=fmt.name if fmt else None, header=how.header,
+                 year_source=how.year_source)
     since, until = opts.since, opts.until
     if fmt is None:
         entry["time_source"] = "mtime"
@@ -166,7 +162,13 @@ def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_resu
             entry["skipped"] = (f"its lines carry no time and it was last modified "
                                 f"{lp.iso(st.st_mtime)}, outside the window")
             return entry
-        since = until = None  # the whole file is in the window
+        if since is not None or until is not None:
+            # Say so: a window that cannot cut a file must not look as if it had.
+            entry["window_note"] = (
+                "its lines carry no time, so since/until could not cut it: it was modified "
+                f"{lp.iso(st.st_mtime)}, inside the window, and is kept whole up to max_bytes "
+                "(newest part) — lines older than the window may be in it")
+        since = until = None
     if opts.max_bytes <= 0:
         entry["skipped"] = "max_total_bytes already used by newer files"
         return entry
@@ -175,7 +177,7 @@ def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_resu
     name = claim_name()
     ctx.save(name, b"")
     out = ctx.workdir / name
-    slicing = fs.Cut(fmt, ref, since, until, opts.grep, opts.max_bytes)
+    slicing = fs.Cut(fmt, how.ref, since, until, opts.grep, opts.max_bytes)
     if compressed:
         kept, cut = fs.read_through(src, out, slicing)
     else:
@@ -184,9 +186,13 @@ def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_resu
         out.unlink()
         entry["skipped"] = "no lines in the time window" + (" matching grep" if opts.grep else "")
         return entry
-    lines, first, last = _kept_pass(out, fmt, ref, opts.summary)
-    entry.update(saved=name, lines_kept=lines, bytes_kept=kept, first_time=lp.iso(first),
-                 last_time=lp.iso(last))
+    with open(out, "rb") as fh:  # our own slice: its lines, times and patterns
+        got = rd.feed(fh, how, opts.summary, opts.assign)
+    entry.update(saved=name, lines_kept=got.lines, bytes_kept=kept,
+                 first_time=lp.iso(got.first), last_time=lp.iso(got.last))
+    if got.patterns is not None:
+        entry["_patterns"] = got.patterns  # resolved to ids once every file is read
+    entry["_first"] = got.first
     if cut:
         entry["cut"] = {"bytes": cut, "reason": "max_bytes", "kept": "newest"}
     return entry
@@ -225,7 +231,10 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             raise Failed(f"grep {params['grep']!r} is not a valid regex ({exc})") from None
     from toolkit.redact import Redactor
 
-    summary = lp.Summary(Redactor().text) if params.get("summary", True) else None
+    assign = bool(params.get("assign", False))
+    redactor = Redactor()
+    summary = lp.Summary(redactor.text, redact_lines=redactor.lines) \
+        if params.get("summary", True) or assign else None
     files, missing, refused = fs.expand(paths, bool(params.get("rotated", True)),
                                      bool(params.get("follow_symlinks", False)))
     if not files and not refused:
@@ -234,11 +243,13 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     per_file = int(params.get("max_bytes") or 0)
     entries: list[dict[str, Any]] = list(refused)
     used: set[str] = set()
+    newer: dict[str, float] = {}  # rotation chain → first time of its newest file read
     for path, real in files:
         limit = min(per_file, budget)
-        opts = Options(since, until, grep, limit, summary)
+        opts = Options(since, until, grep, limit, summary, assign)
+        chain = _ROTATION.sub("", str(path))
         try:
-            entry = gather_file(ctx, path, opts, used, real)
+            entry = gather_file(ctx, path, opts, used, real, newer.get(chain))
         except PermissionError:
             entry = {"path": str(path), "skipped": "permission denied — run as administrator "
                      "or root, or copy the file somewhere readable and give that path"}
@@ -249,8 +260,18 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         if entry.get("cut") and limit < per_file:
             entry["cut"]["reason"] = "max_total_bytes"
         budget -= entry.get("bytes_kept", 0)
+        first = entry.pop("_first", None)
+        if first is not None:
+            newer[chain] = first  # files come newest first: the next one is older
         entries.append(entry)
+    for entry in entries:  # patterns merge as lines come: each line's id once all are read
+        if "_patterns" in entry:
+            entry["line_patterns"] = rd.line_ids(entry.pop("_patterns"))
     kept = [e for e in entries if e.get("saved")]
+    extra = {}
+    if assign and summary is not None:
+        live = sorted(summary.miner.live(), key=lambda p: (-p.count, p.id))
+        extra["patterns"] = [lp.describe(p) for p in live]
     return {
         "window": {"since": lp.iso(since), "until": lp.iso(until)},
         "files": entries,
@@ -258,7 +279,8 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "totals": {"files": len(kept), "lines_kept": sum(e["lines_kept"] for e in kept),
                    "bytes_kept": sum(e["bytes_kept"] for e in kept),
                    "truncated": any(e.get("cut") for e in entries)},
-        "summary": summary.result() if summary else None,
+        "summary": summary.result() if summary and params.get("summary", True) else None,
+        **extra,
     }
 
 
@@ -277,7 +299,10 @@ COLLECTOR = Collector(
         Param("max_total_bytes", "int", 64 * 1024 * 1024, "keep at most this much in the step",
               min=1),
         Param("grep", "str", None, "keep only lines matching this regex"),
-        Param("summary", "bool", True, "count severities and the top recurring error patterns"),
+        Param("summary", "bool", True, "count severities and the top recurring error and "
+              "warning patterns, with their variables' values"),
+        Param("assign", "bool", False, "give each kept line the id of its pattern "
+              "(files[].line_patterns) and list every pattern (patterns)"),
         Param("rotated", "bool", True, "also gather NAME.1, NAME.2.gz… beside a plain path"),
         Param("follow_symlinks", "bool", False,
               "follow symbolic links that lead out of the folder a path names"),

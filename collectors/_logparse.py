@@ -92,6 +92,7 @@ class Summary:
         self.levels: Counter[str] = Counter()
         self.miner = _lt.Miner()
         self.lines = 0
+        self._judged: dict[str, str] = {}  # masked message → the severity its words say
 
     def clean(self, lines: list[str]) -> list[str]:
         """``lines`` redacted, one for one (a removed key block falls back to each line)."""
@@ -118,10 +119,19 @@ class Summary:
         else:
             header = _lh.split(shape, line, message_from)
             fields, start = header.fields, header.start
-        level = level or header_level(fields.get("level")) or severity(line[message_from:])
-        self.levels[level] += 1
         message = line[start:].strip()
         pattern = self.miner.add(message)
+        if not level:
+            level = header_level(fields.get("level"))
+        if not level:
+            # judged on the masked message: the same words, read once per template
+            key = self.miner.key
+            level = self._judged.get(key)
+            if level is None:
+                if len(self._judged) >= 20_000:
+                    self._judged.clear()
+                level = self._judged[key] = severity(key)
+        self.levels[level] += 1
         if pattern is None:
             return None
         pattern.count += 1
@@ -224,12 +234,14 @@ def values_of(p: _lt.Pattern) -> list[dict[str, Any]]:
             name, kind = _name(tokens, slot), _kind([v for v, _ in top])
             if kind == "text" and name in _USERS:
                 kind = "user"
+                name = "user" if name in ("for", "by") else name
         if len(vals.counts) == 1 and isinstance(slot, str) and slot == "component":
             continue  # one class or tag for every line says nothing the pattern does not
         out.append({"name": name, "kind": kind,
                     "top": [{"value": v, "count": n} for v, n in top],
                     "distinct": len(vals.counts), "exact": vals.exact})
-    out.sort(key=lambda v: (_RANK.get(str(v["kind"]), 4), v["distinct"] == 1, str(v["name"])))
+    # one value for every line (the only host) tells least: last
+    out.sort(key=lambda v: (v["distinct"] == 1, _RANK.get(str(v["kind"]), 4), str(v["name"])))
     return out[:TOP_SLOTS]
 
 

@@ -184,13 +184,14 @@ class Miner:
         self.patterns: list[Pattern] = []
         self.untracked = 0  # messages beyond MAX_CLUSTERS / MAX_PATTERNS
         self._cache: dict[str, tuple[_Cluster, int, Pattern, _Plan]] = {}
+        self.key = ""  # the last message masked: what it says without its variables
 
     # ------------------------------------------------------------------ per message
 
     def add(self, message: str) -> Pattern | None:
         """The pattern of ``message`` (None past the bounds), its variables counted."""
         parts = VARIABLE.split(message)
-        key = W.join(parts[0::2])
+        self.key = key = W.join(parts[0::2])
         hit = self._cache.get(key)
         if hit is None or hit[0].version != hit[1]:
             tokens = key.split()

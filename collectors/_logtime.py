@@ -158,10 +158,21 @@ def stamp_at(fmt: TimeFormat, line: bytes | str, ref: float) -> tuple[float | No
     m = fmt.rx.search(head)
     if not m:
         return None, 0
-    try:
-        return fmt.build(m, ref), m.end()
-    except (ValueError, OverflowError, KeyError):
-        return None, 0  # 31 February and friends: treat as a line without time
+    text = m.group()
+    key = (fmt.name, text, ref)
+    when = _BUILT.get(key)  # a log repeats its seconds: each stamp is built once
+    if when is None:
+        try:
+            when = fmt.build(m, ref)
+        except (ValueError, OverflowError, KeyError):
+            when = -1.0  # 31 February and friends: treat as a line without time
+        if len(_BUILT) >= 4096:
+            _BUILT.clear()
+        _BUILT[key] = when
+    return (None, 0) if when == -1.0 else (when, m.end())
+
+
+_BUILT: dict[tuple[str, str, float], float] = {}
 
 
 def stamp(fmt: TimeFormat, line: bytes | str, ref: float) -> float | None:

@@ -211,6 +211,33 @@ def plan(params: dict[str, Any]) -> Plan:
     return Plan(files=listed(params.get("paths")), notes=notes)
 
 
+def _rotation_rank(path: Path, chain: str) -> tuple[int, int]:
+    """How old a file is within its rotation chain: NAME 0, NAME.1 1, NAME.2.gz 2…,
+    NAME-20241103 by its date, newest first."""
+    suffix = str(path)[len(chain):]
+    digits = re.sub(r"\D", "", suffix)
+    if not digits:
+        return (0, 0)
+    return (1, -int(digits)) if len(digits) == 8 else (1, int(digits))
+
+
+def rotation_order(files: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """``files`` (newest first by modification time) with each rotation chain in its
+    rotation order instead, in the places its files held: a rotated file copied
+    elsewhere has a new modification time, but NAME.1 is still older than NAME, and
+    the year of its year-less stamps comes from the file it was rotated into."""
+    chains: dict[str, list[int]] = {}
+    for i, (path, _) in enumerate(files):
+        chains.setdefault(_ROTATION.sub("", str(path)), []).append(i)
+    out = list(files)
+    for chain, slots in chains.items():
+        members = sorted((files[i] for i in slots),
+                         key=lambda pair: _rotation_rank(pair[0], chain))
+        for slot, member in zip(slots, members, strict=True):
+            out[slot] = member
+    return out
+
+
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     paths = [str(p) for p in params.get("paths") or []]
     if not paths:
@@ -239,6 +266,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
                                      bool(params.get("follow_symlinks", False)))
     if not files and not refused:
         raise Skipped(f"no log file matches {', '.join(paths)} — check the paths")
+    files = rotation_order(files)
     budget = int(params.get("max_total_bytes") or 0)
     per_file = int(params.get("max_bytes") or 0)
     entries: list[dict[str, Any]] = list(refused)

@@ -217,7 +217,10 @@ def _name(tokens: list[str], pos: int) -> str:
     key = re.match(r"[(\[]?([A-Za-z_][\w.-]*)[=:]", token)
     if key and token != _lt.W:
         return key.group(1).lower()
-    before = tokens[pos - 1].strip("[](),:;=\"'") if pos else ""
+    back = pos - 1
+    if back > 0 and tokens[back] in ("=", ":", "-", "->", "=>"):
+        back -= 1  # "id = <*>": the word before the sign
+    before = tokens[back].strip("[](),:;=\"'") if back >= 0 else ""
     return before.lower() if re.fullmatch(r"[A-Za-z][\w-]*", before) else f"#{pos}"
 
 

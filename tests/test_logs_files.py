@@ -285,3 +285,27 @@ def test_seek_path_equals_read_through_on_ordered_real_log(tmp_path: Path,
     a, b = read_through["files"][0], seeking["files"][0]
     assert 0 < a["lines_kept"] == b["lines_kept"] < 2000
     assert (a["first_time"], a["last_time"]) == (b["first_time"], b["last_time"])
+
+
+def test_report_section_shows_error_and_warning_patterns_with_values(tmp_path: Path) -> None:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    ssh, zk = copy(tmp_path, "OpenSSH_2k.log"), copy(tmp_path, "Zookeeper_2k.log")
+    notime = tmp_path / "plain.out"
+    notime.write_text("started\n<b>evil</b> user=<i>x</i>\n")
+    touch(notime)
+    result, _ = run(tmp_path, paths=[str(ssh), str(zk), str(notime)],
+                     since="2000-01-01")
+    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    html = env.get_template("sections/logs.files.html.j2").render(r=result)
+    errors, warnings = html.index("Recurring error"), html.index("Recurring warning")
+    assert errors < warnings < html.index("File</th>")
+    # which users and which hosts: the values of the variables, beside their pattern
+    failed = html.index("Failed password for invalid user &lt;*&gt; from &lt;*&gt;")
+    assert failed < html.index("user: admin ×44", failed) < warnings
+    assert "103.99.0.122 ×35" in html[failed:warnings]
+    # a Zookeeper warning pattern and the values of its variables
+    assert "Cannot open channel to &lt;*&gt; at election address" in html[warnings:]
+    assert "window" in html and "since/until could not cut it" in html  # plain.out
+    assert "<b>evil</b>" not in html and "<i>" not in html

@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 _LEVELW = (r"(?:TRACE|DEBUG|FINE|INFO|NOTICE|WARN(?:ING)?|ERROR|ERR|SEVERE|FATAL|CRIT(?:ICAL)?"
            r"|ALERT|EMERG|FAILURE)")
@@ -71,12 +72,12 @@ _BY_NAME = {s.name: s for s in SHAPES}
 _FALLBACK = re.compile(r"[\s\]),:;|-]*(?:\[(?P<level>" + _LEVELW + r")\]|(?P<level2>"
                        + _LEVELW + r")\b)?[\s:\]-]*", re.IGNORECASE)
 FIELDS = ("host", "program", "component", "level")
+_KEEP = frozenset(FIELDS)
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     """What ``split`` found: the fields of the header (those of FIELDS it has) and where
-    the message starts."""
+    the message starts. (A tuple: ``split`` runs once a line.)"""
 
     fields: dict[str, str]
     start: int
@@ -108,5 +109,4 @@ def split(shape: Shape | None, text: str, start: int = 0) -> Header:
         m = _FALLBACK.match(text, start)
         level = m.group("level") or m.group("level2") if m else None
         return Header({"level": level} if level else {}, m.end() if m else start)
-    fields = {k: v for k, v in m.groupdict().items() if v and k in FIELDS}
-    return Header(fields, m.end())
+    return Header({k: v for k, v in m.groupdict().items() if v and k in _KEEP}, m.end())

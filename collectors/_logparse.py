@@ -144,12 +144,17 @@ class Summary:
                 pattern.last = when
         if pattern.example is None:
             pattern.example = message[:300]
-        for name in ("program", "host", "component"):
-            value = fields.get(name)
-            if value:
-                slot = pattern.values.get(name)
-                if slot is None:
-                    slot = pattern.values[name] = _lt.Values()
+        for name, value in fields.items():
+            if name == "level":
+                continue
+            slot = pattern.values.get(name)
+            if slot is None:
+                slot = pattern.values[name] = _lt.Values()
+            counts = slot.counts
+            if value in counts:  # Values.add's common case, inline
+                counts[value] += 1
+                slot.total += 1
+            else:
                 slot.add(value[:80])
         return pattern
 

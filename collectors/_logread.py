@@ -20,6 +20,7 @@ from collectors import _logtemplates as lt
 
 SNIFF = 64 * 1024
 _BATCH = 2000  # lines redacted at once
+_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -72,14 +73,35 @@ def look(head: bytes, last: bytes | None, mtime: float,
 
 
 def _batches(fh: IO[bytes]) -> Iterator[list[str]]:
-    batch: list[str] = []
-    for raw in iter(lambda: fh.readline(fs.MAX_LINE), b""):
-        batch.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-        if len(batch) >= _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    """The lines of ``fh`` in lists, each line at most ``fs.MAX_LINE`` bytes (a longer
+    one is cut into pieces, as ``readline(MAX_LINE)`` would): read and decoded in blocks,
+    which costs a fraction of a ``readline`` and a ``decode`` per line."""
+    carry = b""
+    while True:
+        block = fh.read(_BLOCK)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n") + 1
+        if not cut:
+            if len(block) < fs.MAX_LINE:
+                carry = block
+                continue
+            cut = len(block)
+        carry = block[cut:]
+        yield from _cut(block[:cut - 1] if block[cut - 1:cut] == b"\n" else block[:cut])
+    if carry:
+        yield from _cut(carry)
+
+
+def _cut(data: bytes) -> Iterator[list[str]]:
+    # "\n" is never part of a multi-byte character: decode first, then split
+    text = data.decode("utf-8", errors="replace").split("\n")
+    if len(data) >= fs.MAX_LINE and any(len(line) >= fs.MAX_LINE for line in text):
+        text = [line[i:i + fs.MAX_LINE - 1] for line in text
+                for i in range(0, max(len(line), 1), fs.MAX_LINE - 1)]
+    for i in range(0, len(text), _BATCH):
+        yield [line[:-1] if line.endswith("\r") else line for line in text[i:i + _BATCH]]
 
 
 @dataclass

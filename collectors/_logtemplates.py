@@ -210,7 +210,14 @@ class Miner:
             slot = values.get(pos)
             if slot is None:
                 slot = values[pos] = Values()
-            slot.add(const if a < 0 else "".join(parts[2 * a + 1:2 * b + 2])[:80])
+            value = const if a < 0 else parts[2 * a + 1][:80] if a == b else \
+                "".join(parts[2 * a + 1:2 * b + 2])[:80]
+            counts = slot.counts
+            if value in counts:  # Values.add's common case, inline: this runs per variable
+                counts[value] += 1
+                slot.total += 1
+            else:
+                slot.add(value)
         return pattern
 
     # ------------------------------------------------------------------ the tree

@@ -31,7 +31,11 @@ Output::
          "lines_kept": 812, "bytes_kept": 90112,
          "first_time": "…" | null, "last_time": "…" | null,
          "cut": {"bytes": 123456, "reason": "max_bytes", "kept": "newest"} | null,
-         "skipped": null | "binary file (NUL bytes in its first 8 KB)"}
+         "skipped": null | "binary file (NUL bytes in its first 8 KB)",
+         "header": "syslog" | "log4j" | … | null,      # the header shape of its lines
+         "year_source": "line" | "rotation" | "mtime" | null,  # year-less stamps only
+         "window_note": null | "its lines carry no time, so since/until could not cut it…",
+         "line_patterns": [3, 3, 0, …]}               # assign=true: each kept line's pattern
         # a file not read (a link out of its folder, permission denied) has only
         # "path" and "skipped"; "cut.reason" is "max_total_bytes" when the step's budget cut it
       ],
@@ -39,15 +43,26 @@ Output::
       "totals": {"files": 3, "lines_kept": 2000, "bytes_kept": 300000, "truncated": false},
       "summary": {                                 # when summary=true (default)
         "severity": {"error": 12, "warning": 3, "info": 900, "unlabelled": 40},
-        "top_errors": [{"pattern": "db: timeout after <N> ms", "count": 10000,
-                        "severity": "error", "first_seen": "…", "last_seen": "…",
-                        "example": "db: timeout after 1200 ms"}],
-        "distinct_error_patterns": 5, "patterns_not_tracked": 0
-      } | null
+        "top_errors": [{"id": 3, "pattern": "Failed password for invalid user <*> from <*>
+                        port <*> ssh2", "count": 135, "severity": "error",
+                        "first_seen": "…", "last_seen": "…", "example": "Failed password …",
+                        "variables": [{"name": "user", "kind": "user",
+                                       "top": [{"value": "admin", "count": 44}, …],
+                                       "distinct": 12, "exact": false}, …]}],
+        "top_warnings": [ … as top_errors, severity "warning" … ],
+        "distinct_error_patterns": 5, "distinct_warning_patterns": 2,
+        "distinct_patterns": 40, "lines": 2000, "patterns_not_tracked": 0
+      } | null,
+      "patterns": [ … every pattern, most frequent first … ]   # assign=true only
     }
 
-Severity is the level the line names (``ERROR``, ``[warn]``, logcat ``E``);
-a line naming none is counted as an error when it says so in words
+Patterns (``_logtemplates``) group every line of every severity, the header of
+its format (syslog ``host prog[pid]:``, log4j ``LEVEL [thread] class:``, CBS,
+logcat, Apache, RAS…: ``_logheaders``) set apart; a variable's values are counted
+(the most frequent kept, ``exact`` false once some were dropped), header fields
+(host, program) among them. ``supportkit logs patterns FILE`` reads any file the
+same way. Severity is the level the header or line names (``ERROR``, ``[warn]``,
+logcat ``E``); a line naming none is counted as an error when it says so in words
 (failed, denied, refused, timeout…), else as ``unlabelled``.
 """
 

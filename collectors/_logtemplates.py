@@ -92,8 +92,8 @@ class Values:
             counts[value] += n
         elif len(counts) < TOP_VALUES:
             counts[value] = n
-        elif self.replaced < 2000 or self.replaced * 4 < self.total:
-            # past 2,000 replacements in a variable that changes with most lines (a
+        elif self.replaced < 500 or self.replaced * 4 < self.total:
+            # past 500 replacements in a variable that changes with most lines (a
             # port, a pid) the order no longer tells anything: stop paying for it
             rarest = min(counts, key=counts.__getitem__)
             counts[value] = counts.pop(rarest) + n

@@ -80,6 +80,7 @@ class TimeFormat:
     rx: re.Pattern[str]
     build: Callable[[re.Match[str], float], float]
     yearless: bool = False  # the year comes from ``ref`` (see year_reference)
+    frac: int = 0  # the group of the fraction of a second, if any (whole seconds before it)
 
 
 _I = int
@@ -95,13 +96,13 @@ FORMATS: tuple[TimeFormat, ...] = (
                                      r"(?:[:.](\d{1,6}))?"
                                      r"(?!\d)"),
                lambda m, ref: _local(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), _I(m[6]),
-                                     m[7])),
+                                     m[7]), frac=7),
     # 2024-11-03T10:00:01.123+01:00, 2015-07-29 17:41:44,747,
     # Windows CBS "2016-09-28 04:30:30, Info"
     TimeFormat("iso8601", re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)"
                                      r"(?:[.,](\d{1,9}))?(?:\s?(Z|[+-]\d\d:?\d\d)(?!\d))?"),
                lambda m, ref: _zoned(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), _I(m[6]),
-                                     m[7], m[8])),
+                                     m[7], m[8]), frac=7),
     # Apache/nginx access: [10/Oct/2000:13:55:36 -0700]
     TimeFormat("apache_access", re.compile(r"\[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)"
                                            r" ([+-]\d{4})\]"),
@@ -112,7 +113,8 @@ FORMATS: tuple[TimeFormat, ...] = (
     TimeFormat("ctime", re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) +(\d{1,2}) "
                                    r"(\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\d{4})"),
                lambda m, ref: _local(_I(m.group(7)), _month(m.group(1)), _I(m.group(2)),
-                                     _I(m.group(3)), _I(m.group(4)), _I(m.group(5)), m.group(6))),
+                                     _I(m.group(3)), _I(m.group(4)), _I(m.group(5)), m.group(6)),
+               frac=6),
     # syslog (RFC 3164): Nov  3 10:00:01, the year inferred
     TimeFormat("syslog", re.compile(r"^(?:<\d{1,3}>)?(" + _MON + r") +(\d{1,2}) "
                                     r"(\d\d):(\d\d):(\d\d)"),
@@ -121,7 +123,7 @@ FORMATS: tuple[TimeFormat, ...] = (
     # Android logcat (threadtime): 03-17 16:13:38.811, the year inferred
     TimeFormat("logcat", re.compile(r"^(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})"),
                lambda m, ref: _guess_year(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), ref,
-                                          m[6]), yearless=True),
+                                          m[6]), yearless=True, frac=6),
     # Hadoop HDFS: 081109 203615
     TimeFormat("yymmdd", re.compile(r"^(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d) "),
                lambda m, ref: _local(2000 + _I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]),
@@ -130,12 +132,12 @@ FORMATS: tuple[TimeFormat, ...] = (
     TimeFormat("yy_slash", re.compile(r"^(\d\d)/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d)(?:[.,](\d+))?"
                                       r"(?!\d)"),
                lambda m, ref: _local(2000 + _I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]),
-                                     _I(m[6]), m[7])),
+                                     _I(m[6]), m[7]), frac=7),
     # nginx error log, Go's log package: 2024/11/03 10:00:01
     TimeFormat("ymd_slash", re.compile(r"^(\d{4})/(\d\d)/(\d\d)[ T](\d\d):(\d\d):(\d\d)"
                                        r"(?:[.,](\d+))?"),
                lambda m, ref: _local(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), _I(m[6]),
-                                     m[7])),
+                                     m[7]), frac=7),
     # Proxifier and similar: [10.30 16:49:06], the year inferred
     TimeFormat("mmdd_bracket", re.compile(r"^\[(\d\d)\.(\d\d) (\d\d):(\d\d):(\d\d)\]"),
                lambda m, ref: _guess_year(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), ref),
@@ -158,18 +160,23 @@ def stamp_at(fmt: TimeFormat, line: bytes | str, ref: float) -> tuple[float | No
     m = fmt.rx.search(head)
     if not m:
         return None, 0
-    text = m.group()
+    text, frac = m.group(), 0.0
+    digits = m.group(fmt.frac) if fmt.frac else None
+    if digits:  # the second is cached, its fraction added: most lines differ only there
+        a, b = m.span(fmt.frac)
+        text = text[:a - m.start()] + text[b - m.start():]
+        frac = float("0." + digits)
     key = (fmt.name, text, ref)
     when = _BUILT.get(key)  # a log repeats its seconds: each stamp is built once
     if when is None:
         try:
-            when = fmt.build(m, ref)
+            when = float(round(fmt.build(m, ref) - frac)) if digits else fmt.build(m, ref)
         except (ValueError, OverflowError, KeyError):
             when = -1.0  # 31 February and friends: treat as a line without time
         if len(_BUILT) >= 4096:
             _BUILT.clear()
         _BUILT[key] = when
-    return (None, 0) if when == -1.0 else (when, m.end())
+    return (None, 0) if when == -1.0 else (when + frac, m.end())
 
 
 _BUILT: dict[tuple[str, str, float], float] = {}

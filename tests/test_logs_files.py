@@ -309,3 +309,21 @@ def test_report_section_shows_error_and_warning_patterns_with_values(tmp_path: P
     assert "Cannot open channel to &lt;*&gt; at election address" in html[warnings:]
     assert "window" in html and "since/until could not cut it" in html  # plain.out
     assert "<b>evil</b>" not in html and "<i>" not in html
+
+
+def test_assign_gives_each_kept_line_its_pattern(tmp_path: Path) -> None:
+    log = copy(tmp_path, "Linux_2k.log")
+    result, work = run(tmp_path, paths=[str(log)], assign=True, summary=False)
+    entry = result["files"][0]
+    ids = entry["line_patterns"]
+    assert len(ids) == entry["lines_kept"] == 2000 and result["summary"] is None
+    by_id = {p["id"]: p for p in result["patterns"]}
+    assert set(ids) == set(by_id)  # every id is listed, every listed pattern is used
+    assert sum(p["count"] for p in by_id.values()) == 2000
+    lines = (work / entry["saved"]).read_text().splitlines()
+    ids_of = {ids[i] for i, line in enumerate(lines) if "session opened for user cyrus" in line}
+    assert len(ids_of) == 1
+    pattern = by_id[ids_of.pop()]
+    assert pattern["pattern"] == "session opened for user <*> by <*>"
+    users = next(v for v in pattern["variables"] if v["kind"] == "user")
+    assert "cyrus" in {t["value"] for t in users["top"]}

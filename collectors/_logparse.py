@@ -1,4 +1,4 @@
-"""Pure helpers for log collectors: timestamps, severities and recurring patterns.
+"""Pure helpers for log collectors: severities and recurring patterns (timestamps: _logtime).
 
 Kept apart from ``logs_files`` so that the journal, event-log and macOS
 collectors summarise their logs the same way.
@@ -7,177 +7,25 @@ collectors summarise their logs the same way.
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
+from collectors import _logheaders as _lh
+from collectors import _logtemplates as _lt
 
-MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_HEAD = 96  # timestamps sit at the start of a line: only this many characters are read
-
-
-def _local(y: int, mo: int, d: int, h: int, mi: int, s: int, frac: str | None = None) -> float:
-    """Epoch seconds of a wall-clock time in this machine's zone (DST resolved by mktime)."""
-    base = time.mktime((y, mo, d, h, mi, s, 0, 0, -1))
-    return base + (float("0." + frac) if frac else 0.0)
-
-
-def _zoned(y: int, mo: int, d: int, h: int, mi: int, s: int, frac: str | None,
-           zone: str | None) -> float:
-    if not zone:
-        return _local(y, mo, d, h, mi, s, frac)
-    offset = 0
-    if zone not in ("Z", "z"):
-        digits = zone.replace(":", "")
-        offset = (int(digits[1:3]) * 60 + int(digits[3:5])) * (1 if digits[0] == "+" else -1)
-    stamp = datetime(y, mo, d, h, mi, s, tzinfo=timezone(timedelta(minutes=offset)))
-    return stamp.timestamp() + (float("0." + frac) if frac else 0.0)
-
-
-def _guess_year(mo: int, d: int, h: int, mi: int, s: int, ref: float,
-                frac: str | None = None) -> float:
-    """Syslog and logcat omit the year: take the file's year, or the one before
-    when that would put the line after the file was last written (December
-    lines in a file modified in January)."""
-    year = time.localtime(ref).tm_year
-    when = _local(year, mo, d, h, mi, s, frac)
-    return _local(year - 1, mo, d, h, mi, s, frac) if when > ref + 2 * 86400 else when
-
-
-def _month(name: str) -> int:
-    return MONTHS[name[:3].lower()]
-
-
-def _us_date(m: re.Match[str]) -> float:
-    hour, half = int(m.group(4)), (m.group(7) or "").lower()
-    if half == "p" and hour < 12:
-        hour += 12
-    elif half == "a" and hour == 12:
-        hour = 0
-    return _local(int(m.group(3)), int(m.group(1)), int(m.group(2)), hour, int(m.group(5)),
-                  int(m.group(6)))
-
-
-@dataclass(frozen=True)
-class TimeFormat:
-    name: str
-    rx: re.Pattern[str]
-    build: Callable[[re.Match[str], float], float]
-
-
-_I = int
-FORMATS: tuple[TimeFormat, ...] = (
-    # 1131566461 (Thunderbird, audit.log "msg=audit(1131566461.123:4)"), 13 digits: ms.
-    TimeFormat("epoch", re.compile(r"^(?:- |\[|type=\w+ msg=audit\()?(1\d{9})(?:\.(\d+)|(\d{3}))?"
-                                   r"(?![\d])"),
-               lambda m, ref: float(m.group(1)) + float("0." + (m.group(2) or m.group(3) or "0"))),
-    # 2024-11-03T10:00:01.123+01:00, 2015-07-29 17:41:44,747,
-    # Windows CBS "2016-09-28 04:30:30, Info"
-    TimeFormat("iso8601", re.compile(r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)"
-                                     r"(?:[.,](\d{1,9}))?(?:\s?(Z|[+-]\d\d:?\d\d)(?!\d))?"),
-               lambda m, ref: _zoned(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), _I(m[6]),
-                                     m[7], m[8])),
-    # Apache/nginx access: [10/Oct/2000:13:55:36 -0700]
-    TimeFormat("apache_access", re.compile(r"\[(\d\d)/([A-Za-z]{3})/(\d{4}):(\d\d):(\d\d):(\d\d)"
-                                           r" ([+-]\d{4})\]"),
-               lambda m, ref: _zoned(_I(m.group(3)), _month(m.group(2)), _I(m.group(1)),
-                                     _I(m.group(4)), _I(m.group(5)), _I(m.group(6)), None,
-                                     m.group(7))),
-    # Apache error log, ctime: [Sun Dec 04 04:47:44 2005]
-    TimeFormat("ctime", re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) +(\d{1,2}) "
-                                   r"(\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\d{4})"),
-               lambda m, ref: _local(_I(m.group(7)), _month(m.group(1)), _I(m.group(2)),
-                                     _I(m.group(3)), _I(m.group(4)), _I(m.group(5)), m.group(6))),
-    # syslog (RFC 3164): Nov  3 10:00:01, the year inferred
-    TimeFormat("syslog", re.compile(r"^(?:<\d{1,3}>)?((?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|"
-                                    r"Nov|Dec)) +(\d{1,2}) (\d\d):(\d\d):(\d\d)"),
-               lambda m, ref: _guess_year(_month(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]),
-                                          ref)),
-    # Android logcat (threadtime): 03-17 16:13:38.811, the year inferred
-    TimeFormat("logcat", re.compile(r"^(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3})"),
-               lambda m, ref: _guess_year(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), ref,
-                                          m[6])),
-    # Hadoop: 081109 203615
-    TimeFormat("yymmdd", re.compile(r"^(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d) "),
-               lambda m, ref: _local(2000 + _I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]),
-                                     _I(m[6]))),
-    # Proxifier and similar: [10.30 16:49:06], the year inferred
-    TimeFormat("mmdd_bracket", re.compile(r"^\[(\d\d)\.(\d\d) (\d\d):(\d\d):(\d\d)\]"),
-               lambda m, ref: _guess_year(_I(m[1]), _I(m[2]), _I(m[3]), _I(m[4]), _I(m[5]), ref)),
-    # Windows setupapi / US locale: 9/28/2016 4:30:30 AM (month first, as en-US writes it)
-    TimeFormat("us_date", re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ ,]+(\d{1,2}):(\d\d):(\d\d)"
-                                     r"(?:\s*([AaPp])[Mm])?"),
-               lambda m, ref: _us_date(m)),
+# The timestamps live in _logtime; these names stay here for the collectors that read them.
+from collectors._logtime import (  # noqa: E402,F401
+    FORMATS,
+    TimeFormat,
+    iso,
+    parse_when,
+    sniff,
+    stamp,
+    stamp_at,
+    year_reference,
 )
-
-
-def stamp_at(fmt: TimeFormat, line: bytes | str, ref: float) -> tuple[float | None, int]:
-    """Epoch seconds of the line's timestamp in format ``fmt`` (or None), and
-    where the text after the timestamp starts."""
-    head = line[:_HEAD].decode("latin-1") if isinstance(line, bytes) else line[:_HEAD]
-    m = fmt.rx.search(head)
-    if not m:
-        return None, 0
-    try:
-        return fmt.build(m, ref), m.end()
-    except (ValueError, OverflowError, KeyError):
-        return None, 0  # 31 February and friends: treat as a line without time
-
-
-def stamp(fmt: TimeFormat, line: bytes | str, ref: float) -> float | None:
-    """Epoch seconds of the line's timestamp in format ``fmt``, or None."""
-    return stamp_at(fmt, line, ref)[0]
-
-
-def sniff(lines: list[bytes], ref: float) -> TimeFormat | None:
-    """The format most of these lines start with (None: the lines carry no time)."""
-    scores: Counter[str] = Counter()
-    for line in lines[:400]:
-        for fmt in FORMATS:
-            if stamp(fmt, line, ref) is not None:
-                scores[fmt.name] += 1
-                break
-    if not scores:
-        return None
-    best = scores.most_common(1)[0][0]
-    return next(f for f in FORMATS if f.name == best)
-
-
-def iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="seconds")
-
-
-_RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|day|days|w|wk)\s*(?:ago)?\s*$")
-_UNIT = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hr": 3600, "d": 86400, "day": 86400,
-         "days": 86400, "w": 604800, "wk": 604800}
-
-
-def parse_when(text: str | None, now: float) -> float | None:
-    """A window bound: ISO 8601 (local time when no zone), epoch seconds, or an
-    age such as 30m, 2h, 3d, 1w. Raises ValueError naming what is accepted."""
-    if text is None or not str(text).strip():
-        return None
-    value = str(text).strip()
-    rel = _RELATIVE.match(value.lower())
-    if rel:
-        return now - float(rel.group(1)) * _UNIT[rel.group(2)]
-    if re.fullmatch(r"\d{10}(?:\.\d+)?", value):
-        return float(value)
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"cannot read the time {value!r}: give ISO 8601 "
-                         "(2024-11-03T10:00 or 2024-11-03 10:00:00+01:00), epoch seconds, "
-                         "or an age such as 30m, 2h, 3d, 1w") from None
-    return parsed.timestamp()  # naive: local time, as the machine's logs are written
-
+from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
 
 # ------------------------------------------------------------------------- severity
 
@@ -211,83 +59,215 @@ def severity(line: str) -> str:
 
 # ------------------------------------------------------------------------- patterns
 
-_MASKS = (
-    (re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"),
-     "<UUID>"),
-    (re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"), "<EMAIL>"),
-    (re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?::\d{1,5})?(?![\w.])"), "<IP>"),
-    (re.compile(r"(?<![\w:])(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}(?![\w:])"), "<IP>"),
-    (re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.$@~+-]+){2,}[\\/]?"), "<PATH>"),
-    (re.compile(r"\b0[xX][0-9a-fA-F]+\b"), "<HEX>"),
-    (re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{6,}\b"), "<HEX>"),
-    (re.compile(r"\d+(?:\.\d+)*"), "<N>"),
-)
-_SPACES = re.compile(r"\s+")
+_HEADER_LEVEL = {"failure": "error", "fine": "debug", "perf": "info", "v": "debug", "d": "debug",
+                 "i": "info", "w": "warning", "e": "error", "f": "critical", "a": "critical"}
+_ERRORS = ("critical", "error")
+TOP_SLOTS = 6  # variables shown per pattern
 
 
-def mask(message: str) -> str:
-    """The message with its variable parts replaced: 'timeout after <N> ms'."""
-    for rx, token in _MASKS:
-        message = rx.sub(token, message)
-    return _SPACES.sub(" ", message).strip()[:240]
+def header_level(name: str | None) -> str | None:
+    """The severity a header's level field names (INFO, WARN, logcat's E, CBS's Info)."""
+    if not name:
+        return None
+    low = name.lower()
+    return _LEVEL_NAME.get(low) or _HEADER_LEVEL.get(low) or (
+        "debug" if low.startswith("trace") else None)
 
 
 class Summary:
-    """Counts per severity and the top recurring error patterns, in bounded memory.
+    """Lines per severity and the recurring patterns of every line (``_logtemplates``),
+    with the values their variables took, in bounded memory.
 
-    ``redact`` cleans each message before it is masked: masking first could
-    split a token ("ghp_abc123…" → "ghp_abc<N>…") so that no rule knows it.
+    ``redact`` cleans each line before it is masked: masking first could split a
+    token ("ghp_abc123…" → "ghp_abc<N>…") so that no rule knows it, and the patterns,
+    examples and values all come from the cleaned text. ``redact_lines`` does the same
+    for many lines at once (``Redactor.lines``: one trigger scan per block, faster).
     """
 
-    def __init__(self, redact: Callable[[str], str], max_patterns: int = 2000) -> None:
+    def __init__(self, redact: Callable[[str], str], max_patterns: int = 2000,
+                 redact_lines: Callable[[Iterable[str]], Iterable[str]] | None = None) -> None:
         self.redact = redact
-        self.max_patterns = max_patterns
+        self.redact_lines = redact_lines
+        self.max_patterns = max_patterns  # patterns listed at most (all are counted)
         self.levels: Counter[str] = Counter()
-        self.patterns: dict[str, dict[str, Any]] = {}
-        self.other = 0
+        self.miner = _lt.Miner()
+        self.lines = 0
+        self._judged: dict[str, str] = {}  # masked message → the severity its words say
+
+    def clean(self, lines: list[str]) -> list[str]:
+        """``lines`` redacted, one for one (a removed key block falls back to each line)."""
+        if self.redact_lines is None:
+            return [self.redact(line) for line in lines]
+        text = "".join(self.redact_lines(line + "\n" for line in lines))
+        out = text.split("\n")[:-1]
+        return out if len(out) == len(lines) else [self.redact(line) for line in lines]
 
     def add(self, line: str, when: float | None, message_from: int = 0,
-            level: str | None = None) -> None:
-        """Count one line; ``level`` is the severity a structured log recorded
-        (journald PRIORITY, event Level), else it is read from the text."""
-        level = level or severity(line)
+            level: str | None = None, *, shape: _lh.Shape | None = None,
+            source: str | None = None, clean: bool = False) -> _lt.Pattern | None:
+        """Count one line and return its pattern. ``message_from``: where the text after
+        the timestamp starts; ``shape``: the file's header shape; ``level``: the severity
+        a structured log recorded (journald PRIORITY, event Level), else the header's or
+        the words'; ``source``: the program a structured log names; ``clean``: the line
+        is redacted already (``clean()``)."""
+        if not clean:
+            line = self.redact(line)
+        self.lines += 1
+        if source is not None:
+            fields: dict[str, str] = {"program": source} if source else {}
+            start = message_from
+        else:
+            header = _lh.split(shape, line, message_from)
+            fields, start = header.fields, header.start
+        message = line[start:].strip()
+        pattern = self.miner.add(message)
+        if not level:
+            level = header_level(fields.get("level"))
+        if not level:
+            # judged on the masked message: the same words, read once per template
+            key = self.miner.key
+            level = self._judged.get(key)
+            if level is None:
+                if len(self._judged) >= 20_000:
+                    self._judged.clear()
+                level = self._judged[key] = severity(key)
         self.levels[level] += 1
-        if level not in ("critical", "error"):
-            return
-        message = self.redact(line[message_from:].strip().lstrip("]),:;- \t"))
-        key = mask(message)
-        entry = self.patterns.get(key)
-        if entry is None:
-            if len(self.patterns) >= self.max_patterns:
-                self.other += 1
-                return
-            entry = self.patterns[key] = {"pattern": key, "count": 0, "severity": level,
-                                          "first": when, "last": when, "example": message[:300]}
-        entry["count"] += 1
-        if level == "critical":
-            entry["severity"] = level
+        if pattern is None:
+            return None
+        pattern.count += 1
+        levels = pattern.levels
+        levels[level] = levels.get(level, 0) + 1
         if when is not None:
-            entry["first"] = when if entry["first"] is None else min(entry["first"], when)
-            entry["last"] = when if entry["last"] is None else max(entry["last"], when)
+            if pattern.first is None or when < pattern.first:
+                pattern.first = when
+            if pattern.last is None or when > pattern.last:
+                pattern.last = when
+        if pattern.example is None:
+            pattern.example = message[:300]
+        for name, value in fields.items():
+            if name == "level":
+                continue
+            slot = pattern.values.get(name)
+            if slot is None:
+                slot = pattern.values[name] = _lt.Values()
+            counts = slot.counts
+            if value in counts:  # Values.add's common case, inline
+                counts[value] += 1
+                slot.total += 1
+            else:
+                slot.add(value[:80])
+        return pattern
 
     def result(self, top: int = 20) -> dict[str, Any]:
-        ranked = sorted(self.patterns.values(), key=lambda e: (-e["count"], e["pattern"]))[:top]
+        live = list(self.miner.live())
+        errors = [p for p in live if any(p.levels.get(k) for k in _ERRORS)]
+        warnings = [p for p in live if p.levels.get("warning")]
+        untracked = self.miner.untracked
+
+        def ranked(patterns: list[_lt.Pattern], levels: tuple[str, ...]) -> list[_lt.Pattern]:
+            n = min(top, self.max_patterns)
+            return sorted(patterns, key=lambda p: (-sum(p.levels.get(k, 0) for k in levels),
+                                                   p.id))[:n]
+
         return {
             "severity": {k: self.levels[k] for k in SEVERITIES if self.levels[k]},
-            "top_errors": [{"pattern": e["pattern"], "count": e["count"],
-                            "severity": e["severity"], "first_seen": iso(e["first"]),
-                            "last_seen": iso(e["last"]), "example": e["example"]}
-                           for e in ranked],
-            "distinct_error_patterns": len(self.patterns) + (1 if self.other else 0),
-            "patterns_not_tracked": self.other,
+            "top_errors": [describe(p, _ERRORS) for p in ranked(errors, _ERRORS)],
+            "top_warnings": [describe(p, ("warning",)) for p in ranked(warnings, ("warning",))],
+            "distinct_error_patterns": len(errors) + (1 if untracked else 0),
+            "distinct_warning_patterns": len(warnings),
+            "distinct_patterns": len(live),
+            "lines": self.lines,
+            "patterns_not_tracked": untracked,
         }
+
+
+def describe(p: _lt.Pattern, levels: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """One pattern as the summary lists it: counted at ``levels`` (all lines: None)."""
+    count = sum(p.levels.get(k, 0) for k in levels) if levels else p.count
+    if levels is None:
+        sev = max(p.levels, key=lambda k: (p.levels[k], -SEVERITIES.index(k)))
+    else:
+        sev = next((k for k in levels if p.levels.get(k)), levels[0])
+    return {"id": p.id, "pattern": p.template()[:240], "count": count, "severity": sev,
+            "first_seen": iso(p.first), "last_seen": iso(p.last), "example": p.example or "",
+            "variables": values_of(p)}
+
+
+_IP = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?|\[?[0-9a-fA-F]*:[0-9a-fA-F:]*:[0-9a-fA-F.]+\]?"
+                 r"(?:%\w+)?")
+_KINDS = (
+    ("ip", _IP), ("email", re.compile(r"[^@\s]+@[\w.-]+")),
+    ("url", re.compile(r"[a-zA-Z][\w+.-]*://\S*")),
+    ("path", re.compile(r"(?:[A-Za-z]:)?[\\/]\S*")),
+    ("time", re.compile(r"\d{1,2}:\d\d(?::\d\d)?(?:[.,]\d+)?")),
+    ("number", re.compile(r"[-+]?\d+(?:[.,]\d+)?\s?[A-Za-z%]{0,5}")),
+    ("hex", re.compile(r"(?:0[xX])?[0-9a-fA-F]+")),
+    ("host", re.compile(r"(?:[\w-]+\.)+[A-Za-z]{2,}(?::\d+)?")),
+)
+_USERS = {"user", "users", "ruser", "logname", "login", "account", "username", "for", "by"}
+_RANK = {"user": 0, "ip": 1, "host": 1, "email": 1, "url": 1, "path": 2, "program": 3,
+         "component": 3, "text": 4, "time": 6, "number": 5, "hex": 6}
+
+
+def _kind(values: list[str]) -> str:
+    for kind, rx in _KINDS:
+        if values and all(rx.fullmatch(v) for v in values):
+            return kind
+    return "text"
+
+
+def _name(tokens: list[str], pos: int) -> str:
+    """What a variable is called: the key of ``key=<*>``, else the word before it."""
+    token = tokens[pos]
+    key = re.match(r"[(\[]?([A-Za-z_][\w.-]*)[=:]", token)
+    if key and token != _lt.W:
+        return key.group(1).lower()
+    back = pos - 1
+    if back > 0 and tokens[back] in ("=", ":", "-", "->", "=>"):
+        back -= 1  # "id = <*>": the word before the sign
+    before = tokens[back].strip("[](),:;=\"'") if back >= 0 else ""
+    return before.lower() if re.fullmatch(r"[A-Za-z][\w-]*", before) else f"#{pos}"
+
+
+def values_of(p: _lt.Pattern) -> list[dict[str, Any]]:
+    """The variables of a pattern, those that tell most first (users, addresses, hosts,
+    paths, the program; then words; numbers last), each with its most frequent values."""
+    tokens = p.cluster.tokens
+    out: list[dict[str, Any]] = []
+    for slot, vals in p.values.items():
+        top = vals.top(5)
+        if isinstance(slot, str):
+            name = kind = slot
+        else:
+            name, kind = _name(tokens, slot), _kind([v for v, _ in top])
+            if kind == "text" and name in _USERS:
+                kind = "user"
+                name = "user" if name in ("for", "by") else name
+        if len(vals.counts) == 1 and isinstance(slot, str) and slot == "component":
+            continue  # one class or tag for every line says nothing the pattern does not
+        out.append({"name": name, "kind": kind,
+                    "top": [{"value": v, "count": n} for v, n in top],
+                    "distinct": len(vals.counts), "exact": vals.exact})
+    # one value for every line (the only host) tells least: last
+    out.sort(key=lambda v: (v["distinct"] == 1, _RANK.get(str(v["kind"]), 4), str(v["name"])))
+    return out[:TOP_SLOTS]
 
 
 # What Summary.result() returns: the "summary" of every log collector. The severities
 # are a fixed set, each present only when counted, so a misspelt one is caught.
+VALUES = arr(obj(name=STR, kind=enum("user", "ip", "host", "email", "url", "path", "program",
+                                     "component", "text", "time", "number", "hex"),
+                 top=arr(obj(value=STR, count=INT)), distinct=INT, exact=BOOL))
+PATTERN = obj(id=INT, pattern=STR, count=INT, severity=enum(*SEVERITIES),
+              first_seen=nullable(STR), last_seen=nullable(STR), example=STR, variables=VALUES)
 SUMMARY = obj(
     severity=obj({level: opt(INT) for level in SEVERITIES}),
     top_errors=arr(obj(pattern=STR, count=INT, severity=enum("critical", "error"),
-                       first_seen=nullable(STR), last_seen=nullable(STR), example=STR)),
+                       first_seen=nullable(STR), last_seen=nullable(STR), example=STR,
+                       id=INT, variables=VALUES)),
+    top_warnings=arr(obj(pattern=STR, count=INT, severity=enum("warning"),
+                         first_seen=nullable(STR), last_seen=nullable(STR), example=STR,
+                         id=INT, variables=VALUES)),
     distinct_error_patterns=INT, patterns_not_tracked=INT,
+    distinct_warning_patterns=INT, distinct_patterns=INT, lines=INT,
 )

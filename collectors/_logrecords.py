@@ -110,9 +110,8 @@ def digest(records: Iterable[Record], bounds: Bounds, summary: lp.Summary | None
         sources[rec.source] += 1
         if level in ("critical", "error"):
             errors[rec.source] += 1
-        if summary is not None:
-            line = f"{rec.source}: {rec.message}" if rec.source else rec.message
-            summary.add(line, rec.when, 0, level)
+        if summary is not None:  # the source is a value of the pattern, not part of it
+            summary.add(rec.message, rec.when, 0, level, source=rec.source)
         kept.append((rec.raw, rec.when))
         size += len(rec.raw)
         while kept and (len(kept) > bounds.max_entries or size > bounds.max_bytes):
@@ -148,7 +147,8 @@ def new_summary(enabled: bool) -> lp.Summary | None:
         return None
     from toolkit.redact import Redactor
 
-    return lp.Summary(Redactor().text)
+    redactor = Redactor()
+    return lp.Summary(redactor.text, redact_lines=redactor.lines)
 
 
 def output_cut(truncated: bool, newest_first: bool) -> dict[str, Any] | None:

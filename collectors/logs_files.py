@@ -31,7 +31,11 @@ Output::
          "lines_kept": 812, "bytes_kept": 90112,
          "first_time": "…" | null, "last_time": "…" | null,
          "cut": {"bytes": 123456, "reason": "max_bytes", "kept": "newest"} | null,
-         "skipped": null | "binary file (NUL bytes in its first 8 KB)"}
+         "skipped": null | "binary file (NUL bytes in its first 8 KB)",
+         "header": "syslog" | "log4j" | … | null,      # the header shape of its lines
+         "year_source": "line" | "rotation" | "mtime" | null,  # year-less stamps only
+         "window_note": null | "its lines carry no time, so since/until could not cut it…",
+         "line_patterns": [3, 3, 0, …]}               # assign=true: each kept line's pattern
         # a file not read (a link out of its folder, permission denied) has only
         # "path" and "skipped"; "cut.reason" is "max_total_bytes" when the step's budget cut it
       ],
@@ -39,35 +43,48 @@ Output::
       "totals": {"files": 3, "lines_kept": 2000, "bytes_kept": 300000, "truncated": false},
       "summary": {                                 # when summary=true (default)
         "severity": {"error": 12, "warning": 3, "info": 900, "unlabelled": 40},
-        "top_errors": [{"pattern": "db: timeout after <N> ms", "count": 10000,
-                        "severity": "error", "first_seen": "…", "last_seen": "…",
-                        "example": "db: timeout after 1200 ms"}],
-        "distinct_error_patterns": 5, "patterns_not_tracked": 0
-      } | null
+        "top_errors": [{"id": 3, "pattern": "Failed password for invalid user <*> from <*>
+                        port <*> ssh2", "count": 135, "severity": "error",
+                        "first_seen": "…", "last_seen": "…", "example": "Failed password …",
+                        "variables": [{"name": "user", "kind": "user",
+                                       "top": [{"value": "admin", "count": 44}, …],
+                                       "distinct": 12, "exact": false}, …]}],
+        "top_warnings": [ … as top_errors, severity "warning" … ],
+        "distinct_error_patterns": 5, "distinct_warning_patterns": 2,
+        "distinct_patterns": 40, "lines": 2000, "patterns_not_tracked": 0
+      } | null,
+      "patterns": [ … every pattern, most frequent first … ]   # assign=true only
     }
 
-Severity is the level the line names (``ERROR``, ``[warn]``, logcat ``E``);
-a line naming none is counted as an error when it says so in words
+Patterns (``_logtemplates``) group every line of every severity, the header of
+its format (syslog ``host prog[pid]:``, log4j ``LEVEL [thread] class:``, CBS,
+logcat, Apache, RAS…: ``_logheaders``) set apart; a variable's values are counted
+(the most frequent kept, ``exact`` false once some were dropped), header fields
+(host, program) among them. ``supportkit logs patterns FILE`` reads any file the
+same way. Severity is the level the header or line names (``ERROR``, ``[warn]``,
+logcat ``E``); a line naming none is counted as an error when it says so in words
 (failed, denied, refused, timeout…), else as ``unlabelled``.
 """
 
 from __future__ import annotations
 
-import glob
 import gzip
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from collectors import _fileslice as fs
 from collectors import _logparse as lp
+from collectors import _logread as rd
 from toolkit.collector import Collector, Context, Failed, Needs, Param, Skipped
 from toolkit.plans import Plan, listed
 from toolkit.schema import BOOL, INT, STR, arr, enum, nullable, obj, opt
 
+_ROTATION = re.compile(r"(?:[.-]\d+(?:\.gz)?|\.gz|-\d{8}(?:\.gz)?)$")  # what logrotate adds
 OUTPUT = obj(
     window=obj(since=nullable(STR), until=nullable(STR)),
     # A file refused (a link out of its folder) or unreadable has only path and skipped.
@@ -77,17 +94,20 @@ OUTPUT = obj(
         saved=opt(nullable(STR)), lines_kept=opt(INT), bytes_kept=opt(INT),
         first_time=opt(nullable(STR)), last_time=opt(nullable(STR)),
         cut=opt(nullable(obj(bytes=INT, reason=enum("max_bytes", "max_total_bytes"),
-                             kept=enum("newest")))))),
+                             kept=enum("newest")))),
+        # the header shape of its lines (syslog, log4j, logcat…: _logheaders.SHAPES)
+        header=opt(nullable(STR)),
+        # what fixed the year of year-less stamps (syslog, logcat): a line naming its
+        # full date, the file it was rotated into, or its modification time
+        year_source=opt(nullable(enum("line", "rotation", "mtime"))),
+        window_note=opt(nullable(STR)),  # since/until could not cut it (no times in it)
+        line_patterns=opt(arr(nullable(INT))))),  # assign=true: each kept line's pattern id
     missing=arr(STR),
     totals=obj(files=INT, lines_kept=INT, bytes_kept=INT, truncated=BOOL),
     summary=nullable(lp.SUMMARY),
+    patterns=opt(arr(lp.PATTERN)),  # assign=true: every pattern, most frequent first
 )
 
-_BLOCK = 1 << 20
-_MAX_LINE = 1 << 20  # a "line" longer than this is cut: memory stays bounded
-_SNIFF = 64 * 1024
-_SEEK_FROM = 8 * 1024 * 1024  # smaller files are read through: simpler, and order-proof
-_ROTATED = re.compile(r"^(?:[.-]\d+(?:\.gz)?|\.gz|-\d{8}(?:\.gz)?)$")
 
 
 @dataclass(frozen=True)
@@ -97,221 +117,7 @@ class Options:
     grep: re.Pattern[bytes] | None
     max_bytes: int
     summary: lp.Summary | None
-
-
-# ----------------------------------------------------------------------- finding files
-
-def _named_folder(pattern: str) -> Path:
-    """The folder a pattern names: the part before its first wildcard, or a plain
-    path's folder. Symbolic links found under it may not lead out of it."""
-    parts = Path(pattern).parts
-    for i, part in enumerate(parts):
-        if glob.has_magic(part):
-            return Path(*parts[:i]) if i else Path(".")
-    return Path(pattern).parent
-
-
-def expand(patterns: list[str], rotated: bool = True, follow: bool = False
-           ) -> tuple[list[tuple[Path, Path]], list[str], list[dict[str, Any]]]:
-    """Files named by the patterns, newest first, as (the path as named, the real file);
-    the patterns that matched nothing; the files refused because a symbolic link leads
-    out of the folder the pattern names (``follow`` lifts that)."""
-    found: dict[str, tuple[Path, Path]] = {}
-    missing: list[str] = []
-    refused: list[dict[str, Any]] = []
-    for pattern in patterns:
-        full = os.path.expanduser(os.path.expandvars(pattern))
-        hits = sorted(glob.glob(full)) if glob.has_magic(full) else (
-            [full] if os.path.exists(full) else [])
-        if rotated and not glob.has_magic(full):
-            # syslog.1, syslog.2.gz, syslog-20241103: what logrotate leaves beside it
-            base = Path(full)
-            siblings = glob.glob(glob.escape(full) + "[.-]*")
-            hits += [s for s in siblings if _ROTATED.match(Path(s).name[len(base.name):])]
-        files = [Path(h) for h in hits if os.path.isfile(h)]
-        if not files:
-            missing.append(pattern)
-        root = _named_folder(full).resolve()
-        for f in files:
-            real = f.resolve()
-            if not follow and not real.is_relative_to(root):
-                # As root, a link planted in a user-writable log folder would otherwise
-                # pack /etc/shadow into the bundle.
-                refused.append({"path": str(f), "skipped": (
-                    f"a symbolic link to {real}, outside {root} — not followed "
-                    "(follow_symlinks=true follows it)")})
-                continue
-            found.setdefault(str(real), (f, real))
-
-    def mtime(p: Path) -> float:
-        try:
-            return p.stat().st_mtime
-        except OSError:
-            return 0.0
-
-    ordered = sorted(found.values(), key=lambda pair: (-mtime(pair[1]), str(pair[0])))
-    return ordered, missing, refused
-
-
-class _Changed(OSError):
-    """The file was replaced between the check and the read."""
-
-
-def _open_checked(path: Path, ident: tuple[int, int]) -> IO[bytes]:
-    """Open ``path`` (a resolved file) for reading only if it is still the file that
-    was checked: no symbolic link in its last part, same device and inode."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
-        | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    st = os.fstat(fd)
-    if (st.st_dev, st.st_ino) != ident:
-        os.close(fd)
-        raise _Changed(f"{path} was replaced while it was being read")
-    return os.fdopen(fd, "rb")
-
-
-def _is_gzip(fh: IO[bytes]) -> bool:
-    head = fh.read(2)
-    fh.seek(0)
-    return head == b"\x1f\x8b"
-
-
-def _binary_reason(head: bytes) -> str | None:
-    if b"\0" in head:
-        return "binary file (NUL bytes in its first 8 KB) — not a text log"
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
-    if head and controls / len(head) > 0.1:
-        return "binary file (control bytes in its first 8 KB) — not a text log"
-    return None
-
-
-# ----------------------------------------------------------------------- seeking by time
-
-def _next_stamp(fh: IO[bytes], pos: int, stop: int, fmt: lp.TimeFormat,
-                ref: float) -> tuple[int, float] | None:
-    """Offset and time of the first timestamped line starting after ``pos`` (and before stop)."""
-    fh.seek(pos)
-    if pos:
-        fh.readline(_MAX_LINE)  # the rest of a line cut by the seek
-    offset = fh.tell()
-    while offset < stop and offset - pos < 4 * _BLOCK:
-        line = fh.readline(_MAX_LINE)
-        if not line:
-            return None
-        when = lp.stamp(fmt, line, ref)
-        if when is not None:
-            return offset, when
-        offset += len(line)
-    return None
-
-
-def seek_time(fh: IO[bytes], size: int, target: float, fmt: lp.TimeFormat, ref: float,
-              after: bool = False) -> int:
-    """Offset of the first line stamped at or after ``target`` (strictly after
-    with ``after``); lines without a time belong to the line before them.
-
-    Binary search on the byte offsets, so a 2 GB file costs a few dozen reads.
-    Assumes lines are roughly in time order, as a log is.
-    """
-    def before(when: float) -> bool:
-        return when <= target if after else when < target
-
-    lo, hi = 0, size
-    while hi - lo > 64 * 1024:
-        mid = (lo + hi) // 2
-        found = _next_stamp(fh, mid, hi, fmt, ref)
-        if found is not None and before(found[1]):
-            lo = found[0]
-        else:
-            hi = mid
-    fh.seek(lo)
-    if lo:
-        fh.readline(_MAX_LINE)
-    offset = fh.tell() if lo else 0
-    while True:
-        line = fh.readline(_MAX_LINE)
-        if not line:
-            return size
-        when = lp.stamp(fmt, line, ref)
-        if when is not None and not before(when):
-            return offset
-        offset += len(line)
-
-
-# ----------------------------------------------------------------------- writing slices
-
-class TailWriter:
-    """Keeps the newest ``limit`` bytes (whole lines) of what is written, on disk.
-
-    The file grows to at most ~4× the limit before its old part is dropped,
-    so the cost stays linear and memory holds one block.
-    """
-
-    def __init__(self, path: Path, limit: int) -> None:
-        self.path, self.limit = path, limit
-        self.fh: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in finish()
-        self.size = 0
-        self.cut = 0
-
-    def write(self, data: bytes) -> None:
-        self.fh.write(data)
-        self.size += len(data)
-        if self.size > 4 * self.limit + _BLOCK:
-            self._keep_tail()
-
-    def _keep_tail(self) -> None:
-        self.fh.close()
-        start = _line_start(self.path, max(0, self.size - self.limit))
-        if start:
-            tmp = self.path.with_name(self.path.name + ".part")
-            with open(self.path, "rb") as own:  # our own output file, not a source
-                _copy_range(own, tmp, start, self.size)
-            os.replace(tmp, self.path)
-            self.cut += start
-            self.size -= start
-        self.fh = open(self.path, "ab")  # noqa: SIM115
-
-    def finish(self) -> tuple[int, int]:
-        """Bytes kept and bytes cut."""
-        if self.size > self.limit:
-            self._keep_tail()
-        self.fh.close()
-        return self.size, self.cut
-
-
-def _line_start(path: Path, pos: int) -> int:
-    """The first line start at or after ``pos``."""
-    if pos == 0:
-        return 0
-    with open(path, "rb") as fh:
-        fh.seek(pos - 1)
-        if fh.read(1) == b"\n":
-            return pos
-        fh.readline(_MAX_LINE)
-        return fh.tell()
-
-
-def _copy_range(fin: IO[bytes], dst: Path, start: int, end: int) -> None:
-    with open(dst, "wb") as fout:
-        fin.seek(start)
-        left = end - start
-        while left > 0:
-            block = fin.read(min(_BLOCK, left))
-            if not block:
-                break
-            fout.write(block)
-            left -= len(block)
-
-
-def _lines_between(fh: IO[bytes], start: int, end: int) -> Iterator[bytes]:
-    fh.seek(start)
-    pos = start
-    while pos < end:
-        line = fh.readline(min(_MAX_LINE, end - pos))
-        if not line:
-            return
-        pos += len(line)
-        yield line
+    assign: bool = False
 
 
 # ----------------------------------------------------------------------- one file
@@ -327,56 +133,42 @@ def _slice_name(path: Path, used: set[str]) -> str:
     return name
 
 
-def _kept_pass(out: Path, fmt: lp.TimeFormat | None, ref: float,
-               summary: lp.Summary | None) -> tuple[int, float | None, float | None]:
-    """Lines, first and last time of a saved slice; feeds the summary."""
-    lines, first, last, when = 0, None, None, None
-    with open(out, "rb") as fh:
-        for raw in iter(lambda: fh.readline(_MAX_LINE), b""):
-            lines += 1
-            start = 0
-            if fmt is not None:
-                stamped, start = lp.stamp_at(fmt, raw, ref)
-                if stamped is not None:
-                    when = stamped
-                    first = when if first is None else first
-                    last = when
-            if summary is not None:
-                summary.add(raw.decode("utf-8", errors="replace").rstrip("\r\n"), when, start)
-    return lines, first, last
-
-
 def gather_file(ctx: Context, path: Path, opts: Options, used: set[str],
-                real: Path | None = None) -> dict[str, Any]:
+                real: Path | None = None, newer_first: float | None = None) -> dict[str, Any]:
     """Slice one file into the step folder; the per-file record of the result.
     ``path`` is the file as named, ``real`` the file it resolved to when checked: the
-    file is opened once, and only if it still is that file."""
+    file is opened once, and only if it still is that file. ``newer_first``: the first
+    time of the file this one was rotated into (the year of year-less stamps)."""
     real = real or path.resolve()
     st = real.stat()
     entry: dict[str, Any] = {
         "path": str(path), "size": st.st_size, "modified": lp.iso(st.st_mtime),
         "compressed": False, "format": None, "time_source": "lines", "saved": None,
         "lines_kept": 0, "bytes_kept": 0, "first_time": None, "last_time": None,
-        "cut": None, "skipped": None}
-    with _open_checked(real, (st.st_dev, st.st_ino)) as raw:
-        return _slice(ctx, raw, entry, st, opts, lambda: _slice_name(path, used))
+        "cut": None, "skipped": None, "header": None, "year_source": None, "window_note": None}
+    with fs.open_checked(real, (st.st_dev, st.st_ino)) as raw:
+        return _slice(ctx, raw, entry, st, opts, lambda: _slice_name(path, used), newer_first)
 
 
 def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_result,
-           opts: Options, claim_name: Callable[[], str]) -> dict[str, Any]:
-    ref = st.st_mtime
-    compressed = _is_gzip(raw)
+           opts: Options, claim_name: Callable[[], str],
+           newer_first: float | None) -> dict[str, Any]:
+    compressed = fs.is_gzip(raw)
     entry["compressed"] = compressed
     src: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if compressed \
         else raw  # type: ignore[assignment]
-    head = src.read(_SNIFF)
+    head = src.read(rd.SNIFF)
     src.seek(0)
-    why = _binary_reason(head[:8192])
+    why = fs.binary_reason(head[:8192])
     if why:
         entry["skipped"] = why
         return entry
-    fmt = lp.sniff(head.splitlines()[:-1] or [head], ref)
-    entry["format"] = fmt.name if fmt else None
+    first = lp.sniff(head.splitlines()[:-1] or [head], st.st_mtime)
+    last = rd.last_line(src, compressed, st.st_size) if first and first.yearless else None
+    how = rd.look(head, last, st.st_mtime, newer_first)
+    fmt = how.fmt
+    entry.update(format=fmt.name if fmt else None, header=how.header,
+                 year_source=how.year_source)
     since, until = opts.since, opts.until
     if fmt is None:
         entry["time_source"] = "mtime"
@@ -385,7 +177,13 @@ def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_resu
             entry["skipped"] = (f"its lines carry no time and it was last modified "
                                 f"{lp.iso(st.st_mtime)}, outside the window")
             return entry
-        since = until = None  # the whole file is in the window
+        if since is not None or until is not None:
+            # Say so: a window that cannot cut a file must not look as if it had.
+            entry["window_note"] = (
+                "its lines carry no time, so since/until could not cut it: it was modified "
+                f"{lp.iso(st.st_mtime)}, inside the window, and is kept whole up to max_bytes "
+                "(newest part) — lines older than the window may be in it")
+        since = until = None
     if opts.max_bytes <= 0:
         entry["skipped"] = "max_total_bytes already used by newer files"
         return entry
@@ -394,79 +192,25 @@ def _slice(ctx: Context, raw: IO[bytes], entry: dict[str, Any], st: os.stat_resu
     name = claim_name()
     ctx.save(name, b"")
     out = ctx.workdir / name
+    slicing = fs.Cut(fmt, how.ref, since, until, opts.grep, opts.max_bytes)
     if compressed:
-        kept, cut = _filter(src, out, fmt, ref, since, until, opts)
+        kept, cut = fs.read_through(src, out, slicing)
     else:
-        kept, cut = _plain(raw, st.st_size, out, fmt, ref, since, until, opts)
+        kept, cut = fs.plain(raw, st.st_size, out, slicing)
     if kept == 0:
         out.unlink()
         entry["skipped"] = "no lines in the time window" + (" matching grep" if opts.grep else "")
         return entry
-    lines, first, last = _kept_pass(out, fmt, ref, opts.summary)
-    entry.update(saved=name, lines_kept=lines, bytes_kept=kept, first_time=lp.iso(first),
-                 last_time=lp.iso(last))
+    with open(out, "rb") as fh:  # our own slice: its lines, times and patterns
+        got = rd.feed(fh, how, opts.summary, opts.assign)
+    entry.update(saved=name, lines_kept=got.lines, bytes_kept=kept,
+                 first_time=lp.iso(got.first), last_time=lp.iso(got.last))
+    if got.patterns is not None:
+        entry["_patterns"] = got.patterns  # resolved to ids once every file is read
+    entry["_first"] = got.first
     if cut:
         entry["cut"] = {"bytes": cut, "reason": "max_bytes", "kept": "newest"}
     return entry
-
-
-def _ordered(fh: IO[bytes], size: int, fmt: lp.TimeFormat, ref: float) -> bool:
-    """Whether 32 samples through the file come in time order (a minute of jitter
-    allowed). Merged logs of several nodes are not; they are read through instead."""
-    last = None
-    for k in range(32):
-        found = _next_stamp(fh, size * k // 32, size, fmt, ref)
-        if found is None:
-            continue
-        if last is not None and found[1] < last - 60:
-            return False
-        last = found[1]
-    return True
-
-
-def _plain(fh: IO[bytes], size: int, out: Path, fmt: lp.TimeFormat | None, ref: float,
-           since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
-    windowed = fmt is not None and (since is not None or until is not None)
-    if windowed and fmt and (size < _SEEK_FROM or not _ordered(fh, size, fmt, ref)):
-        fh.seek(0)
-        return _filter(fh, out, fmt, ref, since, until, opts)
-    start = seek_time(fh, size, since, fmt, ref) if fmt and since is not None else 0
-    end = seek_time(fh, size, until, fmt, ref, after=True) \
-        if fmt and until is not None else size
-    if opts.grep is None:
-        # The window is one byte range: copy its newest max_bytes, aligned to a line.
-        first = max(start, end - opts.max_bytes)
-        if first > start:
-            fh.seek(first - 1)
-            if fh.read(1) != b"\n":
-                fh.readline(_MAX_LINE)
-            first = min(fh.tell(), end)
-        _copy_range(fh, out, first, end)
-        return end - first, first - start
-    tail = TailWriter(out, opts.max_bytes)
-    for line in _lines_between(fh, start, max(start, end)):
-        if opts.grep.search(line):
-            tail.write(line)
-    return tail.finish()
-
-
-def _filter(fh: IO[bytes], out: Path, fmt: lp.TimeFormat | None, ref: float,
-            since: float | None, until: float | None, opts: Options) -> tuple[int, int]:
-    """Read a file through, keeping the lines in the window (a line without time
-    goes with the line before it). For compressed files, small files and files
-    whose lines are not in time order; never stops early, for the same reason."""
-    tail = TailWriter(out, opts.max_bytes)
-    when: float | None = None
-    for line in iter(lambda: fh.readline(_MAX_LINE), b""):
-        if fmt is not None:
-            when = lp.stamp(fmt, line, ref) or when
-        if since is not None and (when is None or when < since):
-            continue
-        if until is not None and (when is None or when > until):
-            continue
-        if opts.grep is None or opts.grep.search(line):
-            tail.write(line)
-    return tail.finish()
 
 
 # ----------------------------------------------------------------------- the step
@@ -480,6 +224,33 @@ def plan(params: dict[str, Any]) -> Plan:
         notes.append("symbolic links that lead out of the folder a path names are not "
                      "followed")
     return Plan(files=listed(params.get("paths")), notes=notes)
+
+
+def _rotation_rank(path: Path, chain: str) -> tuple[int, int]:
+    """How old a file is within its rotation chain: NAME 0, NAME.1 1, NAME.2.gz 2…,
+    NAME-20241103 by its date, newest first."""
+    suffix = str(path)[len(chain):]
+    digits = re.sub(r"\D", "", suffix)
+    if not digits:
+        return (0, 0)
+    return (1, -int(digits)) if len(digits) == 8 else (1, int(digits))
+
+
+def rotation_order(files: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """``files`` (newest first by modification time) with each rotation chain in its
+    rotation order instead, in the places its files held: a rotated file copied
+    elsewhere has a new modification time, but NAME.1 is still older than NAME, and
+    the year of its year-less stamps comes from the file it was rotated into."""
+    chains: dict[str, list[int]] = {}
+    for i, (path, _) in enumerate(files):
+        chains.setdefault(_ROTATION.sub("", str(path)), []).append(i)
+    out = list(files)
+    for chain, slots in chains.items():
+        members = sorted((files[i] for i in slots),
+                         key=lambda pair: _rotation_rank(pair[0], chain))
+        for slot, member in zip(slots, members, strict=True):
+            out[slot] = member
+    return out
 
 
 def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -502,32 +273,48 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
             raise Failed(f"grep {params['grep']!r} is not a valid regex ({exc})") from None
     from toolkit.redact import Redactor
 
-    summary = lp.Summary(Redactor().text) if params.get("summary", True) else None
-    files, missing, refused = expand(paths, bool(params.get("rotated", True)),
+    assign = bool(params.get("assign", False))
+    redactor = Redactor()
+    summary = lp.Summary(redactor.text, redact_lines=redactor.lines) \
+        if params.get("summary", True) or assign else None
+    files, missing, refused = fs.expand(paths, bool(params.get("rotated", True)),
                                      bool(params.get("follow_symlinks", False)))
     if not files and not refused:
         raise Skipped(f"no log file matches {', '.join(paths)} — check the paths")
+    files = rotation_order(files)
     budget = int(params.get("max_total_bytes") or 0)
     per_file = int(params.get("max_bytes") or 0)
     entries: list[dict[str, Any]] = list(refused)
     used: set[str] = set()
+    newer: dict[str, float] = {}  # rotation chain → first time of its newest file read
     for path, real in files:
         limit = min(per_file, budget)
-        opts = Options(since, until, grep, limit, summary)
+        opts = Options(since, until, grep, limit, summary, assign)
+        chain = _ROTATION.sub("", str(path))
         try:
-            entry = gather_file(ctx, path, opts, used, real)
+            entry = gather_file(ctx, path, opts, used, real, newer.get(chain))
         except PermissionError:
             entry = {"path": str(path), "skipped": "permission denied — run as administrator "
                      "or root, or copy the file somewhere readable and give that path"}
-        except _Changed as exc:
+        except fs.Changed as exc:
             entry = {"path": str(path), "skipped": f"not read: {exc}"}
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             entry = {"path": str(path), "skipped": f"cannot read it: {exc}"}
         if entry.get("cut") and limit < per_file:
             entry["cut"]["reason"] = "max_total_bytes"
         budget -= entry.get("bytes_kept", 0)
+        first = entry.pop("_first", None)
+        if first is not None:
+            newer[chain] = first  # files come newest first: the next one is older
         entries.append(entry)
+    for entry in entries:  # patterns merge as lines come: each line's id once all are read
+        if "_patterns" in entry:
+            entry["line_patterns"] = rd.line_ids(entry.pop("_patterns"))
     kept = [e for e in entries if e.get("saved")]
+    extra = {}
+    if assign and summary is not None:
+        live = sorted(summary.miner.live(), key=lambda p: (-p.count, p.id))
+        extra["patterns"] = [lp.describe(p) for p in live]
     return {
         "window": {"since": lp.iso(since), "until": lp.iso(until)},
         "files": entries,
@@ -535,7 +322,8 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         "totals": {"files": len(kept), "lines_kept": sum(e["lines_kept"] for e in kept),
                    "bytes_kept": sum(e["bytes_kept"] for e in kept),
                    "truncated": any(e.get("cut") for e in entries)},
-        "summary": summary.result() if summary else None,
+        "summary": summary.result() if summary and params.get("summary", True) else None,
+        **extra,
     }
 
 
@@ -554,7 +342,10 @@ COLLECTOR = Collector(
         Param("max_total_bytes", "int", 64 * 1024 * 1024, "keep at most this much in the step",
               min=1),
         Param("grep", "str", None, "keep only lines matching this regex"),
-        Param("summary", "bool", True, "count severities and the top recurring error patterns"),
+        Param("summary", "bool", True, "count severities and the top recurring error and "
+              "warning patterns, with their variables' values"),
+        Param("assign", "bool", False, "give each kept line the id of its pattern "
+              "(files[].line_patterns) and list every pattern (patterns)"),
         Param("rotated", "bool", True, "also gather NAME.1, NAME.2.gz… beside a plain path"),
         Param("follow_symlinks", "bool", False,
               "follow symbolic links that lead out of the folder a path names"),

@@ -19,8 +19,8 @@ import pytest
 from conftest import touch
 from test_redact import planted, secret_of
 
+from collectors import _fileslice, logs_files
 from collectors import _logparse as lp
-from collectors import logs_files
 from toolkit.collector import Context, Skipped
 
 LOGS = Path(__file__).parent / "fixtures" / "logs.files"
@@ -143,10 +143,10 @@ def test_seek_matches_a_linear_scan_on_a_large_file(tmp_path: Path) -> None:
                 fh.write("    continuation line without time\n")
     fmt = {f.name: f for f in lp.FORMATS}["iso8601"]
     with open(log, "rb") as fh:
-        off = logs_files.seek_time(fh, log.stat().st_size, base + 33_333, fmt, 0)
+        off = _fileslice.seek_time(fh, log.stat().st_size, base + 33_333, fmt, 0)
         fh.seek(off)
         assert fh.readline().split(b" INFO worker ")[1].startswith(b"33333 ")
-        end = logs_files.seek_time(fh, log.stat().st_size, base + 40_000, fmt, 0, after=True)
+        end = _fileslice.seek_time(fh, log.stat().st_size, base + 40_000, fmt, 0, after=True)
         fh.seek(end)
         assert b"worker 40001 " in fh.readline()
 
@@ -216,8 +216,9 @@ def test_ten_thousand_timeouts_are_one_pattern(tmp_path: Path) -> None:
     assert summary["severity"] == {"error": 10_000, "warning": 10}
     top = summary["top_errors"]
     assert len(top) == 1 and top[0]["count"] == 10_000
-    assert top[0]["pattern"] == ("ERROR [req <UUID>] db: timeout after <N> ms talking to <IP> "
-                                 "(<PATH>)")
+    # the header (level, [thread], class) is not part of the message
+    assert top[0]["pattern"] == "timeout after <*> talking to <*> (<*>)"
+    assert top[0]["severity"] == "error" and summary["top_warnings"][0]["count"] == 10
     assert top[0]["first_seen"] == lp.iso(lp.parse_when("2024-11-03T10:00:00Z", 0))
     assert top[0]["last_seen"] == lp.iso(lp.parse_when("2024-11-03T10:16:39Z", 0))
 
@@ -228,7 +229,7 @@ def test_summary_on_real_logs(tmp_path: Path) -> None:
     sev = result["summary"]["severity"]
     assert sev["error"] > 0 and sev["warning"] > 0 and sev["info"] > 0
     patterns = [e["pattern"] for e in result["summary"]["top_errors"]]
-    assert "[error] mod_jk child workerEnv in error state <N>" in patterns
+    assert "mod_jk child workerEnv in error state <*>" in patterns
 
 
 # --------------------------------------------------------------------- full run
@@ -279,8 +280,50 @@ def test_seek_path_equals_read_through_on_ordered_real_log(tmp_path: Path,
     log = copy(tmp_path, "Windows_2k.log")  # CBS log: in time order
     window = {"since": "2016-09-28 04:40:00", "until": "2016-09-29 02:05:00"}
     read_through, _ = run(tmp_path, paths=[str(log)], **window)
-    monkeypatch.setattr(logs_files, "_SEEK_FROM", 0)  # force the binary search
+    monkeypatch.setattr(_fileslice, "SEEK_FROM", 0)  # force the binary search
     seeking, _ = run(tmp_path, paths=[str(log)], **window)
     a, b = read_through["files"][0], seeking["files"][0]
     assert 0 < a["lines_kept"] == b["lines_kept"] < 2000
     assert (a["first_time"], a["last_time"]) == (b["first_time"], b["last_time"])
+
+
+def test_report_section_shows_error_and_warning_patterns_with_values(tmp_path: Path) -> None:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    ssh, zk = copy(tmp_path, "OpenSSH_2k.log"), copy(tmp_path, "Zookeeper_2k.log")
+    notime = tmp_path / "plain.out"
+    notime.write_text("started\n<b>evil</b> user=<i>x</i>\n")
+    touch(notime)
+    result, _ = run(tmp_path, paths=[str(ssh), str(zk), str(notime)],
+                     since="2000-01-01")
+    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
+                      autoescape=select_autoescape(default=True, default_for_string=True))
+    html = env.get_template("sections/logs.files.html.j2").render(r=result)
+    errors, warnings = html.index("Recurring error"), html.index("Recurring warning")
+    assert errors < warnings < html.index("File</th>")
+    # which users and which hosts: the values of the variables, beside their pattern
+    failed = html.index("Failed password for invalid user &lt;*&gt; from &lt;*&gt;")
+    assert failed < html.index("user: admin ×44", failed) < warnings
+    assert "103.99.0.122 ×35" in html[failed:warnings]
+    # a Zookeeper warning pattern and the values of its variables
+    assert "Cannot open channel to &lt;*&gt; at election address" in html[warnings:]
+    assert "window" in html and "since/until could not cut it" in html  # plain.out
+    assert "<b>evil</b>" not in html and "<i>" not in html
+
+
+def test_assign_gives_each_kept_line_its_pattern(tmp_path: Path) -> None:
+    log = copy(tmp_path, "Linux_2k.log")
+    result, work = run(tmp_path, paths=[str(log)], assign=True, summary=False)
+    entry = result["files"][0]
+    ids = entry["line_patterns"]
+    assert len(ids) == entry["lines_kept"] == 2000 and result["summary"] is None
+    by_id = {p["id"]: p for p in result["patterns"]}
+    assert set(ids) == set(by_id)  # every id is listed, every listed pattern is used
+    assert sum(p["count"] for p in by_id.values()) == 2000
+    lines = (work / entry["saved"]).read_text().splitlines()
+    ids_of = {ids[i] for i, line in enumerate(lines) if "session opened for user cyrus" in line}
+    assert len(ids_of) == 1
+    pattern = by_id[ids_of.pop()]
+    assert pattern["pattern"] == "session opened for user <*> by <*>"
+    users = next(v for v in pattern["variables"] if v["kind"] == "user")
+    assert "cyrus" in {t["value"] for t in users["top"]}

@@ -302,7 +302,7 @@ def test_saved_output_result_matches_its_schema(name: str, path: Path, tmp_path:
     validate(collector, _gather(collector, tmp_path, source=str(path)))
 
 
-LOGS = _files("logs.files/*.log")
+LOGS = _files("logs.files/*.log") + _files("logs.formats/*.log")
 
 
 @pytest.mark.parametrize("path", LOGS, ids=_rel)
@@ -336,8 +336,9 @@ def test_every_fixture_is_validated_somewhere() -> None:
         set(_files("account.identity/*.txt")) | set(_files("network.dns/*.bin"))
     left = []
     for path in _files("*/*"):
-        if path.parent.name == "redact":  # real configuration files for the planted-secret
-            continue                      # test (test_redact_planted.py), no collector's input
+        if path.parent.name == "redact" or path.name.startswith("groundtruth."):
+            continue  # configuration files for the planted-secret test; the log templates'
+            # ground truth (test_logs_patterns.py): no collector's input
         # X.json beside X.out / X.bin is the expected parse of X (jc style), not an input
         twin = any(path.with_suffix(s).exists() for s in (".out", ".bin")) and \
             path.suffix == ".json"

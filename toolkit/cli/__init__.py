@@ -28,6 +28,8 @@ COMMANDS = {
     "ticket": ("toolkit.cli.ticket", "ticket",
                "Ticket records: intake, evidence, escalation, solution, closure."),
     "kb": ("toolkit.cli.kb", "kb", "Search and show knowledge-base articles."),
+    "logs": ("toolkit.cli.logs", "logs",
+             "Recurring patterns of text log files, and each line's pattern."),
     "connectors": ("toolkit.cli.connectors", "connectors",
                    "List tracker connectors (Redmine, Jira, Zendesk) and their configuration."),
     "keys": ("toolkit.cli.keys", "keys", "Signing keys and sealing identities."),

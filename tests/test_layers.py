@@ -26,6 +26,7 @@ STAGES: list[tuple[str, ...]] = [
     ("toolkit.evidence",),
     ("toolkit.tickets",),
     ("toolkit.connectors",),
+    ("toolkit.remote",),
     ("toolkit.cli", "toolkit.__main__"),
 ]
 

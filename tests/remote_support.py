@@ -9,7 +9,8 @@ creates: nothing has a route out.
 
     client 10.201.N.1 ─ 10.201.N.2 hN   (N = 1, 2, 3; 10.201.9.2: nobody)
 
-Namespaces share the file system: each host gets its own TMPDIR (sshd ``SetEnv``), so
+Namespaces share the file system (each sshd has its own copy of the mounts as they were
+when it started): each host gets its own TMPDIR (sshd ``SetEnv``), so
 what supportkit puts "on" a host lands in a folder of that host only, and a test can
 look there to see that the build was really copied — and removed.
 """
@@ -58,13 +59,20 @@ def one_file_build() -> Path:
     if not script.is_file():
         raise FileNotFoundError("SUPPORTKIT_SOURCE_TREE/scripts/build-binary (set by "
                                 "scripts/test) is needed to build the one-file build")
+    # The package's files and their hashes; not the install's own records (direct_url.json
+    # names the wheel's temporary path, different at every install).
     record = metadata.distribution("supportkit").read_text("RECORD") or ""
-    key = hashlib.sha256(record.encode() + script.read_bytes()).hexdigest()[:16]
+    files = sorted(ln for ln in record.splitlines()
+                   if ".dist-info/" not in ln.split(",")[0] and ",sha256=" in ln)
+    files += [ln for ln in record.splitlines() if ln.split(",")[0].endswith(".dist-info/METADATA")]
+    key = hashlib.sha256("\n".join(files).encode() + script.read_bytes()).hexdigest()[:16]
     folder = CACHE / "binary" / key
     with _Lock("binary"):
         found = sorted(folder.glob("supportkit-*-linux-x86_64"))
         if found:
+            os.utime(folder)  # used: the last to be pruned
             return found[0]
+        _prune(CACHE / "binary", keep=2)
         env = {**os.environ, "SUPPORTKIT_BUILD_VENV": str(CACHE / "build-venv")}
         proc = subprocess.run([str(script), "--out", str(folder)], capture_output=True,
                               text=True, timeout=1200, env=env, cwd=tree,
@@ -72,6 +80,13 @@ def one_file_build() -> Path:
         if proc.returncode != 0:
             raise RuntimeError(f"scripts/build-binary failed:\n{proc.stderr[-4000:]}")
         return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def _prune(folder: Path, keep: int) -> None:
+    """Remove all but the ``keep`` builds used last (each is ~30 MB; a build per change)."""
+    builds = sorted((p for p in folder.glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in builds[:-keep] if keep else builds:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _mirror() -> str:
@@ -129,6 +144,10 @@ class Hosts:
         """Host n's own temporary folder (its TMPDIR); the old one's is in its root."""
         return (self.chroot / "tmp") if n == 4 and self.chroot else self.base / f"h{n}" / "tmp"
 
+    def small_disk(self, n: int) -> Path:
+        """An 8 MB tmpfs of host n (not the old one), anyone may write: a test fills it."""
+        return self.base / f"h{n}" / "small"
+
     def numbers(self) -> list[int]:
         return list(range(1, self.count + 1)) + ([4] if self.chroot else [])
 
@@ -171,6 +190,11 @@ class Hosts:
             tmp.mkdir()
             shutil.chown(tmp, USER, USER)
             os.chmod(tmp, 0o700)
+            # A small disk of its own, to fill: mounted before sshd starts, as `ip netns
+            # exec` gives sshd its own copy of the mounts (no propagation when / is private).
+            self.small_disk(n).mkdir()
+            _run("mount", "-t", "tmpfs", "-o", "size=8m,mode=1777", "tmpfs",
+                 str(self.small_disk(n)))
         key = folder / "host_key"
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key))
         _run("ip", "netns", "add", self.ns(n))
@@ -256,6 +280,9 @@ class Hosts:
                     proc.kill()
                 except psutil.Error:
                     pass
+        for n in range(1, self.count + 1):
+            subprocess.run(["umount", str(self.small_disk(n))], capture_output=True,
+                           check=False)
         for name in [self.client, *(self.ns(n) for n in self.numbers())]:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         subprocess.run(["userdel", USER], capture_output=True, check=False)

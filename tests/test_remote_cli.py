@@ -180,3 +180,23 @@ def test_no_build_and_no_supportkit_there_names_the_fix(cli, fake_ssh: Path,
     assert r.code == EXIT_USAGE
     assert "no one-file build to copy there" in r.err and "scripts/build-binary" in r.err
     assert list(Path(os.environ["FAKE_SSH_TMPDIR"]).iterdir()) == []
+
+
+def test_bundles_of_the_same_name_from_two_hosts_are_both_kept(tmp_path: Path) -> None:
+    # Cloned machines share a hostname; bundles made in the same second share a name.
+    from toolkit.remote.session import claim
+
+    made = []
+    for host, body in (("h1", b"one"), ("root@h2", b"two"), ("root@h2", b"three")):
+        part = tmp_path / f".part-{len(made)}"
+        part.write_bytes(body)
+        made.append(claim(part, tmp_path, "SUP-000001_vm_20260101T000000Z.zip", host))
+        part.unlink()
+    assert [p.name for p in made] == ["SUP-000001_vm_20260101T000000Z.zip",
+                                      "SUP-000001_vm_20260101T000000Z_root-h2.zip",
+                                      "SUP-000001_vm_20260101T000000Z_root-h2-2.zip"]
+    assert [p.read_bytes() for p in made] == [b"one", b"two", b"three"]
+    mapping = tmp_path / ".m"
+    mapping.write_text("{}")
+    assert claim(mapping, tmp_path, "SUP-1_vm_T.mapping.json", "h2").name == \
+        "SUP-1_vm_T.mapping.json"

@@ -27,6 +27,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -312,11 +313,13 @@ class Session:
                               "look at the folder there", kind="fetch")
         self.job.out.mkdir(parents=True, exist_ok=True)
         for name in sorted(names, key=lambda n: not n.endswith(".zip")):
-            local = self._fetch_one(name)
             if name.endswith(".zip"):
-                r.bundle = str(local)
-            else:
-                r.mapping = str(local)
+                r.bundle = str(self._fetch_one(name, name))
+                continue
+            want = name  # a mapping follows its bundle's name here, renamed or not
+            if r.bundle and name.endswith(".mapping.json"):
+                want = Path(r.bundle).stem + ".mapping.json"
+            r.mapping = str(self._fetch_one(name, want))
         if r.bundle is None:
             raise RemoteError(f"{host}: the run wrote no bundle", "see its messages above",
                               kind="fetch")
@@ -324,10 +327,9 @@ class Session:
         if self.job.keep:
             r.kept = f"{self.dir}/out/{Path(r.bundle).name}"
 
-    def _fetch_one(self, name: str) -> Path:
-        target = self.job.out / name
-        part = self.job.out / f".{name}.{os.getpid()}.partial"
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    def _fetch_one(self, name: str, want: str) -> Path:
+        fd, tmp = tempfile.mkstemp(prefix=f".{want}.", suffix=".partial", dir=self.job.out)
+        part = Path(tmp)  # 0600, and its own name: hosts fetched at once never share one
         try:
             with os.fdopen(fd, "wb") as fh:  # streamed: a bundle may be large
                 proc = self._ssh(scripts.FETCH, self.dir, name, stdout=fh, timeout=1800)
@@ -335,10 +337,9 @@ class Session:
                 raise RemoteLost(f"{self.client.host}: {name} could not be fetched "
                                  f"({_last_line(proc.stderr.decode(errors='replace'))})",
                                  f"fetch it again; it stays in {self.dir}/out until then")
-            os.replace(part, target)
+            return claim(part, self.job.out, want, self.client.host)
         finally:
             part.unlink(missing_ok=True)
-        return target
 
     def _verify(self, path: Path) -> None:
         from toolkit.evidence.bundle import verify
@@ -360,6 +361,29 @@ class Session:
                       self.result.bundle else "", timeout=60)
         except SupportkitError:
             self.result.lost.append(f"{self.dir} on {self.client.host} (not removed)")
+
+
+def claim(part: Path, folder: Path, name: str, host: str) -> Path:
+    """Give a fetched file its name in ``folder``, never over a file already there.
+
+    Two hosts may write bundles of the same name (the same hostname — cloned machines,
+    containers — and the same second): the second one is named after the host as the
+    engineer called it, ``NAME_HOST.zip`` (then ``NAME_HOST-2.zip``…), so no bundle
+    fetched replaces another."""
+    stem, suffix = (name[:-13], ".mapping.json") if name.endswith(".mapping.json") else (
+        Path(name).stem, Path(name).suffix)
+    slug = re.sub(r"[^A-Za-z0-9.-]+", "-", host).strip("-.") or "host"
+    candidates = [name, f"{stem}_{slug}{suffix}",
+                  *(f"{stem}_{slug}-{i}{suffix}" for i in range(2, 1000))]
+    for candidate in candidates:
+        target = folder / candidate
+        try:
+            os.link(part, target)  # fails if the name is taken: nothing is replaced
+        except FileExistsError:
+            continue
+        return target
+    raise RemoteError(f"{host}: no free name for {name} in {folder}",
+                      "move older bundles away", kind="fetch")
 
 
 def attach(ticket: str, path: Path) -> str:

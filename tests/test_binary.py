@@ -23,7 +23,9 @@ from remote_support import debian_root, one_file_build
 
 from toolkit import __version__
 
-pytestmark = pytest.mark.needs_root  # builds and caches under /var/cache, mounts, chroot
+# Builds (about a minute, once per wheel: cached), fetches from the package index.
+pytestmark = pytest.mark.build
+root = pytest.mark.needs_root  # caches under /var/cache, mounts, chroot
 SUPPORTKIT = str(Path(sys.executable).with_name("supportkit"))
 
 
@@ -49,6 +51,7 @@ def _without_paths(doc: object) -> object:
     return doc
 
 
+@root
 def test_version_names_the_build(build: Path) -> None:
     line = subprocess.run([str(build), "--version"], capture_output=True, text=True,
                           check=True, timeout=60).stdout.strip()
@@ -57,6 +60,7 @@ def test_version_names_the_build(build: Path) -> None:
                         line), line
 
 
+@root
 @pytest.mark.parametrize("args", [["playbook", "list", "--json"], ["collectors", "--json"],
                                   ["kb", "search", "disk", "--json"],
                                   ["playbook", "schema"]])
@@ -67,6 +71,7 @@ def test_everything_the_wheel_has_is_inside(build: Path, args: list[str],
     assert frozen and _without_paths(frozen) == _without_paths(wheel)
 
 
+@root
 def test_runs_in_a_minimal_debian_without_python(build: Path) -> None:
     root = debian_root("bookworm")
     assert not list((root / "usr" / "bin").glob("python3*"))  # nothing to lean on
@@ -111,6 +116,7 @@ def test_runs_in_a_minimal_debian_without_python(build: Path) -> None:
         subprocess.run(["rm", "-rf", str(home)], check=False)
 
 
+@root
 def test_frozen_workers_are_the_build_itself_and_isolated(build: Path,
                                                           tmp_path: Path) -> None:
     planted = tmp_path / "planted"

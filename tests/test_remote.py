@@ -19,7 +19,7 @@ from remote_support import Hosts, debian_root, one_file_build
 
 from toolkit.errors import EXIT_REMOTE_CONNECT, EXIT_REMOTE_LOST, EXIT_REMOTE_UNSUITABLE
 
-pytestmark = [pytest.mark.needs_root, pytest.mark.netns]
+pytestmark = [pytest.mark.needs_root, pytest.mark.netns, pytest.mark.build]
 SUPPORTKIT = str(Path(sys.executable).with_name("supportkit"))
 
 

@@ -38,7 +38,9 @@ def _run(*argv: str, timeout: float = 60) -> str:
 
 
 class _Lock:
-    """One maker at a time for a cached thing (two test sessions may start at once)."""
+    """One at a time, across test sessions (two may run at once: worktrees, CI): one
+    maker of a cached thing, one user of a Debian root, one set of test hosts (they
+    share the test user, whose processes ``Hosts.down`` ends)."""
 
     def __init__(self, name: str) -> None:
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -80,6 +82,11 @@ def one_file_build() -> Path:
         if proc.returncode != 0:
             raise RuntimeError(f"scripts/build-binary failed:\n{proc.stderr[-4000:]}")
         return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def debian_root_in_use(suite: str) -> _Lock:
+    """Hold while a test runs things inside the shared Debian root (mounts /proc)."""
+    return _Lock(f"chroot-{suite}")
 
 
 def _prune(folder: Path, keep: int) -> None:
@@ -129,6 +136,7 @@ class Hosts:
     chroot: Path | None = None  # h4 (when set): sshd's ChrootDirectory, an older Debian
     tag: str = field(default_factory=lambda: f"skr{os.getpid() % 100000}")
     sshd: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _lock: _Lock | None = field(default=None, repr=False)
 
     @property
     def client(self) -> str:
@@ -152,6 +160,8 @@ class Hosts:
         return list(range(1, self.count + 1)) + ([4] if self.chroot else [])
 
     def up(self) -> None:
+        self._lock = _Lock("hosts")
+        self._lock.__enter__()  # until down()
         self.base.mkdir(parents=True, exist_ok=True)
         os.chmod(self.base, 0o755)
         self._user()
@@ -286,3 +296,6 @@ class Hosts:
         for name in [self.client, *(self.ns(n) for n in self.numbers())]:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
         subprocess.run(["userdel", USER], capture_output=True, check=False)
+        if self._lock is not None:
+            self._lock.__exit__()
+            self._lock = None

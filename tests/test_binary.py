@@ -19,13 +19,13 @@ from pathlib import Path
 
 import psutil
 import pytest
-from remote_support import debian_root, one_file_build
+from remote_support import debian_root, debian_root_in_use, one_file_build
 
 from toolkit import __version__
 
 # Builds (about a minute, once per wheel: cached), fetches from the package index.
 pytestmark = pytest.mark.build
-root = pytest.mark.needs_root  # caches under /var/cache, mounts, chroot
+as_root = pytest.mark.needs_root  # caches under /var/cache, mounts, chroot
 SUPPORTKIT = str(Path(sys.executable).with_name("supportkit"))
 
 
@@ -51,7 +51,7 @@ def _without_paths(doc: object) -> object:
     return doc
 
 
-@root
+@as_root
 def test_version_names_the_build(build: Path) -> None:
     line = subprocess.run([str(build), "--version"], capture_output=True, text=True,
                           check=True, timeout=60).stdout.strip()
@@ -60,7 +60,7 @@ def test_version_names_the_build(build: Path) -> None:
                         line), line
 
 
-@root
+@as_root
 @pytest.mark.parametrize("args", [["playbook", "list", "--json"], ["collectors", "--json"],
                                   ["kb", "search", "disk", "--json"],
                                   ["playbook", "schema"]])
@@ -71,10 +71,15 @@ def test_everything_the_wheel_has_is_inside(build: Path, args: list[str],
     assert frozen and _without_paths(frozen) == _without_paths(wheel)
 
 
-@root
+@as_root
 def test_runs_in_a_minimal_debian_without_python(build: Path) -> None:
     root = debian_root("bookworm")
     assert not list((root / "usr" / "bin").glob("python3*"))  # nothing to lean on
+    with debian_root_in_use("bookworm"):
+        _run_inside(root, build)
+
+
+def _run_inside(root: Path, build: Path) -> None:
     name = f"sk-{os.getpid()}"
     (root / "opt").mkdir(exist_ok=True)
     inside = root / "opt" / name
@@ -116,7 +121,7 @@ def test_runs_in_a_minimal_debian_without_python(build: Path) -> None:
         subprocess.run(["rm", "-rf", str(home)], check=False)
 
 
-@root
+@as_root
 def test_frozen_workers_are_the_build_itself_and_isolated(build: Path,
                                                           tmp_path: Path) -> None:
     planted = tmp_path / "planted"

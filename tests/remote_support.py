@@ -269,6 +269,19 @@ class Hosts:
         """``argv`` run in the client namespace (where the hosts are reachable)."""
         return ["ip", "netns", "exec", self.client, *argv]
 
+    SUDOERS = Path("/etc/sudoers.d/sk-remote-test")
+
+    def allow_sudo(self, allowed: bool) -> None:
+        """Let the test user run anything as root with no password (sudo -n), or not."""
+        if not allowed:
+            self.SUDOERS.unlink(missing_ok=True)
+            return
+        tmp = self.SUDOERS.with_name(".sk-remote-test.tmp")
+        tmp.write_text(f"{USER} ALL=(root) NOPASSWD: ALL\n")
+        tmp.chmod(0o440)
+        _run("visudo", "-c", "-q", "-f", str(tmp))
+        tmp.rename(self.SUDOERS)
+
     def link_down(self, n: int) -> None:
         _run("ip", "netns", "exec", self.client, "ip", "link", "set", f"vh{n}", "down")
 
@@ -295,6 +308,7 @@ class Hosts:
                            check=False)
         for name in [self.client, *(self.ns(n) for n in self.numbers())]:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
+        self.allow_sudo(False)
         subprocess.run(["userdel", USER], capture_output=True, check=False)
         if self._lock is not None:
             self._lock.__exit__()

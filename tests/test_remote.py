@@ -192,6 +192,39 @@ def test_installed_supportkit_of_the_same_version_is_used(hosts: Hosts, build: P
     assert h["supportkit"] == "installed" and h["result"]["outcome"] == "ok"
 
 
+def test_sudo_without_a_password_rule_is_refused_with_exit_6(hosts: Hosts, build: Path,
+                                                             tmp_path: Path) -> None:
+    if not shutil.which("sudo"):
+        pytest.fail("sudo is not installed (scripts/system-packages.txt)")
+    hosts.allow_sudo(False)
+    proc = remote(hosts, build, tmp_path, "h2", "--sudo", "run", "general",
+                  "--non-interactive", "--json")
+    assert proc.returncode == EXIT_REMOTE_UNSUITABLE, proc.stderr
+    h = json.loads(proc.stdout)["hosts"][0]
+    assert h["kind"] == "sudo" and "password is required" in h["error"], h
+    assert _left_on(hosts, 2) == []
+
+
+def test_sudo_runs_as_root_there_and_what_root_wrote_comes_home(hosts: Hosts, build: Path,
+                                                                tmp_path: Path) -> None:
+    hosts.allow_sudo(True)
+    try:
+        info = remote(hosts, build, tmp_path, "h2", "--sudo", "collect", "system.info",
+                      "--json")
+        run = remote(hosts, build, tmp_path, "h2", "--sudo", "run", "general",
+                     "--non-interactive", "--json")
+    finally:
+        hosts.allow_sudo(False)
+    assert info.returncode == 0, info.stderr
+    result = json.loads(info.stdout)["hosts"][0]["result"]["result"]
+    assert result["user"] == "root" and result["is_admin"] is True
+    assert run.returncode == 0, run.stderr
+    h = json.loads(run.stdout)["hosts"][0]
+    assert h["verified"] is True and Path(h["bundle"]).is_file()
+    # root's files in the folder were given back: the user fetched and removed them all
+    assert _left_on(hosts, 2) == []
+
+
 def test_link_down_mid_run_local_says_what_was_lost_remote_cleans_up(
         hosts: Hosts, build: Path, tmp_path: Path) -> None:
     import pexpect

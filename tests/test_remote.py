@@ -152,6 +152,20 @@ def test_unreachable_host(hosts: Hosts, build: Path, tmp_path: Path) -> None:
     assert up["exit_code"] == 0 and up["verified"] is True
 
 
+def test_without_json_a_summary_table_and_one_error_line(hosts: Hosts, build: Path,
+                                                        tmp_path: Path) -> None:
+    proc = remote(hosts, build, tmp_path, "h1", "nowhere", "--jobs", "2", "collect",
+                  "disk.usage")
+    assert proc.returncode == EXIT_REMOTE_CONNECT
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("Error: ")]
+    assert len(errors) == 1 and errors[0].startswith("Error: nowhere: cannot connect")
+    assert "Traceback" not in proc.stderr
+    rows = proc.stdout.splitlines()
+    assert rows[0].split()[:3] == ["h1", "ok", "copied"], rows
+    assert rows[1].split()[:4] == ["nowhere", "failed", "-", "unreachable"], rows
+    assert rows[2] == "# h1" and json.loads("\n".join(rows[3:]))["outcome"] == "ok"
+
+
 def test_full_tmpfs_on_the_remote_is_no_space(hosts: Hosts, build: Path,
                                               tmp_path: Path) -> None:
     full = hosts.small_disk(3)

@@ -28,6 +28,7 @@ STAGES: list[tuple[str, ...]] = [
     ("toolkit.tickets",),
     ("toolkit.connectors",),
     ("toolkit.serve",),
+    ("toolkit.remote",),
     ("toolkit.cli", "toolkit.__main__"),
 ]
 

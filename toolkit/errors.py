@@ -19,6 +19,9 @@ EXIT_STEP_FAILED = 3
 EXIT_TAMPERED = 4
 EXIT_UNSIGNED = 5
 EXIT_UNKNOWN_SIGNER = 6
+EXIT_REMOTE_CONNECT = 7
+EXIT_REMOTE_UNSUITABLE = 8
+EXIT_REMOTE_LOST = 9
 EXIT_HANGUP = 129
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
@@ -73,6 +76,40 @@ class PlaybookInvalid(BadInput):
 
 class Tampered(SupportkitError):
     exit_code = EXIT_TAMPERED
+
+
+class RemoteError(SupportkitError):
+    """A remote machine failed us; ``kind`` names how, for ``remote --json``."""
+
+    kind = "remote"
+
+    def __init__(self, what: str, fix: str = "", kind: str | None = None) -> None:
+        super().__init__(what, fix)
+        if kind:
+            self.kind = kind
+
+
+class RemoteConnectFailed(RemoteError):
+    """Could not connect: ``unreachable``, ``auth`` refused, ``host-key`` unknown or
+    changed (never accepted silently), or another ``connect`` failure."""
+
+    exit_code = EXIT_REMOTE_CONNECT
+    kind = "connect"
+
+
+class RemoteUnsuitable(RemoteError):
+    """Connected, but supportkit cannot run there: ``no-space``, ``os`` (an older C
+    library, another system or processor), ``noexec``, ``sudo``."""
+
+    exit_code = EXIT_REMOTE_UNSUITABLE
+    kind = "unsuitable"
+
+
+class RemoteLost(RemoteError):
+    """The connection dropped during the run: nothing was fetched."""
+
+    exit_code = EXIT_REMOTE_LOST
+    kind = "lost"
 
 
 def closest(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str | None:

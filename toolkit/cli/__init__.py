@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from toolkit import __version__
+from toolkit import __version__, version_line
 from toolkit.cli._common import CONTEXT_SETTINGS, term
 from toolkit.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, SupportkitError, Terminated
 
@@ -35,6 +35,8 @@ COMMANDS = {
     "keys": ("toolkit.cli.keys", "keys", "Signing keys and sealing identities."),
     "serve": ("toolkit.cli.serve", "serve",
               "The inbox: receive bundles through one-time upload links."),
+    "remote": ("toolkit.cli.remote", "remote",
+               "Run a playbook or collector on other machines over SSH; bring the bundles home."),
 }
 
 
@@ -56,7 +58,9 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "--version", prog_name="supportkit")
+# A one-file build names itself (scripts/build-binary); a wheel prints what it always did.
+@click.version_option(__version__, "--version", prog_name="supportkit",
+                      message=version_line().replace("%", "%%"))
 @click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
 def cli(debug: bool) -> None:
     """Guided diagnostic playbooks and verifiable evidence bundles for support teams.
@@ -66,8 +70,9 @@ def cli(debug: bool) -> None:
     Exit codes:   0 done · 1 error · 2 bad usage or input · 3 a step failed or
                   timed out (bundle written) · 4 bundle tampered or bad signature
                   · 5 bundle not signed · 6 signed by an unknown key (5, 6: where
-                  signers are trusted) · 130 interrupted · 129 hung up (SIGHUP)
-                  · 143 terminated (SIGTERM)
+                  signers are trusted) · 7 remote: cannot connect · 8 remote: cannot
+                  run there · 9 remote: connection lost · 130 interrupted · 129 hung
+                  up (SIGHUP) · 143 terminated (SIGTERM)
     SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
     """
 
@@ -79,13 +84,24 @@ def _usage_hint(exc: click.ClickException) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if getattr(sys, "frozen", False):
+        from toolkit.run._spawn import FROZEN_WORKER_FLAG, frozen_worker_setup
+
+        if args[:1] == [FROZEN_WORKER_FLAG]:
+            # A one-file build is its own worker (toolkit.run._spawn.worker_command):
+            # started again with this hidden first argument, it runs one collector.
+            frozen_worker_setup()
+            from toolkit.run._worker import main as worker
+
+            return worker()
     from toolkit import _platform
     from toolkit.run.cleanup import signals
 
     # This process may hold connector tokens and collected data: no core file of it.
     _platform.protect_process()
     with signals():  # SIGTERM and SIGHUP end a run the way Ctrl-C does
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        return _main(args)
 
 
 def _main(args: list[str]) -> int:

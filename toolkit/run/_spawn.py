@@ -54,6 +54,15 @@ _KEEP_WINDOWS = frozenset({
     "USERPROFILE", "USERNAME", "LOCALAPPDATA", "APPDATA", "PROGRAMFILES", "PROGRAMFILES(X86)",
     "PROGRAMW6432", "COMMONPROGRAMFILES", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE",
 })
+# A one-file build (PyInstaller) unpacks itself once into a private folder and marks
+# its own environment so that the same file started again from it (a worker) runs from
+# that folder instead of unpacking a second copy as a new, separate program — whose
+# process would then not be the child of the run (the worker checks its parent). Kept
+# only in a frozen build; the worker takes them off again before it runs a command.
+_KEEP_FROZEN = frozenset({
+    "_PYI_ARCHIVE_FILE", "_PYI_APPLICATION_HOME_DIR", "_PYI_PARENT_PROCESS_LEVEL",
+    "_PYI_LINUX_PROCESS_NAME", "LD_LIBRARY_PATH", "LD_LIBRARY_PATH_ORIG",
+})
 # Whatever the allow-list says, a name that looks like a secret stays behind.
 _SECRETISH = re.compile(r"TOKEN|SECRET|PASSW|KEY|CREDENTIAL|COOKIE", re.I)
 
@@ -65,10 +74,11 @@ def worker_env(base: dict[str, str] | None = None) -> dict[str, str]:
     from toolkit.config import connector_token_names
 
     tokens = connector_token_names()
+    frozen = getattr(sys, "frozen", False)
     out = {}
     for name, value in source.items():
         keep = (name in _KEEP or name.startswith(_KEEP_PREFIXES)
-                or name.upper() in _KEEP_WINDOWS)
+                or name.upper() in _KEEP_WINDOWS or (frozen and name in _KEEP_FROZEN))
         if keep and name not in tokens and not _SECRETISH.search(name):
             out[name] = value
     return out
@@ -144,10 +154,41 @@ _BOOT = ("import sys; sys.path[:0] = sys.argv[1:]; del sys.argv[1:]; "
          "from toolkit.run._worker import main; raise SystemExit(main())")
 
 
+def frozen_worker_setup() -> None:
+    """The first thing a one-file build does as a worker, before it reads its request:
+    nothing but the build's own folder on ``sys.path``, and the environment the commands
+    it runs get is the caller's again — without the build's library folder in
+    ``LD_LIBRARY_PATH`` (a system ``smartctl`` must not load the build's libssl) and
+    without the markers of the unpacked build."""
+    home = getattr(sys, "_MEIPASS", None)
+    if home:
+        sys.path[:] = [p for p in sys.path
+                       if p and os.path.abspath(p).startswith(os.path.abspath(home))]
+    original = os.environ.pop("LD_LIBRARY_PATH_ORIG", None)
+    if original is not None:
+        os.environ["LD_LIBRARY_PATH"] = original
+    else:
+        os.environ.pop("LD_LIBRARY_PATH", None)
+    for name in _KEEP_FROZEN - {"LD_LIBRARY_PATH"}:
+        os.environ.pop(name, None)
+
+
+# The hidden first argument that makes a one-file build its own worker
+# (toolkit/cli/__init__.py:main): not an option, so no command line a person types has it.
+FROZEN_WORKER_FLAG = "--supportkit-worker--"
+
+
 def worker_command(toolkit_folders: list[str]) -> list[str]:
     """The command line of a worker process. The one place that knows how a worker
-    starts: a frozen one-file build (``sys.frozen``) will re-execute itself here
-    with a worker flag instead of ``python -m``."""
+    starts: ``python -I -B -m toolkit.run._worker``, or, in a frozen one-file build
+    (``sys.frozen``), the build itself with ``FROZEN_WORKER_FLAG``. A frozen build
+    has no ``-I`` to give; it is isolated by construction: its ``sys.path`` holds only
+    what the build carries (never the current folder, never ``PYTHONPATH``:
+    PyInstaller starts Python with an isolated configuration, and the worker drops
+    anything else before it imports a collector), it writes no bytecode, and its
+    environment and core limit are set here and in the worker as for any other."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, FROZEN_WORKER_FLAG]
     if toolkit_folders:
         return [sys.executable, "-I", "-B", "-c", _BOOT, *toolkit_folders]
     return [sys.executable, "-I", "-B", "-m", "toolkit.run._worker"]

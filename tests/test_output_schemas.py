@@ -336,9 +336,12 @@ def test_every_fixture_is_validated_somewhere() -> None:
         set(_files("account.identity/*.txt")) | set(_files("network.dns/*.bin"))
     left = []
     for path in _files("*/*"):
-        if path.parent.name == "redact" or path.name.startswith("groundtruth."):
-            continue  # configuration files for the planted-secret test; the log templates'
-            # ground truth (test_logs_patterns.py): no collector's input
+        # Folders named after a collector hold its inputs (logs.formats: more logs.files
+        # inputs; ipconfig: network.interfaces'); the others (redact/, ssh/) other tests'
+        # data, and groundtruth.* the log templates' expected grouping.
+        if path.parent.name not in {*BY_NAME, "logs.formats", "ipconfig"} or \
+                path.name.startswith("groundtruth."):
+            continue
         # X.json beside X.out / X.bin is the expected parse of X (jc style), not an input
         twin = any(path.with_suffix(s).exists() for s in (".out", ".bin")) and \
             path.suffix == ".json"

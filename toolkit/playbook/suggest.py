@@ -4,7 +4,9 @@ Used by ``supportkit run`` without a playbook. Each playbook is one document: it
 title (both languages) and ``keywords`` weigh most, then its subcategories,
 category and description, and the phrases of the classification dictionary
 (``toolkit/tickets/classification.yaml``, or a site's own) whose subcategory maps to
-it, which the caller passes in as ``phrases``. The symptom is the query
+it, which the caller passes in as ``phrases``, and the labelled phrasings of
+``examples.tsv`` (how users described the problems this playbook solved). The
+symptom is the query
 (``toolkit.retrieval``: stemming, Chinese words from jieba, typo correction).
 The accuracy on a labelled set of help-desk phrasings is measured in
 ``tests/test_routing.py`` and written in the README.
@@ -45,17 +47,27 @@ def all_playbooks() -> list[Playbook]:
 _INDEXES: dict[object, object] = {}
 
 
-def _howto_articles() -> list[tuple[str, float]]:
-    """A how-to playbook answers from the knowledge base: the titles and keywords of
-    its how-to articles are words that lead to it ("map a network drive")."""
-    from toolkit import kb
+def examples() -> dict[str, list[str]]:
+    """Labelled phrasings by playbook: ``examples.tsv`` beside this module, then a
+    site's own ``$SUPPORTKIT_HOME/examples.tsv`` (same format: playbook, tab, phrase)."""
+    from importlib import resources
 
-    fields: list[tuple[str, float]] = []
-    for art in kb.articles().values():
-        if art.category == "howto":
-            fields += [(t, 1.0) for t in art.title.values()]
-            fields += [(k, 1.0) for k in art.keywords]
-    return fields
+    from toolkit import paths
+
+    texts = [resources.files("toolkit.playbook").joinpath("examples.tsv").read_text("utf-8")]
+    site = paths.home() / "examples.tsv"
+    if site.is_file():
+        try:
+            texts.append(site.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            pass  # a broken site file must not stop routing
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        for line in text.splitlines():
+            book, tab, phrase = line.partition("\t")
+            if tab and not line.startswith("#") and phrase.strip():
+                out.setdefault(book.strip(), []).append(phrase.strip())
+    return out
 
 
 def _index(playbooks: list[Playbook], phrases: dict[str, list[str]]) -> object:
@@ -67,6 +79,7 @@ def _index(playbooks: list[Playbook], phrases: dict[str, list[str]]) -> object:
     if key in _INDEXES:
         return _INDEXES[key]
     extra = phrases
+    labelled = examples()
     docs: dict[str, list[tuple[str, float]]] = {}
     for pb in playbooks:
         fields = [(text, 3.0) for _, text in pb.title.values]
@@ -76,8 +89,7 @@ def _index(playbooks: list[Playbook], phrases: dict[str, list[str]]) -> object:
         if pb.description:
             fields += [(text, 1.0) for _, text in pb.description.values]
         fields += [(p, 2.0) for p in extra.get(pb.id, ())]
-        if pb.category == "howto":
-            fields += _howto_articles()
+        fields += [(p, 1.0) for p in labelled.get(pb.id, ())]
         docs[pb.id] = fields
     _INDEXES.clear()  # one set of playbooks per process, in practice
     _INDEXES[key] = Index.build(docs)

@@ -37,17 +37,19 @@ _JOIN = ((re.compile(r"\bwi-?fi\b"), "wifi"), (re.compile(r"\be-mail"), "email")
          (re.compile(r"\bi/o\b"), "io"),
          (re.compile(r"\b(?:wont|cant|dont|doesnt|didnt|isnt|wasnt|couldnt|wouldnt|arent)\b"),
           "not"))
+# Words on nearly every ticket say nothing about which one it is ("computer", "电脑").
 STOP_EN = frozenset("""a an the to of my me i im is are was were be been am it its this that
 these those and or in on at for with by from as our your you we he she they them his her
 their there here so just also very really please pls hi hello thanks thank any some all
 get got getting keep keeps kept still again now when what which who would could should
 will shall do does did doing done have has had having if then than but about into out up
-one mine us can not""".split())
+one mine us can not after before since only always even though like
+anything ever computer pc laptop machine""".split())
 STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都 就 很 和 与 或 请 一下 一个 "
                     "这 那 不能 不 没有 有时候 有时 时候 经常 老是 一 上 下 里 中 后 前 时 得 "
                     "地 之 个 着 把 被 让 给 我的 你们 我们 还 又 再 能 会 要 想 有 没 说 好 太 "
                     "老 总是 "
-                    "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 问下 请问".split())
+                    "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器".split())
 
 
 def stem(word: str) -> str:

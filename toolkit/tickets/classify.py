@@ -163,7 +163,10 @@ def playbook_phrases() -> dict[str, list[str]]:
     """The dictionary's phrases by the playbook they lead to (the first installed one of
     each subcategory): what symptom routing adds to the playbooks' own words."""
     d = dictionary()
-    target = {key: next((p for p in books if _installed(p)), None)
+    # How-to questions lead to no fault playbook (classify says so), but a guided run
+    # answers them from the knowledge base: the howto playbook.
+    target = {key: next((p for p in books or (("howto",) if key[0] == "howto" else ())
+                         if _installed(p)), None)
               for key, books in d.playbooks.items()}
     out: dict[str, list[str]] = {}
     for phrase in d.phrases:

@@ -258,6 +258,7 @@ def _choose(symptom: str | None, interactive: bool, lang: str,
             both: bool = False) -> tuple[str, dict[str, Any]]:
     """The playbook for a described symptom: ask on a terminal, else take the best match."""
     from toolkit.playbook.suggest import all_playbooks, rank
+    from toolkit.tickets.classify import playbook_phrases
 
     if not symptom and interactive:
         question = t("run.describe", lang)
@@ -269,7 +270,8 @@ def _choose(symptom: str | None, interactive: bool, lang: str,
         raise BadInput("no playbook named and no problem described",
                        "give a PLAYBOOK ('supportkit playbook list') or --symptom 'what happens'")
     lang = i18n.choose_lang(None, None, None, symptom) if both else lang
-    found = rank(symptom, all_playbooks(), lang)
+    # The classification dictionary's phrases (a site's own too) lead to playbooks as well.
+    found = rank(symptom, all_playbooks(), lang, phrases=playbook_phrases())
     if not found:
         click.echo(t("run.fallback", lang), err=True)
         return "general", {"symptom": symptom, "matched": [], "choice": "fallback"}

@@ -14,6 +14,7 @@ The accuracy on a labelled set of help-desk phrasings is measured in
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from toolkit.playbook import Playbook
@@ -105,5 +106,36 @@ def rank(symptom: str, playbooks: list[Playbook], lang: str = "en",
     index = _index(playbooks, phrases or {})
     assert isinstance(index, Index)
     titles = {pb.id: pb.title.get(lang) for pb in playbooks}
-    return [Suggestion(h.id, titles[h.id], h.score, h.matched)
-            for h in index.search(symptom, limit=len(playbooks))]
+    found = [Suggestion(h.id, titles[h.id], h.score, h.matched)
+             for h in index.search(symptom, limit=len(playbooks))]
+    howto = next((pb for pb in playbooks if pb.category == "howto"), None)
+    if howto is not None and asks_how(symptom):
+        answer = _howto_answer(symptom)
+        if answer:
+            # A question whose best answer is a how-to article: the how-to playbook
+            # (which shows that article), ahead of faults sharing a word ("network").
+            rest = [s for s in found if s.playbook != howto.id]
+            top = max([s.score for s in found] + [0.0])
+            found = [Suggestion(howto.id, titles[howto.id], round(top + 1, 3),
+                                (answer,))] + rest
+    return found
+
+
+# "How do I …", "where can I …", 如何/怎么/怎样 … — but not 怎么办 / 怎么回事 ("what now").
+_HOW = re.compile(r"\b(?:how (?:do|can|could|should|would|to)|how'?s|where (?:can|do|is)|"
+                  r"is there a way|what'?s the way|show me how|steps to)\b"
+                  r"|如何|怎样|怎么(?!办|回事|了|搞的)|在哪|哪里|教我|步骤")
+
+
+def asks_how(text: str) -> bool:
+    """Whether ``text`` is phrased as a how-to question."""
+    return bool(_HOW.search(text.lower()))
+
+
+def _howto_answer(question: str) -> str | None:
+    """The id of the how-to article that best answers ``question``, when the best
+    article of the knowledge base is one (a fault article means a fault)."""
+    from toolkit import kb
+
+    best = kb.search(question, limit=1)  # broken site articles are left out there
+    return best[0]["id"] if best and best[0]["category"] == "howto" else None

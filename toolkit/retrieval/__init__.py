@@ -44,12 +44,21 @@ their there here so just also very really please pls hi hello thanks thank any s
 get got getting keep keeps kept still again now when what which who would could should
 will shall do does did doing done have has had having if then than but about into out up
 one mine us can not after before since only always even though like
-anything ever computer pc laptop machine""".split())
+anything ever computer pc laptop machine
+today yesterday tomorrow morning afternoon evening tonight week day days hour hours
+minute minutes second seconds twice times time every few last
+how where what why""".split())
 STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都 就 很 和 与 或 请 一下 一个 "
                     "这 那 不能 不 没有 有时候 有时 时候 经常 老是 一 上 下 里 中 后 前 时 得 "
                     "地 之 个 着 把 被 让 给 我的 你们 我们 还 又 再 能 会 要 想 有 没 说 好 太 "
                     "老 总是 "
-                    "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器".split())
+                    "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器 "
+                    # when and how often: on every kind of ticket
+                    "昨天 早上 上午 下午 晚上 刚才 一会儿 一会 会儿 每次 每天 几次 两次 "
+                    "有点 好像 突然 莫名其妙 "
+                    # question words: that a text asks is no clue to what it asks about
+                    # (toolkit/playbook/suggest.py sees how-to questions on its own)
+                    "怎么 如何 怎样 怎么样 请问 问下".split())
 
 
 def stem(word: str) -> str:

@@ -14,6 +14,7 @@ from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option, parse_
 from toolkit.cli.completion import complete_playbooks, complete_tickets
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
 from toolkit.i18n import t
+from toolkit.term import term
 
 
 def _split(values: tuple[str, ...]) -> frozenset[str]:
@@ -296,8 +297,10 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
     from toolkit.run.ui import COLOURS, use_colour
 
     def echo(text: str, **style: Any) -> None:
-        # Findings quote what the collectors read (log lines, names): escaped.
-        say(click.style(text, **style) if style and use_colour() else text, err=True)
+        # Findings quote what the collectors read (log lines, names): escaped first,
+        # then coloured (colouring first showed our own colour codes as \x1b[32m).
+        safe = term(text)
+        click.echo(click.style(safe, **style) if style and use_colour() else safe, err=True)
 
     echo("")
     if result.resolved_by:

@@ -69,7 +69,7 @@ def _zh_number(text: str) -> float | None:
 def _age(text: str) -> float | None:
     """Seconds in an age ("2h", "90 minutes ago", "两个小时前", "半小时"), or None."""
     t = text.strip().lower()
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|w)", t)
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|hr|d|w)(?:\s+ago)?", t)
     if m:
         return float(m.group(1)) * _UNITS[m.group(2)]
     m = re.fullmatch(r"(?:about |around |~)?(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|"

@@ -188,7 +188,8 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
                       skip=_split(skip), overrides=_overrides(params), lang=lang,
                       trust=trust.playbook_trust(pb.id, pb.path, trust_flag),
-                      ticket_text=facts, debug=debug)
+                      ticket_text=facts, debug=debug,
+                      described=str((chosen or {}).get("symptom") or symptom or ""))
     for item in attach:
         if not item.is_file() or not os.access(item, os.R_OK):
             raise BadInput(f"cannot attach {item}: not a readable file", "check the path")
@@ -281,15 +282,30 @@ def _choose(symptom: str | None, interactive: bool, lang: str,
         for i, s in enumerate(found[:3], 1):
             say(t("run.offer", lang, n=i, playbook=s.playbook, title=s.title,
                   matched=", ".join(s.matched)), err=True)
-        pick = click.prompt(t("run.which", lang), type=click.IntRange(1, min(3, len(found))),
-                            default=1, err=True)
-        best = found[pick - 1]
+        from toolkit.run.answers import coerce
+        from toolkit.run.ui import ConsoleUI
+
+        # Asked like every question of a run: a bad number is re-asked in the run's language.
+        options = tuple(range(1, min(3, len(found)) + 1))
+        pick = ConsoleUI(lang=lang).ask(t("run.which", lang), 1, options, "integer",
+                                        lambda v: coerce(v, "integer", options))
+        best = found[int(pick) - 1]
     else:
         say(t("run.chose", lang, playbook=best.playbook, symptom=symptom,
               matched=", ".join(best.matched)), err=True)
     return best.playbook, {"symptom": symptom, "matched": list(best.matched),
                            "choice": "user" if interactive and len(found) > 1 else "best match",
                            "others": [s.playbook for s in found[1:4]]}
+
+
+def _article(article_id: str, lang: str) -> str:
+    from toolkit import kb
+
+    try:
+        title = kb.get(article_id).text(lang, "title")
+    except BadInput:
+        title = ""
+    return t("run.article", lang, id=article_id, title=title)
 
 
 def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
@@ -317,6 +333,8 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
                 echo(f"      → {f['recommend']}")
             if f.get("next"):
                 echo(t("sum.next", lang, playbook=f["next"]))
+            if f.get("kb"):
+                echo("      " + _article(f["kb"], lang))
     else:
         echo(t("sum.none", lang), fg="green")
     for r in result.records:
@@ -327,7 +345,9 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
     esc = shown["escalation"]
     if esc and esc.get("needed"):
         echo(t("sum.escalate", lang, to=esc["to"],
-               resources=", ".join(esc["resources"]) or t("sum.no_resources", lang)),
+               resources=("、" if lang == "zh" else ", ").join(
+                   i18n.translate(r, lang) for r in esc["resources"])
+               or t("sum.no_resources", lang)),
              fg="yellow")
     if not ticket:  # with --ticket, the ticket hook has said what it recorded
         echo(t("sum.keep", lang, path=path))

@@ -230,4 +230,35 @@ COLLECTOR_REASONS: tuple[tuple[str, str], ...] = (
     ("no package log found (looked for {paths}): this is not a Debian/Ubuntu system, or its "
      "logs were removed", "没有找到软件包日志（查找了 {paths}）：这不是 Debian/Ubuntu 系统，或日"
                           "志已被删除"),
+    # network.tcp: how a connect ended
+    ("no answer (timed out): packets dropped on the way or at the host",
+     "没有响应（超时）：数据包在途中或在目标主机被丢弃"),
+    ("connection refused: the host is reachable but nothing listens there",
+     "连接被拒绝：主机可以访问，但该端口上没有服务在监听"),
+    ("{error}: no route to that host or network", "{error}：没有到该主机或网络的路由"),
+    ("connection refused: nothing listens on that TCP port, or a firewall rejects it (DNS "
+     "needs TCP as well as UDP)", "连接被拒绝：该 TCP 端口上没有服务在监听，或被防火墙拒绝"
+     "（DNS 除了 UDP 也需要 TCP）"),
+    # disk.health: why a disk has no SMART data
+    ("smartctl could not open the device ({errors}): run as root or administrator",
+     "smartctl 无法打开该设备（{errors}）：请以 root 或管理员身份运行"),
+    ("{errors}: smartctl does not know this kind of disk; virtual disks (virtio, Hyper-V, "
+     "VMware) have no SMART — check the host's disks",
+     "smartctl 无法识别这种硬盘（{errors}）；虚拟硬盘（virtio、Hyper-V、VMware）没有 SMART——"
+     "请检查宿主机的硬盘"),
+    ("smartctl could not read the device: {errors}", "smartctl 无法读取该设备：{errors}"),
+    ("the device has no SMART support (virtual disk, memory card or bridge)",
+     "该设备不支持 SMART（虚拟硬盘、存储卡或转接桥）"),
+    ("SMART is disabled on the device: enable it with 'smartctl -s on DEVICE'",
+     "该设备的 SMART 已关闭：请用 'smartctl -s on 设备' 打开"),
+    ("this is a RAID volume: its member disks are behind the controller — read them with "
+     "smartctl -d megaraid,N / -d cciss,N / -d csmi",
+     "这是 RAID 卷：成员硬盘在阵列卡后面——请用 smartctl -d megaraid,N / -d cciss,N / -d csmi "
+     "读取"),
+    ("no SMART health data in the output: {errors}", "输出中没有 SMART 健康数据：{errors}"),
+    ("no SMART health data in this output (smartctl -i/--info only?) — save 'smartctl -x -j "
+     "DEVICE' instead", "该输出中没有 SMART 健康数据（只有 smartctl -i/--info？）——请改为保存 "
+     "'smartctl -x -j 设备' 的输出"),
+    ("{device}: Unable to detect device type", "{device}：无法识别设备类型"),
+    ("open failed", "打开失败"),
 )

@@ -30,6 +30,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ui.retry": ("{reason} — please answer again.", "{reason}——请重新回答。"),
     "ui.required_mark": ("(required)", "（必填）"),
     "ui.from_ticket": ("(from the ticket)", "（取自工单）"),
+    "ui.from_symptom": ("(from your description)", "（取自您的描述）"),
     "ui.running": ("running", "运行中"),
     # ---------------------------------------------------------------- answers
     "answer.required": ("an answer is needed here", "此项必须填写"),
@@ -119,7 +120,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tk.reporter": ("Who reports it (name / account)", "报告人（姓名/账号）"),
     "tk.channel": ("Channel (phone, chat, portal, email, agent)",
                    "渠道（phone、chat、portal、email、agent）"),
-    "tk.impact": ("Impact (high/medium/low)", "影响范围（high/medium/low）"),
-    "tk.urgency": ("Urgency (high/medium/low)", "紧急程度（high/medium/low）"),
+    "tk.impact": ("Impact (high/medium/low)", "影响范围（高/中/低，或 high/medium/low）"),
+    "tk.urgency": ("Urgency (high/medium/low)", "紧急程度（高/中/低，或 high/medium/low）"),
     "tk.need_title": ("a ticket needs a title", "工单必须有标题"),
 }

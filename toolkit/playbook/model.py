@@ -46,7 +46,7 @@ class Input:
     type: str = "string"
     choices: tuple[Any, ...] = ()
     required: bool = False
-    from_ticket: str | None = None  # host | url: taken from the ticket's text when named
+    from_ticket: str | None = None  # host | url | text: taken from the ticket or symptom
 
 
 @dataclass(frozen=True)

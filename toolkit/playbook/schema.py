@@ -37,9 +37,11 @@ WHY: dict[str, Any] = {**TEXT, "description": "What `when:` means, in words a us
 COMMON: dict[str, Any] = {"id": STEP_ID, "when": EXPR, "why": WHY, "title": TEXT}
 # time: a moment as people say it ("yesterday", "2h", "今天上午"), stored as ISO 8601.
 ANSWER_TYPES = ["string", "integer", "number", "boolean", "time"]
-FROM_TICKET = {"enum": ["host", "url"],
+FROM_TICKET = {"enum": ["host", "url", "text"],
                "description": "fill the input from the ticket's title, description or error "
-                              "message when they name one (run --ticket)"}
+                              "message when they name one (run --ticket), else from the "
+                              "problem as described (run --symptom); text: the description "
+                              "itself"}
 
 
 def _step(kind: str, required: list[str], props: dict[str, Any]) -> dict[str, Any]:

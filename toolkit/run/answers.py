@@ -96,7 +96,8 @@ def _host_ok(name: str) -> bool:
 
 
 def from_ticket(kind: str, *texts: str | None) -> str | None:
-    """The URL (``kind="url"``) or host (``kind="host"``) a ticket names, or None.
+    """The URL (``kind="url"``) or host (``kind="host"``) a ticket names, or None;
+    ``kind="text"`` is the first text given (the problem as described).
 
     Looked for in order: a URL (its host for ``host``), a UNC path's server
     (``\\\\files01\\share``), a dotted host name (not a file name such as
@@ -105,6 +106,8 @@ def from_ticket(kind: str, *texts: str | None) -> str | None:
     the description, then the error message."""
     from urllib.parse import urlsplit
 
+    if kind == "text":
+        return next((" ".join(t.split()) for t in texts if t and t.strip()), None)
     for text in texts:
         if not text:
             continue

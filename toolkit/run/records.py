@@ -26,6 +26,9 @@ class RunOptions:
     trust: Trust = Trust(False, "nobody said the playbook is trusted")
     # The ticket's title, description and error message: inputs with from_ticket: read them.
     ticket_text: tuple[str, ...] = ()
+    # The problem as described for routing (run --symptom, or typed at the prompt): read
+    # after the ticket's texts, and what a ``from_ticket: text`` input is filled with.
+    described: str = ""
     debug: bool = False  # --debug: expressions and ids on the terminal too
 
 

@@ -90,7 +90,7 @@ class Runner:
                 except AnswerError as exc:
                     raise self._bad(spec.name, exc) from None
             elif spec.required and not self.ui.interactive and \
-                    spec.default in (None, "") and not self._from_ticket(spec):
+                    spec.default in (None, "") and not self._from_ticket(spec)[0]:
                 raise BadInput(t("err.required", "en", name=spec.name,
                                  prompt=spec.prompt.get("en")),
                                t("err.required_fix", "en", name=spec.name))
@@ -103,25 +103,32 @@ class Runner:
             except AnswerError as exc:
                 raise self._bad(step.id, exc) from None
 
-    def _from_ticket(self, spec: Any) -> str | None:
-        return from_ticket(spec.from_ticket, *self.opts.ticket_text) \
-            if spec.from_ticket and self.opts.ticket_text else None
+    def _from_ticket(self, spec: Any) -> tuple[str | None, str]:
+        """The value the ticket, else the described problem, gives an input, and which of
+        the two gave it ("ticket" | "symptom"); (None, "") when neither does."""
+        if spec.from_ticket:
+            for origin, texts in (("ticket", self.opts.ticket_text),
+                                  ("symptom", (self.opts.described,))):
+                found = from_ticket(spec.from_ticket, *texts) if any(texts) else None
+                if found:
+                    return found, origin
+        return None, ""
 
     def _resolve_inputs(self) -> None:
         for spec in self.pb.inputs:
             source, value = "default", spec.default
-            suggested = self._from_ticket(spec)
+            suggested, origin = self._from_ticket(spec)
             if suggested:
-                source, value = "ticket", suggested
+                source, value = origin, suggested
             if spec.name in self.opts.answers:
                 source, value = "answers-file", self.opts.answers[spec.name]
             elif self.ui.interactive:
                 got = self.ui.ask(spec.prompt.get(self.lang), value, spec.choices, spec.type,
                                   functools.partial(coerce, kind=spec.type, choices=spec.choices,
                                                     required=spec.required), spec.required,
-                                  t("ui.from_ticket", self.lang) if suggested else "")
+                                  t(f"ui.from_{origin}", self.lang) if suggested else "")
                 if got is not NO_ANSWER:
-                    source = "ticket" if suggested and got == suggested else "user"
+                    source = source if suggested and got == suggested else "user"
                     value = got
             self.input_sources[spec.name] = source
             if source != "user":
@@ -187,16 +194,29 @@ class Runner:
                 return f"condition could not be evaluated: {exc}", ""
         return None
 
+    def _article(self, article_id: str | None) -> str:
+        """'Knowledge base: KB-NET-001 “title”' in the run's language ("" without one)."""
+        if not article_id:
+            return ""
+        from toolkit import kb
+
+        try:
+            title = kb.get(article_id).text(self.lang, "title")
+        except BadInput:  # an article the site has not installed: its id still helps
+            title = ""
+        return t("run.article", self.lang, id=article_id, title=title)
+
     def _guide(self, step: Step) -> bool:
         rec = StepRecord(step, started=_now())
         text = rec.shown = self._text(step.text)
+        article = self._article(step.kb)
         if step.id in self.opts.answers:
             answer = coerce(self.opts.answers[step.id], "boolean")  # checked up front
             rec.answer, rec.answer_source = bool(answer), "answers-file"
             rec.done = True
-            self.ui.guide(step.index, text, False)
+            self.ui.guide(step.index, text, False, article=article)
         else:
-            got = self.ui.guide(step.index, text, step.resolves, step.default)
+            got = self.ui.guide(step.index, text, step.resolves, step.default, article)
             if got is NO_ANSWER:
                 rec.answer, rec.answer_source = (step.default if step.resolves else None,
                                                  "default" if step.resolves else None)
@@ -276,7 +296,7 @@ class Runner:
             while reported < len(order) and id(order[reported]) in finished:
                 rec = order[reported]
                 timing = f"{rec.duration_s:.1f}s" if rec.step.index in started else ""
-                reason = rec.note or translate(rec.reason, self.lang)
+                reason = rec.note or translate(rec.reason, self.lang) or self._found(rec)
                 self._finish(rec, " — ".join(filter(None, [timing, reason])))
                 reported += 1
 
@@ -317,6 +337,16 @@ class Runner:
         finally:
             pool.shutdown(wait=True)
             self.ui.batch_done()
+
+    def _found(self, rec: StepRecord) -> str:
+        """What a person should see of a result on the progress line: the article a
+        knowledge-base search picked (id and title), else nothing."""
+        articles = rec.result.get("articles") if isinstance(rec.result, dict) else None
+        if rec.outcome == "ok" and isinstance(articles, list) and articles and \
+                isinstance(articles[0], dict) and articles[0].get("id"):
+            return t("run.article", self.lang, id=articles[0]["id"],
+                     title=articles[0].get("title") or "")
+        return ""
 
     def _check(self, step: Step) -> None:
         rec = StepRecord(step, started=_now())

@@ -182,8 +182,13 @@ class HeadlessUI:
             self.live.stop()
 
     # ------------------------------------------------------------------ questions
-    def guide(self, number: int, text: str, resolves: bool, default: bool = False) -> Any:
+    def guide(self, number: int, text: str, resolves: bool, default: bool = False,
+              article: str = "") -> Any:
+        """Show self-help step ``number`` (and the knowledge-base article it points to);
+        on a terminal, ask whether it fixed the problem when it ``resolves``."""
         self.info(f"  {number}. {text}")
+        if article:
+            self.info(f"     {article}")
         return NO_ANSWER
 
     def ask(self, prompt: str, default: Any, choices: tuple[Any, ...] = (),
@@ -195,11 +200,14 @@ class HeadlessUI:
 class ConsoleUI(HeadlessUI):
     interactive = True
 
-    def guide(self, number: int, text: str, resolves: bool, default: bool = False) -> Any:
+    def guide(self, number: int, text: str, resolves: bool, default: bool = False,
+              article: str = "") -> Any:
         from toolkit.run.answers import coerce
 
         _echo()
         _echo(self.style(f"  {t('ui.step', self.lang, n=number)} ", bold=True) + text)
+        if article:
+            _echo(f"  {self.style(article, fg='cyan')}")
         if resolves:
             return self.ask(t("ui.fixed", self.lang), default, (), "boolean",
                             lambda v: coerce(v, "boolean"))

@@ -77,7 +77,7 @@ _DATA = [
     re.compile(r"\b[a-z]+(?:-[a-z]+)+\b"),  # playbook and step ids (network-connectivity)
     re.compile(r"'[^']*'|\"[^\"]*\""),  # quoted commands
     re.compile(r"\b\d+(?:\.\d+)*[a-zA-Z]*\b"),  # numbers with units, versions
-    re.compile(r"\bv\d+\b"),
+    re.compile(r"\b[a-z][\w-]* v\d+\b"),  # a playbook's id and version (howto v1)
 ]
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
@@ -262,3 +262,27 @@ def test_an_unreadable_occurred_at_flag_names_the_flag_and_the_forms(cli) -> Non
     got = cli("ticket", "new", "--title", "x", "--no-collect", "--occurred-at", "yesterday",
               "--json")
     assert got.code == 0 and json.loads(got.out)["occurred_at"]
+
+
+# ------------------------------------------------------------------ unattended zh runs
+
+def test_unattended_chinese_runs_leave_no_english_in_reasons_findings_or_escalation(
+        tmp_path: Path) -> None:
+    """Collector reasons (a refused TCP connect), findings built from them, the
+    articles found and the escalation's resources, all in Chinese. Runs that read
+    nothing machine-specific into their texts, so the test holds on any machine."""
+    import subprocess
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("question: 如何共享日历\n", encoding="utf-8")
+    for playbook in ("data-sync", "howto"):
+        got = subprocess.run(
+            [sys.executable, "-m", "toolkit", "run", playbook, "--lang", "zh", "--answers",
+             str(answers), "--out", str(tmp_path / "out")], capture_output=True, text=True,
+            timeout=120, cwd=tmp_path, stdin=subprocess.DEVNULL,
+            env={**os.environ, "LANG": "C.UTF-8"})
+        assert got.returncode == 0, got.stderr
+        # refused / filtered / unreachable: the TCP states the finding names, as data
+        left = english_left(got.stderr, {"refused", "filtered", "unreachable"})
+        assert left == [], f"{playbook}:\n" + "\n".join(left)
+        assert "所需资源：" in got.stderr and "知识库：KB-" in got.stderr

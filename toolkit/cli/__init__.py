@@ -29,6 +29,8 @@ COMMANDS = {
     "kb": ("toolkit.cli.kb", "kb", "Search and show knowledge-base articles."),
     "connectors": ("toolkit.cli.connectors", "connectors",
                    "List tracker connectors (Redmine, Jira, Zendesk) and their configuration."),
+    "paths": ("toolkit.cli.paths", "paths",
+              "Where the config file, bundles, ticket store and your playbooks are."),
 }
 
 
@@ -60,7 +62,8 @@ def cli(debug: bool) -> None:
     Exit codes:   0 done · 1 error · 2 bad usage or input · 3 a step failed or
                   timed out (bundle written) · 4 bundle tampered · 130 interrupted
                   · 129 hung up (SIGHUP) · 143 terminated (SIGTERM)
-    SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
+    SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks);
+    'supportkit paths' prints them.
     """
 
 

@@ -24,13 +24,14 @@ from toolkit.cli.ticket import (
     by_option,
     store_option,
     ticket,
+    ticket_id_argument,
 )
 from toolkit.errors import BadInput
 from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("status", type=click.Choice([s for s in STATUS_CHOICES if s != "new"]))
 @click.option("--assignee", metavar="NAME", help="Assign the ticket on the way.")
 @by_option
@@ -50,7 +51,7 @@ def move(ticket_id: str, status: str, assignee: str | None, by: str | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--category")
 @click.option("--subcategory")
 @click.option("--impact")
@@ -80,7 +81,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--to", "target", required=True, metavar="LEVEL",
               help="Who takes it: L2, L2-network, L2-hardware, a vendor, …")
 @click.option("--resources", multiple=True, metavar="A,B",
@@ -110,7 +111,7 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--solution", required=True, help="What was done.")
 @click.option("--step", "steps", multiple=True, help="One step of the plan (repeatable).")
 @click.option("--backup", required=True, help="The backup taken before the change "
@@ -135,7 +136,7 @@ def resolve(ticket_id: str, solution: str, steps: tuple[str, ...], backup: str, 
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--fixed/--not-fixed", default=None, help="What the user confirmed.")
 @click.option("--satisfaction", type=click.IntRange(1, 5), help="The user's rating, 1-5.")
 @click.option("--feedback", default="", help="The user's words.")
@@ -156,7 +157,7 @@ def verify(ticket_id: str, fixed: bool | None, satisfaction: int | None, feedbac
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--kb", "draft_kb", is_flag=True,
               help="Draft a knowledge-base article from the case ($SUPPORTKIT_HOME/kb/).")
 @by_option
@@ -174,7 +175,7 @@ def close(ticket_id: str, draft_kb: bool, by: str | None, store_path: Path | Non
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--reason", default="", help="Why it is reopened.")
 @by_option
 @store_option
@@ -191,7 +192,7 @@ def reopen(ticket_id: str, reason: str, by: str | None, store_path: Path | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), metavar="FILE",

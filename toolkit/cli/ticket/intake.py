@@ -25,6 +25,7 @@ from toolkit.cli.ticket import (
     by_option,
     store_option,
     ticket,
+    ticket_id_argument,
 )
 from toolkit.errors import BadInput
 from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
@@ -213,7 +214,7 @@ def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @store_option
 @json_option
 def show(ticket_id: str, store_path: Path | None, as_json: bool) -> None:
@@ -255,7 +256,7 @@ def classify(text: tuple[str, ...], as_json: bool) -> None:
 # --------------------------------------------------------------------------- changes
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(path_type=Path))
 @by_option
 @store_option
@@ -272,7 +273,7 @@ def attach(ticket_id: str, bundle_path: Path, by: str | None, store_path: Path |
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--text", required=True, help="The note.")
 @click.option("--tried", is_flag=True, help="It records something tried that did not fix it "
               "(listed under 'already tried' when escalating).")

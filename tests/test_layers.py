@@ -16,6 +16,7 @@ import toolkit
 # Lowest first. A module belongs to the longest prefix that names it.
 STAGES: list[tuple[str, ...]] = [
     ("toolkit", "toolkit.__init__", "toolkit.errors", "toolkit.paths", "toolkit.lang",
+     "toolkit.i18n", "toolkit.timephrase", "toolkit.retrieval",
      "toolkit.yamlsafe", "toolkit.proxy", "toolkit._platform", "toolkit.collector",
      "toolkit.capture", "toolkit.schema", "toolkit.sources", "toolkit.plans"),
     ("toolkit.kb",),

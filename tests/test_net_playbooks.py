@@ -40,9 +40,21 @@ def _steps(out: dict) -> dict[str, dict]:
     return {s["id"]: s for s in out["steps"]}
 
 
+def test_the_failing_host_is_required_unattended(tmp_path: Path) -> None:
+    # Testing the loopback by default found nothing and said so: the host must be named.
+    r = subprocess.run([sys.executable, "-m", "toolkit", "run", "network-connectivity",
+                        "--non-interactive", "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "target" in r.stderr and "Traceback" not in r.stderr
+
+
 @pytest.mark.parametrize("playbook", ["network-connectivity", "data-sync"])
 def test_defaults_run_unattended_on_loopback(playbook: str, tmp_path: Path) -> None:
-    out = _run_json("run", playbook, "--non-interactive", "--json", "--out", str(tmp_path))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("target: 127.0.0.1\n", encoding="utf-8")
+    extra = ["--answers", str(answers)] if playbook == "network-connectivity" else []
+    out = _run_json("run", playbook, "--non-interactive", "--json", "--out", str(tmp_path),
+                    *extra)
     steps = _steps(out)
     assert not [s for s in steps.values() if s["outcome"] in ("failed", "timed_out")]
     # The steps that would reach beyond loopback are off by default.

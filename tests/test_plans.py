@@ -169,8 +169,10 @@ def test_a_live_run_records_only_planned_commands(name: str, tmp_path: Path) -> 
 
 # --- the CLI ------------------------------------------------------------------------------
 
-def test_run_plan_lists_each_collect_steps_commands_and_files(cli) -> None:
-    r = cli("run", "network-connectivity", "--plan", "--json")
+def test_run_plan_lists_each_collect_steps_commands_and_files(cli, tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text('{"target": "127.0.0.1"}')  # the failing host has no default
+    r = cli("run", "network-connectivity", "--plan", "--json", "--answers", str(answers))
     assert r.code == 0, r.err
     steps = json.loads(r.out)["steps"]
     collect = {s["id"]: s for s in steps if s["kind"] == "collect"}
@@ -182,7 +184,7 @@ def test_run_plan_lists_each_collect_steps_commands_and_files(cli) -> None:
     assert collect["routes"]["plan"]["commands"] == [list(a) for _, a in
                                                      _platform.ROUTE_COMMANDS]
     assert collect["dns"]["plan"]["files"] == list(_platform.RESOLVER_FILES)
-    # inputs are known before the run (their defaults): the target is filled in …
+    # inputs are known before the run (answers, defaults): the target is filled in …
     ping = collect["ping"]["plan"]
     assert _names(ping["commands"]) == {"ping"} and ping["commands"][0][-1] == "127.0.0.1"
     assert ping["network"] == ["127.0.0.1/icmp"]
@@ -193,7 +195,7 @@ def test_run_plan_lists_each_collect_steps_commands_and_files(cli) -> None:
     assert gateway["commands"][0][-1] == "{{ steps.routes.default_gateway }}"
     assert any("psutil" in n for n in collect["link"]["plan"]["notes"])
 
-    text = cli("run", "network-connectivity", "--plan")
+    text = cli("run", "network-connectivity", "--plan", "--answers", str(answers))
     assert text.code == 0
     blocks: dict[str, list[str]] = {}
     for line in text.out.splitlines()[1:]:

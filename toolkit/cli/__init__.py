@@ -37,6 +37,8 @@ COMMANDS = {
               "The inbox: receive bundles through one-time upload links."),
     "remote": ("toolkit.cli.remote", "remote",
                "Run a playbook or collector on other machines over SSH; bring the bundles home."),
+    "paths": ("toolkit.cli.paths", "paths",
+              "Where the config file, bundles, ticket store and your playbooks are."),
 }
 
 
@@ -73,7 +75,8 @@ def cli(debug: bool) -> None:
                   signers are trusted) · 7 remote: cannot connect · 8 remote: cannot
                   run there · 9 remote: connection lost · 130 interrupted · 129 hung
                   up (SIGHUP) · 143 terminated (SIGTERM)
-    SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks).
+    SUPPORTKIT_HOME moves every default path (bundles, config, user playbooks);
+    'supportkit paths' prints them.
     """
 
 
@@ -113,7 +116,7 @@ def _main(args: list[str]) -> int:
         return exc.exit_code
     except click.exceptions.Abort:  # Ctrl-C or EOF at a prompt
         _stop_workers()
-        _say("\nInterrupted — nothing was written.")
+        _say("\n" + _localised("Interrupted — nothing was written."))
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         code = exc.exit_code if exc.exit_code != 1 else EXIT_ERROR
@@ -128,11 +131,13 @@ def _main(args: list[str]) -> int:
 
             traceback.print_exc()
         # Errors quote what they refused (a member name, a ticket field): shown, not obeyed.
-        click.echo(term(f"Error: {exc.one_line()}"), err=True)
+        # "Error:" stays as it is in every language (scripts look for it); the message is
+        # in the language of the run that failed.
+        click.echo(term(f"Error: {_localised(exc.one_line())}"), err=True)
         return exc.exit_code
     except KeyboardInterrupt:
         _stop_workers()
-        _say("\nInterrupted — nothing was written.")
+        _say("\n" + _localised("Interrupted — nothing was written."))
         return EXIT_INTERRUPTED
     except Terminated as exc:
         _stop_workers()
@@ -148,6 +153,12 @@ def _main(args: list[str]) -> int:
         click.echo(term(f"Error: internal error: {type(exc).__name__}: {exc} — rerun with "
                         "--debug and report it with the traceback"), err=True)
         return EXIT_ERROR
+
+
+def _localised(text: str) -> str:
+    """``text`` in the language the current command chose (``toolkit.i18n.current``)."""
+    i18n = sys.modules.get("toolkit.i18n")  # loaded only by commands that speak Chinese
+    return i18n.translate(text, i18n.current) if i18n is not None else text
 
 
 def _say(message: str) -> None:

@@ -1,4 +1,4 @@
-"""``supportkit playbook list | show ID | lint [PATH…] | schema``."""
+"""``supportkit playbook list | show ID | lint [ID_OR_PATH…] | schema``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from toolkit.cli._common import CONTEXT_SETTINGS, emit_json, json_option
+from toolkit.cli.completion import complete_playbooks
 from toolkit.errors import EXIT_OK, EXIT_USAGE
 
 
@@ -65,7 +66,7 @@ def list_(lang: str, as_json: bool) -> None:
 
 
 @playbook.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ref", metavar="ID_OR_FILE")
+@click.argument("ref", metavar="ID_OR_FILE", shell_complete=complete_playbooks)
 @click.option("--lang", default="en", show_default=True, help="Language of texts (en, zh).")
 @json_option
 def show(ref: str, lang: str, as_json: bool) -> None:
@@ -102,17 +103,21 @@ def show(ref: str, lang: str, as_json: bool) -> None:
 
 
 @playbook.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", metavar="[ID_OR_PATH]...", nargs=-1, type=click.Path(path_type=Path),
+                shell_complete=complete_playbooks)
 @json_option
 def lint(paths: tuple[Path, ...], as_json: bool) -> int:
     """Check playbooks (default: all shipped and yours); print FILE:LINE:COL: message.
 
-    Exit 0 when all are clean, 2 when any problem was found.
+    Each argument is a playbook file, a folder of them, or a playbook id (as
+    ``run`` takes it). Exit 0 when all are clean, 2 when any problem was found.
     """
     from toolkit import playbook as pb
 
     files: list[Path] = []
     for path in paths or tuple(p for p, _, _ in _all_files()):
+        if not path.exists() and path.suffix not in (".yaml", ".yml") and len(path.parts) == 1:
+            path = pb.find(str(path))  # an id; an unknown one is exit 2 with the ids near it
         files.extend(sorted(path.glob("*.y*ml")) if path.is_dir() else [path])
     found = [(f, *problem) for f in files for problem in pb.located_problems(f)]
     if as_json:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from toolkit import i18n
 from toolkit.cli._common import (
     CONTEXT_SETTINGS,
     echo_plan,
@@ -17,8 +18,10 @@ from toolkit.cli._common import (
     parse_pairs,
     say,
 )
+from toolkit.cli.completion import complete_playbooks, complete_tickets
 from toolkit.errors import EXIT_OK, EXIT_STEP_FAILED, BadInput
-from toolkit.lang import default_lang
+from toolkit.i18n import t
+from toolkit.term import term
 
 
 class _Files(click.Option):
@@ -127,11 +130,14 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("playbook_ref", metavar="[PLAYBOOK]", required=False)
+@click.argument("playbook_ref", metavar="[PLAYBOOK]", required=False,
+                shell_complete=complete_playbooks)
 @click.option("--symptom", metavar="TEXT",
               help="Describe the problem instead of naming a playbook; the best match runs.")
-@click.option("--ticket", metavar="ID", help="Ticket this run belongs to: names the bundle; "
-              "attached and recorded when the ticket is in the store.")
+@click.option("--ticket", metavar="ID", shell_complete=complete_tickets,
+              help="Ticket this run belongs to: names the bundle; attached and recorded "
+                   "when the ticket is in the store; inputs it names (a host, a URL) are "
+                   "filled in from it.")
 @click.option("--answers", type=click.Path(path_type=Path), metavar="FILE",
               help="YAML/JSON answers for inputs, ask and guide steps, by id.")
 @click.option("--non-interactive", is_flag=True,
@@ -155,7 +161,9 @@ def _plan(pb: Any, opts: Any, as_json: bool) -> None:
 @click.option("--trust", "trust_flag", is_flag=True,
               help="Let this playbook use collectors that can run any command or read any "
                    "file (shipped playbooks always may; see docs/security.md).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), help="Language (default: locale).")
+@click.option("--lang", type=click.Choice(["en", "zh"]),
+              help="Language (default: the ticket's, else the script of the described "
+                   "problem, else the locale).")
 @click.option("--plan", is_flag=True, help="Print what would run and collect; run nothing.")
 @click.option("--quiet", is_flag=True, help="Nothing on stderr but errors; the bundle path "
               "still goes to stdout.")
@@ -205,22 +213,45 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     from toolkit.run.ui import ConsoleUI, HeadlessUI
 
     interactive = not non_interactive and sys.stdin.isatty()
-    lang = lang or default_lang()
+    header = None
+    if ticket:
+        from toolkit.tickets import ticket_header
+
+        header = ticket_header(ticket)
+        if header:
+            ticket = header["id"]  # "3" or "sup-3" → the store's own SUP-000003
+    facts = tuple(str(header.get(k) or "") for k in ("title", "description", "error_message")) \
+        if header else ()
+    lang_flag = lang
+    lang = i18n.choose_lang(lang_flag, " ".join(facts), (header or {}).get("lang"), symptom)
+    i18n.current = lang
     chosen: dict[str, Any] | None = None
     if playbook_ref is None:
-        playbook_ref, chosen = _choose(symptom, interactive, lang)
+        # Until the person has written something, the locale is all there is to go by:
+        # without --lang or a ticket, the question is asked in both languages.
+        both = not lang_flag and not facts and not symptom
+        playbook_ref, chosen = _choose(symptom, interactive, lang, both)
+        lang = i18n.choose_lang(lang_flag, " ".join(facts), (header or {}).get("lang"),
+                                chosen.get("symptom"))
+        i18n.current = lang
     from toolkit.playbook import trust
 
     found = pbmod.find(playbook_ref)
     trust.check_playbook(found)  # refused before a line of it is read as instructions
     pb = pbmod.load(found)
+    debug = bool(click.get_current_context().find_root().params.get("debug"))
     opts = RunOptions(answers=_answers(answers), timeout=timeout, only=_split(only),
                       skip=_split(skip), overrides=_overrides(params), lang=lang,
-                      trust=trust.playbook_trust(pb.id, pb.path, trust_flag))
+                      trust=trust.playbook_trust(pb.id, pb.path, trust_flag),
+                      ticket_text=facts, debug=debug,
+                      described=str((chosen or {}).get("symptom") or symptom or ""))
     for item in attach:
         if not item.is_file() or not os.access(item, os.R_OK):
             raise BadInput(f"cannot attach {item}: not a readable file", "check the path")
     if plan:
+        from toolkit.run.runner import check_selection
+
+        check_selection(pb, opts)
         _plan(pb, opts, as_json)
         return EXIT_OK
     if ticket:  # before anything runs: a closed case is not silently added to
@@ -228,7 +259,8 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     # Keys, recipients and the link are checked before anything runs: a typo in a
     # recipient must not cost the user a whole run.
     delivery = _delivery(sign_key, no_sign, seal_to, upload_url)
-    ui = ConsoleUI() if interactive else HeadlessUI(quiet=quiet)
+    ui = ConsoleUI(lang=lang, debug=debug) if interactive else \
+        HeadlessUI(quiet=quiet, lang=lang, debug=debug)
     from toolkit.redact import site_redactor
 
     redactor = site_redactor()  # a bad config.yaml is refused before anything runs
@@ -240,17 +272,12 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     cleanup.remove_stale()  # folders of runs that were killed (SIGKILL) before they could
     staging = cleanup.private_dir("run")  # 0700: raw, unredacted data stays private
     try:
+        # Every answer that needs no person is checked here, before anything runs.
         runner = Runner(pb, registry, staging, opts, ui)
-        ui.info(f"{pb.title.get(opts.lang)} — {pb.id} v{pb.version}")
+        ui.info(ui.style(t("run.header", lang, title=pb.title.get(lang), id=pb.id,
+                           version=pb.version), bold=True))
         with isolation.scope():  # however the run ends, nothing it started outlives it
             result = runner.run()
-        header = None
-        if ticket:
-            from toolkit.tickets import ticket_header
-
-            header = ticket_header(ticket)
-            if header:
-                ticket = header["id"]  # "3" or "sup-3" → the store's own SUP-000003
         out_dir = out or paths.bundles_dir()
         written = bundle.write_bundle(bundle.BundleRequest(
             run=result, out_dir=staging / "plain" if delivery.recipients else out_dir,
@@ -264,7 +291,7 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
 
             recorded, note = after_run(ticket, path, result, forced=force)
             if not quiet or not recorded:
-                click.echo(note, err=True)
+                say(i18n.translate(note, lang), err=True)
         if delivery.recipients:  # the plain zip stays in the private staging folder
             path = _seal(written, delivery.recipients, out_dir, anonymize)
     finally:
@@ -279,20 +306,25 @@ def run(playbook_ref: str | None, symptom: str | None, ticket: str | None,
     manifest, shown = written.manifest, written.findings
     mapping = str(_mapping_of(path)) if anonymize else None
     if mapping and not as_json and not quiet:
-        click.echo(f"Pseudonym mapping (keep it private, do not send it): {mapping}", err=True)
+        click.echo(t("sum.mapping", lang, path=mapping), err=True)
     if as_json:
+        # Machine fields stay as they were (English reasons, ids); "title" and "text" are
+        # what a person reads, in the run's language.
         emit_json({"bundle": str(path), "outcome": result.outcome, "findings": shown["findings"],
                    **({"mapping": mapping} if mapping else {}),
                    "signed_by": delivery.signer.name if delivery.signer else None,
                    "sealed": bool(delivery.recipients),
                    **({"upload": uploaded} if uploaded is not None else {}),
                    "escalation": shown["escalation"], "resolved_by": result.resolved_by,
-                   "steps": [{k: s[k] for k in ("id", "kind", "outcome", "reason")}
+                   "lang": lang,
+                   "steps": [{**{k: s[k] for k in ("id", "kind", "outcome", "reason")},
+                              "title": s.get("title", s["id"]),
+                              "text": s.get("reason_text") or i18n.translate(s["reason"], lang)}
                              for s in manifest["steps"]]})
     elif quiet:
         click.echo(str(path))
     else:
-        _summary(result, shown, path, ticket)
+        _summary(result, shown, path, ticket, lang)
     return EXIT_STEP_FAILED if result.outcome == "incomplete" else EXIT_OK
 
 
@@ -378,72 +410,99 @@ def _upload(path: Path, url: str, quiet: bool) -> dict[str, Any]:
     return answer
 
 
-def _choose(symptom: str | None, interactive: bool, lang: str) -> tuple[str, dict[str, Any]]:
+def _choose(symptom: str | None, interactive: bool, lang: str,
+            both: bool = False) -> tuple[str, dict[str, Any]]:
     """The playbook for a described symptom: ask on a terminal, else take the best match."""
     from toolkit.playbook.suggest import all_playbooks, rank
+    from toolkit.tickets.classify import playbook_phrases
 
     if not symptom and interactive:
-        symptom = click.prompt("Describe the problem in a few words (what happens, any "
-                               "error message)", err=True).strip()
+        question = t("run.describe", lang)
+        if both:
+            other = t("run.describe", "zh" if lang == "en" else "en")
+            question = f"{question} / {other}"
+        symptom = click.prompt(question, err=True).strip()
     if not symptom:
         raise BadInput("no playbook named and no problem described",
                        "give a PLAYBOOK ('supportkit playbook list') or --symptom 'what happens'")
-    available = all_playbooks()
-    found = rank(symptom, available, lang)
-    # The team's classification dictionary (tickets) knows its phrases best: its
-    # playbook goes first; the keyword match over playbook metadata fills in.
-    from toolkit.playbook.suggest import Suggestion
-    from toolkit.tickets.classify import classify
-
-    cls = classify(symptom)
-    titles = {pb.id: pb.title.get(lang) for pb in available}
-    if cls["playbook"] in titles:
-        found = [Suggestion(cls["playbook"], titles[cls["playbook"]], float("inf"),
-                            tuple(cls["matched"]))] + [s for s in found
-                                                       if s.playbook != cls["playbook"]]
+    lang = i18n.choose_lang(None, None, None, symptom) if both else lang
+    # The classification dictionary's phrases (a site's own too) lead to playbooks as well.
+    found = rank(symptom, all_playbooks(), lang, phrases=playbook_phrases())
     if not found:
-        click.echo("No playbook matches that description; running the general triage.",
-                   err=True)
+        click.echo(t("run.fallback", lang), err=True)
         return "general", {"symptom": symptom, "matched": [], "choice": "fallback"}
     best = found[0]
     if interactive and len(found) > 1:
         for i, s in enumerate(found[:3], 1):
-            click.echo(f"  {i}. {s.playbook:<22} {s.title}  (matched: {', '.join(s.matched)})",
-                       err=True)
-        pick = click.prompt("Which one?", type=click.IntRange(1, min(3, len(found))),
-                            default=1, err=True)
-        best = found[pick - 1]
+            say(t("run.offer", lang, n=i, playbook=s.playbook, title=s.title,
+                  matched=", ".join(s.matched)), err=True)
+        from toolkit.run.answers import coerce
+        from toolkit.run.ui import ConsoleUI
+
+        # Asked like every question of a run: a bad number is re-asked in the run's language.
+        options = tuple(range(1, min(3, len(found)) + 1))
+        pick = ConsoleUI(lang=lang).ask(t("run.which", lang), 1, options, "integer",
+                                        lambda v: coerce(v, "integer", options))
+        best = found[int(pick) - 1]
     else:
-        click.echo(f"Chose playbook {best.playbook} for \"{symptom}\" "
-                   f"(matched: {', '.join(best.matched)}).", err=True)
+        say(t("run.chose", lang, playbook=best.playbook, symptom=symptom,
+              matched=", ".join(best.matched)), err=True)
     return best.playbook, {"symptom": symptom, "matched": list(best.matched),
                            "choice": "user" if interactive and len(found) > 1 else "best match",
                            "others": [s.playbook for s in found[1:4]]}
 
 
-def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None) -> None:
-    echo = say  # findings quote what the collectors read (log lines, names): escaped
-    echo("", err=True)
+def _article(article_id: str, lang: str) -> str:
+    from toolkit import kb
+
+    try:
+        title = kb.get(article_id).text(lang, "title")
+    except BadInput:
+        title = ""
+    return t("run.article", lang, id=article_id, title=title)
+
+
+def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
+             lang: str) -> None:
+    from toolkit.run.ui import COLOURS, use_colour
+
+    def echo(text: str, **style: Any) -> None:
+        # Findings quote what the collectors read (log lines, names): escaped first,
+        # then coloured (colouring first showed our own colour codes as \x1b[32m).
+        safe = term(text)
+        click.echo(click.style(safe, **style) if style and use_colour() else safe, err=True)
+
+    echo("")
     if result.resolved_by:
-        echo(f"Resolved at step '{result.resolved_by}'. The bundle records what was done.",
-             err=True)
+        fixer = next(r for r in result.records if r.step.id == result.resolved_by)
+        echo(t("sum.resolved", lang, step=fixer.title or fixer.step.id), fg="green", bold=True)
     elif shown["findings"]:
-        echo(f"{len(shown['findings'])} finding(s):", err=True)
+        echo(t("sum.findings", lang, n=len(shown["findings"])), bold=True)
         for f in shown["findings"]:
-            echo(f"  [{f['severity']}] {f['finding']}", err=True)
+            severity = t(f"severity.{f['severity']}", lang) if f["severity"] in (
+                "critical", "high", "medium", "low", "info") else f["severity"]
+            echo(f"  [{severity}] {f['finding']}",
+                 fg="red" if f["severity"] in ("critical", "high") else None)
             if f["recommend"]:
-                echo(f"      → {f['recommend']}", err=True)
+                echo(f"      → {f['recommend']}")
             if f.get("next"):
-                echo(f"      → next: supportkit run {f['next']}", err=True)
+                echo(t("sum.next", lang, playbook=f["next"]))
+            if f.get("kb"):
+                echo("      " + _article(f["kb"], lang))
     else:
-        echo("No problems found by this playbook's checks.", err=True)
-    bad = [r for r in result.records if r.outcome in ("failed", "timed_out")]
-    for r in bad:
-        echo(f"  {r.step.label}: {r.outcome} — {r.reason}", err=True)
+        echo(t("sum.none", lang), fg="green")
+    for r in result.records:
+        if r.outcome in ("failed", "timed_out"):
+            echo(t("sum.bad_step", lang, step=r.title or r.step.label,
+                   outcome=t(f"outcome.{r.outcome}", lang),
+                   reason=r.note or i18n.translate(r.reason, lang)), fg=COLOURS[r.outcome])
     esc = shown["escalation"]
     if esc and esc.get("needed"):
-        echo(f"Next: escalate to {esc['to']} with this bundle "
-             f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)
+        echo(t("sum.escalate", lang, to=esc["to"],
+               resources=("、" if lang == "zh" else ", ").join(
+                   i18n.translate(r, lang) for r in esc["resources"])
+               or t("sum.no_resources", lang)),
+             fg="yellow")
     if not ticket:  # with --ticket, the ticket hook has said what it recorded
-        echo(f"Keep it with the case: supportkit ticket attach TICKET-ID {path}", err=True)
-    echo(str(path))
+        echo(t("sum.keep", lang, path=path))
+    say(str(path))

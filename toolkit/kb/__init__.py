@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import BadInput, did_you_mean
-from toolkit.lang import is_cjk
 
 SHIPPED = Path(__file__).resolve().parent.parent / "kb"
 _SECTION = re.compile(r"^<!--\s*(en|zh)\s*-->\s*$", re.M)
@@ -105,42 +104,64 @@ def get(article_id: str) -> Article:
 
 
 
-def _terms(query: str) -> list[str]:
-    q = query.lower()
-    terms = re.findall(r"[a-z0-9][a-z0-9._-]*", q)
-    for run in re.findall(r"[\u3400-\u9fff]+", q):
-        # Chinese has no spaces: search the run and its two-character pieces.
-        terms.append(run)
-        terms += [run[i:i + 2] for i in range(len(run) - 1)] if len(run) > 2 else []
-    stop = {"the", "a", "an", "to", "of", "my", "is", "how", "do", "i", "and", "in", "on",
-            "it", "not", "does", "can", "for", "with", "out", "up"}
-    return [t for t in dict.fromkeys(terms) if t not in stop]
+_INDEX: dict[object, Any] = {}
+
+
+def _index(table: dict[str, Article]) -> Any:
+    """BM25 over the articles (``toolkit.retrieval``): title and keywords weigh three
+    times the text; rebuilt when an article file changes."""
+    from toolkit.retrieval import Index
+
+    key = tuple(sorted((a.id, str(a.path), a.path.stat().st_mtime if a.path.exists() else 0)
+                       for a in table.values()))
+    if key not in _INDEX:
+        docs = {}
+        for art in table.values():
+            fields = [(t, 3.0) for t in art.title.values()]
+            fields += [(k, 3.0) for k in art.keywords]
+            fields += [(b, 1.0) for b in art.body.values()]
+            docs[art.id.upper()] = fields
+        _INDEX.clear()
+        _INDEX[key] = Index.build(docs)
+    return _INDEX[key]
 
 
 def search(query: str, limit: int = 10) -> list[dict[str, Any]]:
-    """Articles ranked by where the query's words appear: id, keywords, title, text."""
-    terms = _terms(query)
+    """Articles ranked for ``query`` (an id, or a question in English or Chinese)."""
+    table = articles()
+    exact = table.get(query.strip().upper())
+    hits = _index(table).search(query, limit=max(limit, 10))
     out: list[dict[str, Any]] = []
-    for art in articles().values():
-        keywords = " ".join(art.keywords).lower()
-        title = " ".join(art.title.values()).lower()
-        body = " ".join(art.body.values()).lower()
-        score = 0.0
-        for t in terms:
-            if t == art.id.lower():
-                score += 10
-            # English words match at a word start ("lock" finds "locked", "out" not
-            # "timeout"); Chinese has no word boundaries, so substrings.
-            pat = re.compile(re.escape(t) if is_cjk(t) else rf"(?<![a-z0-9]){re.escape(t)}")
-            score += (3 * bool(pat.search(keywords)) + 2 * bool(pat.search(title))
-                      + 0.5 * min(len(pat.findall(body)), 4))
-        phrase = query.strip().lower()
-        if phrase and phrase in keywords:
-            score += 5
-        if score > 0:
-            out.append({"id": art.id, "title": art.title, "category": art.category,
-                        "score": round(score, 2), "path": str(art.path)})
-    out.sort(key=lambda a: (-a["score"], a["id"]))
+    for hit in hits:
+        art = table[hit.id]
+        out.append({"id": art.id, "title": art.title, "category": art.category,
+                    "score": hit.score, "path": str(art.path)})
+    if exact is not None:
+        out = [a for a in out if a["id"] != exact.id]
+        out.insert(0, {"id": exact.id, "title": exact.title, "category": exact.category,
+                       "score": max([a["score"] for a in out] + [0.0]) + 1, "path":
+                       str(exact.path)})
     # Keep the clearly relevant: a passing mention in the text is not a match.
     best = out[0]["score"] if out else 0
     return [a for a in out if a["score"] >= best / 4][:limit]
+
+
+def first_steps(body: str, limit: int = 3) -> list[str]:
+    """The first numbered or bulleted lines of an article, each on one line: what the
+    howto run shows of the article it found."""
+    steps: list[str] = []
+    current: list[str] | None = None
+    for line in body.splitlines():
+        m = re.match(r"^\s*(?:\d+[.)]|[-*])\s+(.*)", line)
+        if m:
+            if len(steps) == limit:
+                break
+            current = [m.group(1)]
+            steps.append("")
+        elif current is not None and line.strip() and line.startswith(" "):
+            current.append(line.strip())
+        else:
+            current = None if not line.strip() else current
+        if current is not None and steps:
+            steps[-1] = " ".join(current).replace("**", "")
+    return [s for s in steps if s]

@@ -2,8 +2,10 @@
 
 Playbooks are data from other people: expressions can read ``inputs``,
 ``answers``, ``steps.<id>`` (collector results), ``outcomes.<id>``,
-``findings`` and ``lang`` (the run's language, ``en`` or ``zh``), use
-jinja2's filters and tests, and nothing else — no ``eval``, no attribute
+``findings``, ``lang`` (the run's language, ``en`` or ``zh``) and ``platform``
+(``linux``, ``darwin`` or ``windows``: texts that differ per OS), use jinja2's
+filters and tests and ``tr`` (a collector's English prose in the run's language),
+and nothing else — no ``eval``, no attribute
 access to Python internals, no I/O.
 
 They are also bounded, since they run in the main process as root: every
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes, pass_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -164,10 +166,20 @@ def _bounded_filter(func: Any) -> Any:
     return bounded
 
 
+@pass_context
+def _tr(context: Any, value: Any) -> str:
+    """``{{ reason | tr }}``: a collector's English prose (a SMART reason, an access
+    verdict) in the run's language, through the message catalogue."""
+    from toolkit.i18n import translate
+
+    return translate(value, context.get("lang") or "en")
+
+
 @lru_cache(maxsize=1)
 def env() -> ImmutableSandboxedEnvironment:
     e = _BoundedEnvironment(undefined=StrictUndefined, autoescape=False)
     e.filters["round1"] = lambda v: round(float(v), 1)
+    e.filters["tr"] = _tr
     e.filters = {name: _bounded_filter(f) for name, f in e.filters.items()}
     e.globals["range"] = _bounded_range
     return e
@@ -234,6 +246,18 @@ def step_refs(source: str, *, template: bool) -> set[str]:
         return set()
     return {n.attr for n in tree.find_all(nodes.Getattr)
             if isinstance(n.node, nodes.Name) and n.node.name in ("steps", "outcomes")}
+
+
+def refs(source: str, roots: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``(root, name)`` for each ``root.<name>`` an expression reads, in the order they
+    appear (to explain a ``when:`` in words)."""
+    try:
+        tree = env().parse("{{ (" + source + ") }}")
+    except TemplateSyntaxError:
+        return []
+    found = [(n.node.name, n.attr) for n in tree.find_all(nodes.Getattr)
+             if isinstance(n.node, nodes.Name) and n.node.name in roots]
+    return list(dict.fromkeys(found))
 
 
 @lru_cache(maxsize=512)

@@ -46,6 +46,7 @@ def _build_step(raw: dict[str, Any], index: int, line: int) -> Step:
     kind = next(k for k in STEP_KINDS if k in raw)
     common: dict[str, Any] = {"index": index, "kind": kind, "id": _step_id(raw, index),
                               "line": line, "when": raw.get("when"),
+                              "why": Text.of(raw.get("why")),
                               "title": Text.of(raw.get("title")), "kb": raw.get("kb")}
     if kind == "guide":
         return Step(**common, text=Text.of(raw["guide"]), resolves=bool(raw.get("resolves")),
@@ -53,7 +54,7 @@ def _build_step(raw: dict[str, Any], index: int, line: int) -> Step:
     if kind == "ask":
         return Step(**common, text=Text.of(raw["ask"]), default=raw.get("default"),
                     answer_type=raw.get("type", "string"),
-                    choices=tuple(raw.get("choices", ())))
+                    choices=tuple(raw.get("choices", ())), required=bool(raw.get("required")))
     if kind == "collect":
         return Step(**common, collector=raw["collect"],
                     params=MappingProxyType(dict(raw.get("with") or {})),
@@ -82,7 +83,8 @@ def load(path: Path) -> Playbook:
         keywords=tuple(data.get("keywords", ())),
         inputs=tuple(Input(name, Text.of(spec["prompt"]) or Text((("en", name),)),
                            spec.get("default"), spec.get("type", "string"),
-                           tuple(spec.get("choices", ())))
+                           tuple(spec.get("choices", ())), bool(spec.get("required")),
+                           spec.get("from_ticket"))
                      for name, spec in (data.get("inputs") or {}).items()),
         timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
         escalate=Escalation(esc["when"], esc["to"], tuple(esc.get("resources", ())),

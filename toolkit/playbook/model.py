@@ -45,6 +45,8 @@ class Input:
     default: Any = None
     type: str = "string"
     choices: tuple[Any, ...] = ()
+    required: bool = False
+    from_ticket: str | None = None  # host | url | text: taken from the ticket or symptom
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class Step:
     id: str
     line: int
     when: str | None = None
+    why: Text | None = None  # what ``when`` means, in words
     title: Text | None = None
     text: Text | None = None  # guide instruction / ask prompt / check finding
     resolves: bool = False
@@ -68,6 +71,7 @@ class Step:
     recommend: Text | None = None
     kb: str | None = None
     next: str | None = None  # check: the playbook a finding calls for
+    required: bool = False  # ask: an answer is needed
 
     @property
     def label(self) -> str:

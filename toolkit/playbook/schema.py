@@ -32,8 +32,16 @@ EXPR: dict[str, Any] = {"type": "string", "minLength": 1,
 STEP_ID: dict[str, Any] = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$",
                            "description": "Name used in expressions: steps.<id>"}
 KB_ID: dict[str, Any] = {"type": "string", "pattern": "^KB-[A-Z0-9-]+$"}
-COMMON: dict[str, Any] = {"id": STEP_ID, "when": EXPR, "title": TEXT}
-ANSWER_TYPES = ["string", "integer", "number", "boolean"]
+WHY: dict[str, Any] = {**TEXT, "description": "What `when:` means, in words a user "
+                       "understands: the step is shown as 'skipped: only runs when <why>'"}
+COMMON: dict[str, Any] = {"id": STEP_ID, "when": EXPR, "why": WHY, "title": TEXT}
+# time: a moment as people say it ("yesterday", "2h", "今天上午"), stored as ISO 8601.
+ANSWER_TYPES = ["string", "integer", "number", "boolean", "time"]
+FROM_TICKET = {"enum": ["host", "url", "text"],
+               "description": "fill the input from the ticket's title, description or error "
+                              "message when they name one (run --ticket), else from the "
+                              "problem as described (run --symptom); text: the description "
+                              "itself"}
 
 
 def _step(kind: str, required: list[str], props: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +61,8 @@ ASK = _step("ask", ["id"], {
     "type": {"enum": ANSWER_TYPES},
     "default": {},
     "choices": {"type": "array", "minItems": 1},
+    "required": {"type": "boolean", "description": "no answer, no run: asked again on a "
+                                                   "terminal, exit 2 unattended"},
 })
 COLLECT = _step("collect", [], {
     "collect": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)+$"},
@@ -93,7 +103,11 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["prompt"],
                 "properties": {"prompt": TEXT, "default": {}, "type": {"enum": ANSWER_TYPES},
-                               "choices": {"type": "array", "minItems": 1}},
+                               "choices": {"type": "array", "minItems": 1},
+                               "required": {"type": "boolean", "description":
+                                            "no safe default: asked until answered on a "
+                                            "terminal; unattended, missing is exit 2"},
+                               "from_ticket": FROM_TICKET},
             },
         },
         "steps": {"type": "array", "minItems": 1,

@@ -14,7 +14,7 @@ from typing import Any
 from toolkit.collector import Collector, Plan
 from toolkit.plans import is_template
 from toolkit.playbook import Playbook, Step, expr
-from toolkit.run.runner import _coerce_answer
+from toolkit.run.answers import coerce
 
 
 def inputs(pb: Playbook, answers: dict[str, Any]) -> dict[str, Any]:
@@ -24,7 +24,7 @@ def inputs(pb: Playbook, answers: dict[str, Any]) -> dict[str, Any]:
         value = answers.get(spec.name, spec.default)
         if value is not None:
             try:
-                value = _coerce_answer(value, spec.type, spec.choices)
+                value = coerce(value, spec.type, spec.choices)
             except ValueError:
                 pass  # the run refuses it; the plan shows it as given
         out[spec.name] = value

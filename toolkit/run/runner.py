@@ -8,10 +8,10 @@ reason, and the run always goes on to the end.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,151 +19,46 @@ from typing import Any
 from jinja2 import UndefinedError
 
 from toolkit.errors import BadInput, did_you_mean
+from toolkit.i18n import t, translate
 from toolkit.playbook import Playbook, Step, expr
 from toolkit.playbook.schema import severity_rank
-from toolkit.playbook.trust import Trust, powers_of, refusal
+from toolkit.playbook.trust import powers_of, refusal
 from toolkit.plugins import Registry
+from toolkit.run import words
+from toolkit.run.answers import AnswerError, coerce, from_ticket
 from toolkit.run.isolation import StepOutcome, execute, kill_all
+from toolkit.run.records import (  # noqa: F401 - the import path others use
+    RunOptions,
+    RunResult,
+    StepRecord,
+    check_selection,
+    deselected,
+    platform_skip,
+)
 from toolkit.run.ui import NO_ANSWER, HeadlessUI
-
-
-@dataclass
-class RunOptions:
-    answers: dict[str, Any] = field(default_factory=dict)
-    timeout: float | None = None  # --timeout: replaces every step's limit
-    only: frozenset[str] = frozenset()
-    skip: frozenset[str] = frozenset()
-    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
-    lang: str = "en"
-    # May this playbook use collectors with powers (toolkit.playbook.trust)? The CLI decides.
-    trust: Trust = Trust(False, "nobody said the playbook is trusted")
-
-
-@dataclass
-class StepRecord:
-    step: Step
-    outcome: str = "ok"
-    reason: str = ""
-    started: str = ""
-    duration_s: float = 0.0
-    params: dict[str, Any] = field(default_factory=dict)
-    result: dict[str, Any] = field(default_factory=dict)
-    commands: list[dict[str, Any]] = field(default_factory=list)
-    traceback: str | None = None
-    answer: Any = None
-    answer_source: str | None = None  # user | answers-file | default
-    done: bool | None = None  # guide steps: did a person (or an answers file) take it?
-    fired: bool = False  # a check that produced a finding
-    shown: str = ""  # the guide or ask text as the person saw it (rendered)
-
-    def as_manifest(self, files: list[str]) -> dict[str, Any]:
-        s = self.step
-        out: dict[str, Any] = {"index": s.index, "id": s.id, "kind": s.kind,
-                               "outcome": self.outcome, "reason": self.reason,
-                               "started": self.started, "duration_s": round(self.duration_s, 3)}
-        if s.kind == "collect":
-            out.update(collector=s.collector, params=self.params, commands=self.commands,
-                       files=files)
-        if s.kind in ("guide", "ask"):
-            out.update(answer=self.answer, answer_source=self.answer_source)
-        if s.kind == "guide" and self.outcome == "ok":
-            out["done"] = bool(self.done)
-        if s.kind == "check":
-            out.update(expression=s.expression, fired=self.fired)
-        return out
-
-
-@dataclass
-class RunResult:
-    playbook: Playbook
-    records: list[StepRecord]
-    findings: list[dict[str, Any]]
-    inputs: dict[str, Any]
-    escalation: dict[str, Any] | None
-    resolved_by: str | None
-    started: str
-    finished: str
-    staging: Path
-    input_sources: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def outcome(self) -> str:
-        if self.resolved_by:
-            return "resolved"
-        if any(r.outcome in ("failed", "timed_out") for r in self.records):
-            return "incomplete"
-        return "ok"
-
-    def tried(self) -> list[dict[str, Any]]:
-        """The self-help steps of the run (docs/support-process.md step 3), for the escalation.
-
-        ``done`` says whether a person took the step: on a terminal, or answered in
-        an answers file. An unattended run only shows the instruction to nobody:
-        ``done`` is false, ``fixed`` null, and nothing downstream may count it as
-        tried ("not done (unattended run)")."""
-        out = []
-        for r in self.records:
-            if r.step.kind != "guide" or r.outcome != "ok":
-                continue
-            done = bool(r.done)
-            out.append({"step": r.step.id,
-                        "instruction": r.shown or (r.step.text.get() if r.step.text else ""),
-                        "resolves": r.step.resolves,
-                        "fixed": bool(r.answer) if r.step.resolves and done else None,
-                        "done": done, "answer_source": r.answer_source})
-        return out
-
-
-def deselected(step: Step, opts: RunOptions) -> str | None:
-    """Why --skip or --only leave this step out, or None (the run and --plan agree)."""
-    names = {step.id, step.collector or "", step.kind}
-    if step.id in opts.skip or (step.collector or "") in opts.skip:
-        return "skipped by --skip"
-    if opts.only and step.kind == "collect" and not names & opts.only:
-        return "not selected by --only"
-    return None
-
-
-def platform_skip(collector: Any, params: dict[str, Any]) -> str | None:
-    """Why the collector cannot run on this OS, or None. A saved output (``source=``)
-    is read anywhere: L2 on Linux analyses the Windows export a user sent."""
-    from toolkit import _platform
-
-    if _platform.NAME in collector.platforms or params.get("source"):
-        return None
-    return f"{collector.name} does not run on {_platform.NAME}"
 
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
-def _coerce_answer(value: Any, kind: str, choices: tuple[Any, ...]) -> Any:
-    try:
-        if kind == "integer":
-            value = int(value)
-        elif kind == "number":
-            value = float(value)
-        elif kind == "boolean" and not isinstance(value, bool):
-            value = str(value).strip().lower() in ("1", "true", "yes", "y", "on")
-    except (TypeError, ValueError):
-        raise ValueError(f"expected {kind}, got {value!r}") from None
-    if choices and value not in choices:
-        raise ValueError(f"expected one of {', '.join(map(str, choices))}, got {value!r}")
-    return value
-
-
 class Runner:
     def __init__(self, playbook: Playbook, registry: Registry, staging: Path,
                  options: RunOptions, ui: HeadlessUI) -> None:
+        from toolkit import _platform
+
         self.pb, self.registry, self.staging = playbook, registry, staging
         self.opts, self.ui = options, ui
+        self.lang = options.lang
         self.records: list[StepRecord] = []
         self.findings: list[dict[str, Any]] = []
         self.input_sources: dict[str, str] = {}
         self.ctx: dict[str, Any] = {"inputs": {}, "answers": {}, "steps": {}, "outcomes": {},
-                                    "findings": self.findings, "lang": options.lang}
+                                    "findings": self.findings, "lang": options.lang,
+                                    "platform": _platform.NAME}
+        check_selection(playbook, options)
         self._check_overrides()
+        self._check_answers()
 
     # ------------------------------------------------------------------ set-up
     def _check_overrides(self) -> None:
@@ -179,21 +74,65 @@ class Runner:
             except ValueError as exc:
                 raise BadInput(f"-p {step_id}.…: {exc}", "fix the -p value") from None
 
+    def _bad(self, name: str, exc: AnswerError) -> BadInput:
+        return BadInput(t("err.answer", "en", name=name, reason=exc),
+                        t("err.answer_fix", "en"))
+
+    def _check_answers(self) -> None:
+        """Every answer that does not come from a person is checked now, before anything
+        runs: a bad value in the answers file, or a required input nobody gives on an
+        unattended run, is exit 2 with the key to write."""
+        given = self.opts.answers
+        for spec in self.pb.inputs:
+            if spec.name in given:
+                try:
+                    coerce(given[spec.name], spec.type, spec.choices, spec.required)
+                except AnswerError as exc:
+                    raise self._bad(spec.name, exc) from None
+            elif spec.required and not self.ui.interactive and \
+                    spec.default in (None, "") and not self._from_ticket(spec)[0]:
+                raise BadInput(t("err.required", "en", name=spec.name,
+                                 prompt=spec.prompt.get("en")),
+                               t("err.required_fix", "en", name=spec.name))
+        for step in self.pb.steps:
+            if step.id not in given or step.kind not in ("guide", "ask"):
+                continue
+            kind = "boolean" if step.kind == "guide" else step.answer_type
+            try:
+                coerce(given[step.id], kind, step.choices, step.required)
+            except AnswerError as exc:
+                raise self._bad(step.id, exc) from None
+
+    def _from_ticket(self, spec: Any) -> tuple[str | None, str]:
+        """The value the ticket, else the described problem, gives an input, and which of
+        the two gave it ("ticket" | "symptom"); (None, "") when neither does."""
+        if spec.from_ticket:
+            for origin, texts in (("ticket", self.opts.ticket_text),
+                                  ("symptom", (self.opts.described,))):
+                found = from_ticket(spec.from_ticket, *texts) if any(texts) else None
+                if found:
+                    return found, origin
+        return None, ""
+
     def _resolve_inputs(self) -> None:
         for spec in self.pb.inputs:
             source, value = "default", spec.default
+            suggested, origin = self._from_ticket(spec)
+            if suggested:
+                source, value = origin, suggested
             if spec.name in self.opts.answers:
                 source, value = "answers-file", self.opts.answers[spec.name]
             elif self.ui.interactive:
-                got = self.ui.ask(spec.prompt.get(self.opts.lang), spec.default, spec.choices)
+                got = self.ui.ask(spec.prompt.get(self.lang), value, spec.choices, spec.type,
+                                  functools.partial(coerce, kind=spec.type, choices=spec.choices,
+                                                    required=spec.required), spec.required,
+                                  t(f"ui.from_{origin}", self.lang) if suggested else "")
                 if got is not NO_ANSWER:
-                    source, value = "user", got
+                    source = source if suggested and got == suggested else "user"
+                    value = got
             self.input_sources[spec.name] = source
-            if value is not None:
-                try:
-                    value = _coerce_answer(value, spec.type, spec.choices)
-                except ValueError as exc:
-                    raise BadInput(f"input '{spec.name}': {exc}", "fix the answers file") from None
+            if source != "user":
+                value = coerce(value, spec.type, spec.choices)  # checked in _check_answers
             self.ctx["inputs"][spec.name] = value
             self.ctx["answers"][spec.name] = value
 
@@ -201,54 +140,83 @@ class Runner:
     def _position(self, step: Step) -> str:
         return f"[{step.index}/{len(self.pb.steps)}]"
 
-    def _label(self, step: Step) -> str:
-        if step.kind == "collect":
-            return f"collect {step.collector}" + (f" ({step.id})" if step.id != (
-                step.collector or "").replace(".", "_") else "")
-        return f"{step.kind} {step.id}"
+    def _label(self, step: Step, shown: str = "") -> str:
+        name = words.label(step, self.lang, shown)
+        return f"{name} [{step.id}]" if self.opts.debug else name
 
-    def _finish(self, rec: StepRecord, detail: str = "") -> None:
+    def _detail(self, rec: StepRecord, detail: str) -> str:
+        text = detail or rec.note or translate(rec.reason, self.lang)
+        if self.opts.debug and rec.reason and rec.reason != text:
+            text = f"{text} [{rec.reason}]"
+        return text
+
+    def _finish(self, rec: StepRecord, detail: str = "", show: bool = True) -> None:
+        rec.title = rec.title or words.label(rec.step, self.lang, rec.shown)
         self.records.append(rec)
         self.ctx["outcomes"][rec.step.id] = rec.outcome
-        shown = "finding" if rec.fired else rec.outcome
-        self.ui.step_done(self._position(rec.step), self._label(rec.step), shown,
-                          detail or rec.reason)
+        # A check that found nothing (or had nothing to look at) is not news for the person
+        # at the keyboard: the manifest and --debug have it.
+        quiet = rec.step.kind == "check" and not rec.fired and rec.outcome != "failed"
+        # A guide step was just shown (and answered, if it asks): a second line repeating
+        # it says nothing, except whether it fixed the problem.
+        quiet = quiet or (rec.step.kind == "guide" and rec.outcome == "ok"
+                          and not (rec.step.resolves and rec.answer_source == "user"))
+        if show and (not quiet or self.opts.debug):
+            shown = "finding" if rec.fired else rec.outcome
+            self.ui.step_done(self._position(rec.step), self._label(rec.step, rec.shown), shown,
+                              self._detail(rec, detail), rec.step.index)
 
     def _text(self, text: Any) -> str:
         """A guide or ask text, rendered: it may show what earlier steps found. If it
         cannot be rendered (missing data), the text is shown as written."""
         if text is None:
             return ""
-        raw = text.get(self.opts.lang)
+        raw = text.get(self.lang)
         try:
             return str(expr.render(raw, self.ctx))
         except Exception:
             return raw
 
-    def _gate(self, step: Step) -> str | None:
-        """Why this step does not run, or None."""
+    def _gate(self, step: Step) -> tuple[str, str] | None:
+        """Why this step does not run, (technical, in words), or None."""
         why = deselected(step, self.opts)
         if why:
-            return why
+            return why, t("why.skip_flag" if "--skip" in why else "why.only_flag", self.lang)
         if step.when:
             try:
                 if not expr.evaluate(step.when, self.ctx):
-                    return f"condition is false: {step.when}"
+                    return (f"condition is false: {step.when}",
+                            words.when_false(step, self.pb, self.ctx, self.lang))
             except UndefinedError as exc:
-                return f"condition needs data that is missing: {exc.message}"
+                return (f"condition needs data that is missing: {exc.message}",
+                        words.when_false(step, self.pb, self.ctx, self.lang))
             except Exception as exc:
-                return f"condition could not be evaluated: {exc}"
+                return f"condition could not be evaluated: {exc}", ""
         return None
+
+    def _article(self, article_id: str | None) -> str:
+        """'Knowledge base: KB-NET-001 “title”' in the run's language ("" without one)."""
+        if not article_id:
+            return ""
+        from toolkit import kb
+
+        try:
+            title = kb.get(article_id).text(self.lang, "title")
+        except BadInput:  # an article the site has not installed: its id still helps
+            title = ""
+        return t("run.article", self.lang, id=article_id, title=title)
 
     def _guide(self, step: Step) -> bool:
         rec = StepRecord(step, started=_now())
         text = rec.shown = self._text(step.text)
+        article = self._article(step.kb)
         if step.id in self.opts.answers:
-            rec.answer, rec.answer_source = bool(self.opts.answers[step.id]), "answers-file"
+            answer = coerce(self.opts.answers[step.id], "boolean")  # checked up front
+            rec.answer, rec.answer_source = bool(answer), "answers-file"
             rec.done = True
-            self.ui.guide(step.index, text, False)
+            self.ui.guide(step.index, text, False, article=article)
         else:
-            got = self.ui.guide(step.index, text, step.resolves)
+            got = self.ui.guide(step.index, text, step.resolves, step.default, article)
             if got is NO_ANSWER:
                 rec.answer, rec.answer_source = (step.default if step.resolves else None,
                                                  "default" if step.resolves else None)
@@ -259,28 +227,31 @@ class Runner:
                 rec.answer, rec.answer_source, rec.done = bool(got), "user", True
         fixed = bool(step.resolves and rec.answer)
         self.ctx["answers"][step.id] = rec.answer
-        self._finish(rec, "fixed it" if fixed else ("not fixed" if step.resolves else ""))
+        self._finish(rec, t("outcome.fixed" if fixed else "outcome.not_fixed", self.lang)
+                     if step.resolves else "")
         return fixed
 
     def _ask(self, step: Step) -> None:
         rec = StepRecord(step, started=_now())
         value, source = step.default, "default"
+        rec.shown = self._text(step.text) or step.id
         if step.id in self.opts.answers:
             value, source = self.opts.answers[step.id], "answers-file"
         else:
-            got = self.ui.ask(self._text(step.text) or step.id, step.default, step.choices)
+            got = self.ui.ask(rec.shown, step.default, step.choices, step.answer_type,
+                              lambda v: coerce(v, step.answer_type, step.choices,
+                                               step.required), step.required)
             if got is not NO_ANSWER:
                 value, source = got, "user"
         if value is None:
             rec.outcome, rec.reason = "skipped", "no answer and no default"
-        else:
-            try:
-                value = _coerce_answer(value, step.answer_type, step.choices)
-            except ValueError as exc:
-                if source == "answers-file":
-                    raise BadInput(f"answer for '{step.id}': {exc}",
-                                   "fix the answers file") from None
+            rec.note = t("why.no_answer", self.lang)
+        elif source != "user":
+            try:  # the answers file was checked before the run; a playbook default was not
+                value = coerce(value, step.answer_type, step.choices)
+            except AnswerError as exc:
                 rec.outcome, rec.reason = "failed", f"answer not usable: {exc}"
+                rec.note = exc.text(self.lang)
         rec.answer, rec.answer_source = value, source
         self.ctx["answers"][step.id] = value if rec.outcome == "ok" else None
         self._finish(rec)
@@ -316,35 +287,66 @@ class Runner:
     def _collect_batch(self, steps: list[Step]) -> None:
         prepared = [self._prepare_collect(s) for s in steps]
         runnable = [(rec, col) for rec, col in prepared if col is not None]
-        for rec, col in prepared:
-            if col is None:
-                self._finish(rec)
-        if not runnable:
-            return
+        order = [rec for rec, _ in prepared]  # reported in playbook order, however they end
+        finished = {id(rec) for rec, col in prepared if col is None}
+        reported = 0
+
+        def report() -> None:
+            nonlocal reported
+            while reported < len(order) and id(order[reported]) in finished:
+                rec = order[reported]
+                timing = f"{rec.duration_s:.1f}s" if rec.step.index in started else ""
+                reason = rec.note or translate(rec.reason, self.lang) or self._found(rec)
+                self._finish(rec, " — ".join(filter(None, [timing, reason])))
+                reported += 1
+
+        started: set[int] = set()
 
         def work(item: tuple[StepRecord, Any]) -> StepOutcome:
             rec, col = item
             limit = self.opts.timeout or rec.step.timeout or self.pb.timeout
-            self.ui.step_started(self._label(rec.step))
-            return execute(col, rec.params, self.staging / "steps" / rec.step.label, limit)
+            started.add(rec.step.index)
+            self.ui.step_started(rec.step.index, self._position(rec.step),
+                                 self._label(rec.step))
+            try:
+                return execute(col, rec.params, self.staging / "steps" / rec.step.label, limit)
+            finally:
+                self.ui.step_ended(rec.step.index)
 
+        report()
+        if not runnable:
+            return
+        self.ui.batch_started([(rec.step.index, self._position(rec.step), self._label(rec.step))
+                               for rec, _ in runnable])
         pool = ThreadPoolExecutor(max_workers=min(4, len(runnable)))
         try:
-            futures = [(item, pool.submit(work, item)) for item in runnable]
-            for (rec, _), fut in futures:
+            futures = {pool.submit(work, item): item for item in runnable}
+            for fut in as_completed(futures):
+                rec, _ = futures[fut]
                 got = fut.result()
                 rec.outcome, rec.reason, rec.result = got.outcome, got.reason, got.result
                 rec.commands, rec.started = got.commands, got.started
                 rec.duration_s, rec.traceback = got.duration_s, got.traceback
                 if rec.outcome == "ok":
                     self.ctx["steps"][rec.step.id] = rec.result
-                self._finish(rec, f"{rec.duration_s:.1f}s" + (f" — {rec.reason}"
-                                                              if rec.reason else ""))
+                finished.add(id(rec))
+                report()
         except BaseException:
             kill_all()  # Ctrl-C: stop the workers now, or shutdown() waits for their timeouts
             raise
         finally:
             pool.shutdown(wait=True)
+            self.ui.batch_done()
+
+    def _found(self, rec: StepRecord) -> str:
+        """What a person should see of a result on the progress line: the article a
+        knowledge-base search picked (id and title), else nothing."""
+        articles = rec.result.get("articles") if isinstance(rec.result, dict) else None
+        if rec.outcome == "ok" and isinstance(articles, list) and articles and \
+                isinstance(articles[0], dict) and articles[0].get("id"):
+            return t("run.article", self.lang, id=articles[0]["id"],
+                     title=articles[0].get("title") or "")
+        return ""
 
     def _check(self, step: Step) -> None:
         rec = StepRecord(step, started=_now())
@@ -355,9 +357,9 @@ class Runner:
                 scope = {**self.ctx, "value": value}
                 finding = {
                     "id": step.id, "step": step.index, "severity": step.severity,
-                    "finding": expr.render(step.text.get(self.opts.lang), scope)
+                    "finding": expr.render(step.text.get(self.lang), scope)
                     if step.text else "",
-                    "recommend": expr.render(step.recommend.get(self.opts.lang), scope)
+                    "recommend": expr.render(step.recommend.get(self.lang), scope)
                     if step.recommend else "",
                     "kb": step.kb,
                     "next": step.next,
@@ -366,6 +368,8 @@ class Runner:
                 rec.fired, rec.result = True, finding
         except UndefinedError as exc:
             rec.outcome, rec.reason = "skipped", self._missing_data(step.expression or "", exc)
+            rec.note = words.missing_data(step.expression or "", self.pb, self.records,
+                                          self.ctx["steps"], self.lang)
         except Exception as exc:
             rec.outcome, rec.reason = "failed", f"check could not be evaluated: {exc}"
         rec.duration_s = time.monotonic() - t0
@@ -403,14 +407,17 @@ class Runner:
         while i < len(steps):
             step = steps[i]
             if resolved_by:
+                fixer = next(r for r in self.records if r.step.id == resolved_by)
                 rec = StepRecord(step, outcome="skipped",
-                                 reason=f"not needed: step {resolved_by} fixed the problem")
-                self.records.append(rec)
+                                 reason=f"not needed: step {resolved_by} fixed the problem",
+                                 note=t("why.not_needed", self.lang, step=fixer.title))
+                self._finish(rec, show=False)
                 i += 1
                 continue
             why_not = self._gate(step)
             if why_not:
-                self._finish(StepRecord(step, outcome="skipped", reason=why_not, started=_now()))
+                self._finish(StepRecord(step, outcome="skipped", reason=why_not[0],
+                                        note=why_not[1], started=_now()))
                 i += 1
                 continue
             if step.kind == "collect":
@@ -452,9 +459,9 @@ class Runner:
         reason = ""
         if esc.reason:
             try:  # a template: it may name what was found ("loss starts at hop 2")
-                reason = str(expr.render(esc.reason.get(self.opts.lang), self.ctx))
+                reason = str(expr.render(esc.reason.get(self.lang), self.ctx))
             except Exception as exc:
-                reason = f"{esc.reason.get(self.opts.lang)} (reason template failed: {exc})"
+                reason = f"{esc.reason.get(self.lang)} (reason template failed: {exc})"
         return {"needed": True, "to": esc.to, "resources": list(esc.resources),
                 "reason": reason,
                 "findings": [f["id"] for f in self.findings]}

@@ -159,5 +159,22 @@ def playbook_for(category: str | None, subcategory: str | None) -> str | None:
     return None
 
 
+def playbook_phrases() -> dict[str, list[str]]:
+    """The dictionary's phrases by the playbook they lead to (the first installed one of
+    each subcategory): what symptom routing adds to the playbooks' own words."""
+    d = dictionary()
+    # How-to questions lead to no fault playbook (classify says so), but a guided run
+    # answers them from the knowledge base: the howto playbook.
+    target = {key: next((p for p in books or (("howto",) if key[0] == "howto" else ())
+                         if _installed(p)), None)
+              for key, books in d.playbooks.items()}
+    out: dict[str, list[str]] = {}
+    for phrase in d.phrases:
+        book = target.get((phrase.category, phrase.subcategory))
+        if book:
+            out.setdefault(book, []).append(phrase.text)
+    return out
+
+
 def subcategories(category: str) -> list[str]:
     return [s for c, s in dictionary().playbooks if c == category]

@@ -23,6 +23,13 @@ def store_option(f: F) -> F:
                              "env SUPPORTKIT_STORE).")(f)
 
 
+def ticket_id_argument(f: F) -> F:
+    """The ``ID`` argument of every command on one ticket; Tab completes the store's ids."""
+    from toolkit.cli.completion import complete_tickets
+
+    return click.argument("ticket_id", metavar="ID", shell_complete=complete_tickets)(f)
+
+
 def by_option(f: F) -> F:
     return click.option("--by", metavar="NAME", help="Who does this (default: the OS user); "
                         "written to the ticket's history.")(f)

@@ -24,13 +24,14 @@ from toolkit.cli.ticket import (
     by_option,
     store_option,
     ticket,
+    ticket_id_argument,
 )
 from toolkit.errors import BadInput
 from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("status", type=click.Choice([s for s in STATUS_CHOICES if s != "new"]))
 @click.option("--assignee", metavar="NAME", help="Assign the ticket on the way.")
 @by_option
@@ -74,7 +75,7 @@ def _pause_line(t: Any) -> str:
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--category")
 @click.option("--subcategory")
 @click.option("--impact")
@@ -111,7 +112,7 @@ def _split(values: tuple[str, ...]) -> list[str]:
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--to", "target", required=True, metavar="LEVEL",
               help="Who takes it: L2, L2-network, L2-hardware, a vendor, …")
 @click.option("--resources", multiple=True, metavar="A,B",
@@ -145,7 +146,7 @@ def escalate(ticket_id: str, target: str, resources: tuple[str, ...], reason: st
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--reason", required=True, help="What L2 found and what L1 should do now.")
 @by_option
 @store_option
@@ -164,7 +165,7 @@ def deescalate(ticket_id: str, reason: str, by: str | None, store_path: Path | N
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("text", nargs=-1)
 @by_option
 @store_option
@@ -186,7 +187,7 @@ def respond(ticket_id: str, text: tuple[str, ...], by: str | None, store_path: P
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--solution", required=True, help="What was done.")
 @click.option("--step", "steps", multiple=True, help="One step of the plan (repeatable).")
 @click.option("--backup", required=True, help="The backup taken before the change "
@@ -211,7 +212,7 @@ def resolve(ticket_id: str, solution: str, steps: tuple[str, ...], backup: str, 
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--fixed/--not-fixed", default=None, help="What the user confirmed.")
 @click.option("--satisfaction", type=click.IntRange(1, 5), help="The user's rating, 1-5.")
 @click.option("--feedback", default="", help="The user's words.")
@@ -232,7 +233,7 @@ def verify(ticket_id: str, fixed: bool | None, satisfaction: int | None, feedbac
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--kb", "draft_kb", is_flag=True,
               help="Draft a knowledge-base article from the case ($SUPPORTKIT_HOME/kb/).")
 @by_option
@@ -250,7 +251,7 @@ def close(ticket_id: str, draft_kb: bool, by: str | None, store_path: Path | Non
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--reason", default="", help="Why it is reopened.")
 @by_option
 @store_option
@@ -267,7 +268,7 @@ def reopen(ticket_id: str, reason: str, by: str | None, store_path: Path | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md",
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), metavar="FILE",

@@ -25,30 +25,58 @@ from toolkit.cli.ticket import (
     by_option,
     store_option,
     ticket,
+    ticket_id_argument,
 )
 from toolkit.errors import BadInput
 from toolkit.tickets.lifecycle import STATUSES as STATUS_CHOICES
 
 # --------------------------------------------------------------------------- new
 
-_PROMPTS = (("title", "What happens, in a few words"), ("description", "What exactly happens"),
-            ("error_message", "The error message (exact text)"),
-            ("occurred_at", "When did it happen (e.g. 2026-11-25 14:30)"),
-            ("reporter", "Who reports it (name / account)"),
-            ("channel", "Channel (phone, chat, portal, email, agent)"))
+_PROMPTS = ("title", "description", "error_message", "occurred_at", "reporter", "channel")
+_LEVELS = ("high", "medium", "low")
+_ZH_LEVELS = {"高": "high", "中": "medium", "低": "low"}
+
+
+def _when_text(text: str) -> str:
+    """A time as a person says it ("yesterday 14:30", "2h ago", "昨天下午3点", ISO 8601)
+    → ISO 8601 with the offset, or AnswerError with the reason."""
+    from toolkit.run.answers import coerce
+
+    return str(coerce(text, "time"))
 
 
 def _interactive(values: dict[str, Any]) -> None:
-    click.echo("New ticket — the facts of the first call (Enter skips a question).", err=True)
-    for key, text in _PROMPTS:
+    """Ask for the facts one by one. Each answer is checked when it is given and asked
+    again with the reason (a time nobody can read, a level not in the list), so an
+    answer never fails the whole template after the last question. The questions are
+    in the locale's language, then in the language the title is written in."""
+    from toolkit import i18n
+    from toolkit.i18n import t
+    from toolkit.lang import default_lang
+    from toolkit.run.answers import AnswerError, coerce
+
+    lang = default_lang()
+
+    def ask(text: str, check: Any, default: str = "") -> Any:
+        while True:
+            got = click.prompt(f"  {text}", default=default, show_default=bool(default),
+                               err=True).strip()
+            try:
+                return check(got) if got else None
+            except AnswerError as exc:
+                click.echo("  ✗ " + t("ui.retry", lang, reason=exc.text(lang)), err=True)
+
+    click.echo(t("tk.intro", lang), err=True)
+    for key in _PROMPTS:
         if values.get(key) is None:
-            got = click.prompt(f"  {text}", default="", show_default=False, err=True)
-            values[key] = got.strip() or None
+            values[key] = ask(t(f"tk.{key}", lang),
+                              _when_text if key == "occurred_at" else (lambda v: v))
+            if key == "title":
+                lang = i18n.script_lang(values[key]) or lang
     for key in ("impact", "urgency"):
         if values.get(key) is None:
-            values[key] = click.prompt(f"  {key.capitalize()} (high/medium/low)",
-                                       default="medium", err=True,
-                                       type=click.Choice(["high", "medium", "low"]))
+            values[key] = ask(t(f"tk.{key}", lang), lambda v: coerce(
+                _ZH_LEVELS.get(v, v.lower()), "string", _LEVELS), default="medium") or "medium"
 
 
 @ticket.command("new", context_settings=CONTEXT_SETTINGS)
@@ -57,7 +85,8 @@ def _interactive(values: dict[str, Any]) -> None:
 @click.option("--error-message", help="The exact error message.")
 @click.option("--reporter", help="Who reports it (name, account).")
 @click.option("--channel", help="phone, chat, portal, email, agent, …")
-@click.option("--occurred-at", metavar="TIME", help="When it happened (ISO 8601).")
+@click.option("--occurred-at", metavar="TIME", help="When it happened: ISO 8601, or as "
+              "said (\"yesterday 14:30\", \"2h ago\", \"昨天下午3点\").")
 @click.option("--reported-at", metavar="TIME",
               help="When it was reported, if before now: the clocks start then.")
 @click.option("--category", help="hardware, software, account, network, howto, data "
@@ -85,6 +114,14 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
             raise BadInput("a ticket needs a title", "give --title (stdin is not a terminal, "
                            "so nothing is asked)")
         _interactive(fields)
+    if fields.get("occurred_at"):
+        from toolkit.run.answers import AnswerError
+
+        try:
+            fields["occurred_at"] = _when_text(fields["occurred_at"])
+        except AnswerError as exc:
+            raise BadInput(f"--occurred-at: {exc}", "e.g. --occurred-at 'yesterday 14:30' "
+                           "or --occurred-at 2026-11-25T14:30") from None
     cfg = config.load()
     env: dict[str, Any] = {}
     if not no_collect:
@@ -187,7 +224,7 @@ def list_(statuses: tuple[str, ...], show_all: bool, category: str | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @store_option
 @json_option
 def show(ticket_id: str, store_path: Path | None, as_json: bool) -> None:
@@ -229,7 +266,7 @@ def classify(text: tuple[str, ...], as_json: bool) -> None:
 # --------------------------------------------------------------------------- changes
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("bundle_path", metavar="BUNDLE", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Attach a bundle made for another ticket "
               "without asking (recorded in the history).")
@@ -275,7 +312,7 @@ def attach(ticket_id: str, bundle_path: Path, force: bool, by: str | None,
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.argument("words", metavar="[TEXT]", nargs=-1)
 @click.option("--text", help="The note (or give it as TEXT after the id).")
 @click.option("--tried", is_flag=True, help="It records something tried that did not fix it "

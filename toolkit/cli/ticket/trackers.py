@@ -18,11 +18,12 @@ from toolkit.cli.ticket import (
     by_option,
     store_option,
     ticket,
+    ticket_id_argument,
 )
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--to", "connector", required=True, metavar="NAME",
               help="A connector configured in config.yaml ('supportkit connectors').")
 @click.option("--new", is_flag=True, help="Create another remote issue instead of updating "
@@ -55,7 +56,7 @@ def push(ticket_id: str, connector: str, new: bool, by: str | None, store_path: 
 
 
 @ticket.command(context_settings=CONTEXT_SETTINGS)
-@click.argument("ticket_id", metavar="ID")
+@ticket_id_argument
 @click.option("--from", "connectors", multiple=True, metavar="NAME",
               help="Only this connector (default: every one the ticket was pushed to).")
 @by_option

@@ -119,6 +119,8 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     glance, which read deep into the results (see ``render_bundle``)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
+    from toolkit.i18n import translate
+
     env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.tests["bundle_member"] = is_bundle_member
@@ -128,6 +130,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     worst = findings[0]["severity"] if findings else None
     lang = manifest.get("lang") or "en"
     env.globals["zh"] = lang == "zh"
+    env.filters["tr"] = lambda v: translate(v, lang)  # collector prose, through the catalogue
     html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
         sections=SECTIONS, plain=plain)

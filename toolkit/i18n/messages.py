@@ -1,0 +1,126 @@
+"""The toolkit's own texts by id: (English, Chinese). ``{name}`` is filled in by ``t``.
+
+Grouped by where they appear. The English text is also a template for
+``translate`` (see the package docstring), so a text the runner wrote into a
+manifest in English can be shown in Chinese later.
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # ---------------------------------------------------------------- choosing the playbook
+    "run.describe": ("Describe the problem in a few words (what happens, any error message)",
+                     "请用一句话描述问题（发生了什么、有什么错误提示）"),
+    "run.chose": ("Chose playbook {playbook} for \"{symptom}\" (matched: {matched}).",
+                  "根据“{symptom}”选择了排查流程 {playbook}（匹配：{matched}）。"),
+    "run.offer": ("  {n}. {playbook:<22} {title}  (matched: {matched})",
+                  "  {n}. {playbook:<22} {title}（匹配：{matched}）"),
+    "run.which": ("Which one?", "选择哪一个？"),
+    "run.fallback": ("No playbook matches that description; running the general triage.",
+                     "没有与该描述匹配的排查流程，将运行通用机器排查。"),
+    "run.header": ("{title} — {id} v{version}", "{title}——{id} v{version}"),
+    "run.article": ("Knowledge base: {id} “{title}”", "知识库：{id}“{title}”"),
+    # ---------------------------------------------------------------- prompts
+    "ui.step": ("Step {n}.", "第 {n} 步。"),
+    "ui.fixed": ("Did this fix it?", "问题解决了吗？"),
+    "ui.enter": ("Press Enter when done", "完成后请按回车"),
+    "ui.yn_no": ("[y/N]", "[是/否，回车=否]"),
+    "ui.yn_yes": ("[Y/n]", "[是/否，回车=是]"),
+    "ui.yn": ("[y/n]", "[是/否]"),
+    "ui.retry": ("{reason} — please answer again.", "{reason}——请重新回答。"),
+    "ui.required_mark": ("(required)", "（必填）"),
+    "ui.from_ticket": ("(from the ticket)", "（取自工单）"),
+    "ui.from_symptom": ("(from your description)", "（取自您的描述）"),
+    "ui.running": ("running", "运行中"),
+    # ---------------------------------------------------------------- answers
+    "answer.required": ("an answer is needed here", "此项必须填写"),
+    "answer.yes_no": ("answer yes or no (y/n)", "请回答“是”或“否”"),
+    "answer.integer": ("a whole number is needed, not “{value}”", "需要一个整数，而不是“{value}”"),
+    "answer.number": ("a number is needed, not “{value}”", "需要一个数字，而不是“{value}”"),
+    "answer.choice": ("choose one of {options}, not “{value}”",
+                      "请从 {options} 中选择，而不是“{value}”"),
+    "answer.time": ("cannot read the time “{value}”: write e.g. 2h, 3d, yesterday, this "
+                    "morning, 10:30 or 2024-11-03 10:00",
+                    "无法识别时间“{value}”：可以写 2h、3d、昨天、今天上午、10:30 或 "
+                    "2024-11-03 10:00"),
+    "answer.future": ("“{value}” is in the future", "“{value}”是将来的时间"),
+    # ---------------------------------------------------------------- progress: outcomes
+    "outcome.ok": ("done", "完成"),
+    "outcome.skipped": ("skipped", "跳过"),
+    "outcome.failed": ("failed", "失败"),
+    "outcome.timed_out": ("timed out", "超时"),
+    "outcome.finding": ("finding", "发现问题"),
+    "outcome.fixed": ("fixed", "已解决"),
+    "outcome.not_fixed": ("not fixed", "未解决"),
+    "outcome.answered": ("answered", "已回答"),
+    "outcome.resolved": ("resolved", "已解决"),
+    "outcome.incomplete": ("incomplete", "未完成"),
+    "severity.critical": ("critical", "严重"),
+    "severity.high": ("high", "高"),
+    "severity.medium": ("medium", "中"),
+    "severity.low": ("low", "低"),
+    "severity.info": ("info", "提示"),
+    # ---------------------------------------------------------------- step labels
+    "label.collect": ("{title} ({collector})", "{title}（{collector}）"),
+    "label.check": ("check", "检查"),
+    "label.guide": ("self-help step {n}", "第 {n} 个自助步骤"),
+    # ---------------------------------------------------------------- the runner's reasons
+    # (the manifest keeps the technical reason; these are what a person reads)
+    "why.when": ("skipped: only runs when {why}", "跳过：仅在{why}时运行"),
+    "why.when_input": ("skipped: only runs when “{prompt}” is answered",
+                       "跳过：仅在回答了“{prompt}”时运行"),
+    "why.when_step": ("skipped: needs what “{step}” finds, and it found nothing to go on",
+                      "跳过：需要“{step}”的结果，但它没有可用的结果"),
+    "why.when_other": ("skipped: the playbook does not need it this time",
+                       "跳过：本次排查不需要此步骤"),
+    "why.not_needed": ("not needed: “{step}” fixed the problem", "无需执行：“{step}”已解决问题"),
+    "why.skip_flag": ("left out with --skip", "已用 --skip 排除"),
+    "why.only_flag": ("not chosen with --only", "未被 --only 选中"),
+    "why.missing": ("nothing to look at: {states}", "没有可检查的数据：{states}"),
+    "why.state": ("“{step}” {outcome}", "“{step}”{outcome}"),
+    "why.state_reason": ("“{step}” {outcome} ({reason})", "“{step}”{outcome}（{reason}）"),
+    "why.not_run": ("“{step}” has not run", "“{step}”尚未运行"),
+    "why.no_answer": ("no answer and no default", "没有回答，也没有默认值"),
+    # ---------------------------------------------------------------- the summary
+    "sum.resolved": ("Resolved by “{step}”. The bundle records what was done.",
+                     "已由“{step}”解决。证据包记录了所做的操作。"),
+    "sum.findings": ("{n} finding(s):", "{n} 个发现项："),
+    "sum.none": ("No problems found by this playbook's checks.", "本排查流程的检查未发现问题。"),
+    "sum.next": ("      → next: supportkit run {playbook}", "      → 下一步：supportkit run "
+     "{playbook}"),
+    "sum.escalate": ("Next: escalate to {to} with this bundle (resources: {resources}).",
+                     "下一步：带上此证据包升级至 {to}（所需资源：{resources}）。"),
+    "sum.no_resources": ("none named", "未指定"),
+    "sum.keep": ("Keep it with the case: supportkit ticket attach TICKET-ID {path}",
+                 "请将它附到工单：supportkit ticket attach 工单号 {path}"),
+    "sum.bundle": ("Evidence bundle: {path}", "证据包：{path}"),
+    "sum.mapping": ("Pseudonym mapping (keep it private, do not send it): {path}",
+                    "化名对照表（请妥善保管，不要发送）：{path}"),
+    "sum.bad_step": ("  {step}: {outcome} — {reason}", "  {step}：{outcome}——{reason}"),
+    # ---------------------------------------------------------------- errors of a run
+    "err.required": ("input '{name}' is needed and has no default ({prompt})",
+                     "输入项 '{name}' 必须填写且没有默认值（{prompt}）"),
+    "err.required_fix": ("give it in the answers file: --answers FILE with '{name}: VALUE'",
+                         "请在应答文件中提供：--answers 文件，写入 '{name}: 值'"),
+    "err.answer": ("answer for '{name}': {reason}", "'{name}' 的回答：{reason}"),
+    "err.answer_fix": ("fix the answers file", "请修改应答文件"),
+    "err.unknown_ids": ("{flag} names no step of playbook {playbook}: {ids}",
+                        "{flag} 指定的步骤在排查流程 {playbook} 中不存在：{ids}"),
+    "err.unknown_fix": ("'supportkit run {playbook} --plan' lists the step ids and collectors",
+                        "'supportkit run {playbook} --plan' 会列出步骤 id 和采集器"),
+    "err.interrupted": ("Interrupted — nothing was written.", "已中断——没有写入任何内容。"),
+    # ---------------------------------------------------------------- ticket intake
+    "tk.intro": ("New ticket — the facts of the first call (Enter skips a question).",
+                 "新工单——记录首次来电的事实（回车跳过该问题）。"),
+    "tk.title": ("What happens, in a few words", "发生了什么（一句话）"),
+    "tk.description": ("What exactly happens", "具体情况"),
+    "tk.error_message": ("The error message (exact text)", "错误信息（原文）"),
+    "tk.occurred_at": ("When did it happen (e.g. yesterday 14:30, this morning, 2h ago)",
+                       "什么时候发生的（例如 昨天 14:30、今天上午、2小时前）"),
+    "tk.reporter": ("Who reports it (name / account)", "报告人（姓名/账号）"),
+    "tk.channel": ("Channel (phone, chat, portal, email, agent)",
+                   "渠道（phone、chat、portal、email、agent）"),
+    "tk.impact": ("Impact (high/medium/low)", "影响范围（高/中/低，或 high/medium/low）"),
+    "tk.urgency": ("Urgency (high/medium/low)", "紧急程度（高/中/低，或 high/medium/low）"),
+    "tk.need_title": ("a ticket needs a title", "工单必须有标题"),
+}

@@ -246,10 +246,14 @@ def test_ticket_new_asks_in_the_language_the_title_is_written_in(cli) -> None:
     term.answer(r"什么时候发生的.*: ", "昨天下午3点")
     term.answer(r"报告人.*: ", "张三")
     term.answer(r"渠道.*: ", "")
-    term.answer(r"影响范围.*\[medium\]: ", "高")
-    term.answer(r"紧急程度.*\[medium\]: ", "低")
+    term.answer(r"影响范围.*\[中\]: ", "高")
+    term.answer(r"紧急程度.*\[中\]: ", "低")
     assert term.end() == 0, term.transcript
-    tid = re.search(r"(SUP-\d+) recorded", term.transcript).group(1)  # type: ignore[union-attr]
+    # What follows the questions is Chinese too: the number, the category, the clocks.
+    after = term.transcript.rsplit("紧急程度", 1)[1].split("\n", 1)[1]
+    assert "已登记" in after and "响应截止" in after and "解决截止" in after, after
+    assert english_left(after) == [], after
+    tid = re.search(r"(SUP-\d+) 已登记", term.transcript).group(1)  # type: ignore[union-attr]
     doc = json.loads(cli("ticket", "show", tid, "--json").out)
     assert (doc["title"], doc["impact"], doc["urgency"]) == ("打印机无法打印", "high", "low")
     assert doc["occurred_at"]

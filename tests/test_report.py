@@ -92,7 +92,8 @@ def test_report_labels_follow_the_run_language(tmp_path: Path, cli) -> None:
         top = zf.namelist()[0].split("/")[0]
         html = zf.read(f"{top}/report.html").decode()
     for label in ("<h2>发现项</h2>", "<h2>未执行（无人值守运行）</h2>", "<h2>步骤</h2>",
-                  "最严重：critical", "升级至 <strong>L2-hardware</strong>", "<th>结论</th>",
+                  "最严重：严重", "<td>检查 disk_failing</td>",
+                  "升级至 <strong>L2-hardware</strong>", "<th>结论</th>",
                   "<h2>问题</h2>", '<span class="meta">用户的描述</span> “硬盘有咔哒声”'):
         assert label in html, label
     assert "<h2>Findings</h2>" not in html and "Not done (unattended run)" not in html

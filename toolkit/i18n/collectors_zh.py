@@ -261,4 +261,14 @@ COLLECTOR_REASONS: tuple[tuple[str, str], ...] = (
      "'smartctl -x -j 设备' 的输出"),
     ("{device}: Unable to detect device type", "{device}：无法识别设备类型"),
     ("open failed", "打开失败"),
+    # account.identity: what sudo would do (shown beside its state in the report)
+    ("running as root: sudo is not needed", "正以 root 身份运行：不需要 sudo"),
+    ("sudo runs commands without asking for a password", "sudo 运行命令时不需要密码"),
+    ("sudo is not installed", "未安装 sudo"),
+    ("sudo asks for a password (allowed or not is known only then)",
+     "sudo 需要输入密码（输入后才知道是否允许）"),
+    ("sudo refused", "sudo 拒绝了请求"),
+    ("sudo -n true exited {code}", "sudo -n true 退出码为 {code}"),
+    # disk.health: the summary line when there is no disk (the report words the rest)
+    ("no disks found", "没有找到硬盘"),
 )

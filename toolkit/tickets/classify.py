@@ -100,6 +100,15 @@ def dictionary() -> Dictionary:
     return _load(path, path.stat().st_mtime)
 
 
+def category_title(category: str, lang: str) -> str | None:
+    """A category's title in ``lang`` from the dictionary in use (a site's own first),
+    None when it has none."""
+    try:
+        return dictionary().titles.get(category, {}).get(lang) or None
+    except BadInput:  # a broken site dictionary: the id is shown, the command goes on
+        return None
+
+
 def _fold(text: str) -> str:
     text = text.lower()
     for a, b in _FOLD:

@@ -76,7 +76,8 @@ def _interactive(values: dict[str, Any]) -> None:
     for key in ("impact", "urgency"):
         if values.get(key) is None:
             values[key] = ask(t(f"tk.{key}", lang), lambda v: coerce(
-                _ZH_LEVELS.get(v, v.lower()), "string", _LEVELS), default="medium") or "medium"
+                _ZH_LEVELS.get(v, v.lower()), "string", _LEVELS),
+                default="中" if lang == "zh" else "medium") or "medium"
 
 
 @ticket.command("new", context_settings=CONTEXT_SETTINGS)
@@ -122,11 +123,15 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
         except AnswerError as exc:
             raise BadInput(f"--occurred-at: {exc}", "e.g. --occurred-at 'yesterday 14:30' "
                            "or --occurred-at 2026-11-25T14:30") from None
+    from toolkit import i18n
+
+    # The lines after the questions speak the title's language (else the locale's).
+    lang = i18n.choose_lang(None, ticket_text=fields.get("title"))
     cfg = config.load()
     env: dict[str, Any] = {}
     if not no_collect:
         if not as_json:
-            say("Collecting the environment (system.info)…", err=True)
+            say(i18n.t("tk.collecting", lang), err=True)
         env = workflow.collect_environment()
     store = _open(store_path)
     t = workflow.new_ticket(store, cfg, Intake(environment=env, **{
@@ -134,14 +139,38 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
     if as_json:
         emit_json(_doc(t))
         return
-    cat = " / ".join(x for x in (t.category, t.subcategory) if x) or "unclassified"
-    say(f"{t.id} recorded — {cat}, priority {t.priority}")
-    say(f"  response due   {_when(t.response_due)}")
-    say(f"  resolution due {_when(t.resolution_due)}")
+    say(i18n.t("tk.recorded", lang, id=t.id, category=_category(t, lang),
+               priority=_label("priority", t.priority, lang)))
+    say(i18n.t("tk.response_due", lang, when=_when(t.response_due)))
+    say(i18n.t("tk.resolution_due", lang, when=_when(t.resolution_due)))
     if t.playbook:
-        say(f"  next: supportkit run {t.playbook} --ticket {t.id}")
+        say(i18n.t("tk.next", lang, playbook=t.playbook, id=t.id))
     if env.get("error"):
-        say(f"note: environment not collected: {env['error']}", err=True)
+        say(i18n.t("tk.no_env", lang, error=i18n.translate(env["error"], lang)), err=True)
+
+
+def _label(kind: str, value: str | None, lang: str) -> str:
+    """A category's, subcategory's or priority's name for a person: the id itself in
+    English (what scripts and flags use), the catalogue's word in Chinese."""
+    from toolkit.i18n import t
+    from toolkit.i18n.messages import MESSAGES
+
+    if not value:
+        return ""
+    return t(f"{kind}.{value}", lang) if f"{kind}.{value}" in MESSAGES else value
+
+
+def _category(t: Any, lang: str) -> str:
+    from toolkit.i18n import t as msg
+
+    if not t.category:
+        return msg("tk.unclassified", lang)
+    first = t.category
+    if lang != "en":
+        from toolkit.tickets.classify import category_title
+
+        first = category_title(t.category, lang) or t.category
+    return " / ".join(x for x in (first, _label("sub", t.subcategory, lang)) if x)
 
 
 # --------------------------------------------------------------------------- list / show

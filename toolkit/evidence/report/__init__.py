@@ -48,7 +48,7 @@ LABELS_ZH = {
     "Stop code": "停止代码", "Crashes": "崩溃", "Hangs": "无响应", "Last": "最近",
     "Exception": "异常", "Faulting module": "出错模块",
     "Application crashes and hangs": "应用程序崩溃与无响应",
-    "No problems found by the checks of this playbook.": "本剧本的检查未发现问题。",
+    "No problems found by the checks of this playbook.": "本排查流程的检查未发现问题。",
     "No error lines in what was gathered.": "收集到的内容中没有错误行。",
     "not asked": "未询问", "yes": "是", "no": "否",
     "The problem": "问题", "The machine": "本机概况", "In the user's words": "用户的描述",
@@ -101,16 +101,36 @@ def _bar(percent: Any) -> Any:
                   '</span></span>')
 
 
-def _duration(seconds: Any) -> str:
+def _duration(seconds: Any, lang: str = "en") -> str:
+    from toolkit.i18n import t
+
     try:
         s = float(seconds)
     except (TypeError, ValueError):
         return "?"
     if s < 3600:
-        return f"{s / 60:.0f} min"
+        return t("duration.min", lang, n=f"{s / 60:.0f}")
     if s < 2 * 86400:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.0f} days"
+        return t("duration.h", lang, n=f"{s / 3600:.1f}")
+    return t("duration.days", lang, n=f"{s / 86400:.0f}")
+
+
+def _label(value: Any, kind: str, lang: str) -> Any:
+    """A machine word (an outcome, a verdict, a status…) as the catalogue words it,
+    ``{kind}.{value}``; a value the catalogue does not know is shown as it is."""
+    from toolkit.i18n import t
+    from toolkit.i18n.messages import MESSAGES
+
+    key = f"{kind}.{value}"
+    return t(key, lang) if isinstance(value, str) and key in MESSAGES else value
+
+
+def _category(value: Any, lang: str) -> Any:
+    if lang == "en" or not isinstance(value, str):
+        return value
+    from toolkit.tickets.classify import category_title
+
+    return category_title(value, lang) or value
 
 
 def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
@@ -119,16 +139,20 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     glance, which read deep into the results (see ``render_bundle``)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    from toolkit.i18n import translate
+    from toolkit.i18n import t, translate
 
     env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.tests["bundle_member"] = is_bundle_member
-    env.filters["duration"] = _duration
+    lang = manifest.get("lang") or "en"
+    env.filters["duration"] = lambda v: _duration(v, lang)
+    # The page's words come from the catalogue (toolkit/i18n), in the run's language.
+    env.globals["_"] = lambda msg_id, **kw: t(msg_id, lang, **kw)
+    env.filters["label"] = lambda v, kind: _label(v, kind, lang)
+    env.filters["category"] = lambda v: _category(v, lang)
     env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
     worst = findings[0]["severity"] if findings else None
-    lang = manifest.get("lang") or "en"
     env.globals["zh"] = lang == "zh"
     env.filters["tr"] = lambda v: translate(v, lang)  # collector prose, through the catalogue
     html = env.get_template("report.html.j2").render(

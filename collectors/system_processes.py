@@ -206,7 +206,8 @@ def snapshot(sample_s: float) -> dict[str, Any]:
                      "cpu_before": old[1] if same and old else None,
                      "cpu_after": _cpu_seconds(proc) if same else None})
     hidden = len(set(before) - {r["pid"] for r in rows})  # exited during the sample
-    return {"sample_s": sample_s, "own_pids": own_pids(), "cpu_count": psutil.cpu_count(logical=True),
+    return {"sample_s": sample_s, "own_pids": own_pids(),
+            "cpu_count": psutil.cpu_count(logical=True),
             "memory_total": psutil.virtual_memory().total, "hidden": hidden,
             "processes": rows}
 

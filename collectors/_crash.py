@@ -178,9 +178,9 @@ def kernel_events(text: str) -> list[dict[str, Any]]:
                 oops is not None or (last_oops and n - last_oops[1] <= _REPORT_LINES)):
             # panic_on_oops, or an Oops in interrupt context: the same crash, once
             target = oops if oops is not None else last_oops[0]  # type: ignore[index]
-            target["panicked"] = True
+            target["panicked"] = what
             if oops is None:
-                target["what"] = (target["what"] + "; the kernel then panicked")[:300]
+                target["what"] = (target["what"] + f"; then Kernel panic: {what}")[:300]
             continue
         if oops is not None and kind == "oops" and not (
                 "[#" in what and oops.get("marked")):
@@ -210,8 +210,9 @@ def kernel_events(text: str) -> list[dict[str, Any]]:
         _finish_oops(oops)
     for e in events:
         e.pop("marked", None)
-        if e.pop("panicked", None) and "panicked" not in e["what"]:
-            e["what"] = (e["what"] + "; the kernel then panicked")[:300]
+        panic = e.pop("panicked", None)
+        if panic and "Kernel panic" not in e["what"]:
+            e["what"] = (e["what"] + f"; then Kernel panic: {panic}")[:300]
     return events
 
 

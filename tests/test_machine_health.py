@@ -206,7 +206,7 @@ def test_crash_kernel_journal_constructed() -> None:
     assert events[0]["suspect"] == "CPU, memory or mainboard (CPU 2, bank 5)"
     assert "DIMM#0" in events[1]["suspect"]
     oops = next(e for e in events if e["kind"] == "oops")
-    assert oops["what"].endswith("the kernel then panicked")
+    assert oops["what"].endswith("then Kernel panic: Fatal exception")
     oom = next(e for e in events if e["kind"] == "oom-kill")
     assert (oom["exe"], oom["pid"]) == ("java", 4242) and "6.7 GiB" in oom["what"]
     segv = next(e for e in events if e["kind"] == "segfault")

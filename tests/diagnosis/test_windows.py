@@ -122,3 +122,20 @@ def test_application_crash_xml(tmp_path: Path, scenario) -> None:  # type: ignor
     assert "exception 0xc0000005 in acmecore.dll" in text
     assert result.escalation_to == "L2-development"
     assert "acmeedit.exe" in result.escalation_reason
+
+
+def test_software_crash_healthy_control(tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
+    scenario("software-crash", "none (healthy control: an Application export with no crash)")
+    path = tmp_path / "application.xml"
+    path.write_bytes(we.xml_export(
+        we.event("Microsoft-Windows-Security-SPP", 16384, we.ago(40), [], level=4,
+                 channel="Application", message="Successfully scheduled Software "
+                 "Protection service for re-start."),
+        we.event("MsiInstaller", 1033, we.ago(30), [(None, "AcmeEdit"), (None, "4.2.1.0")],
+                 level=4, channel="Application", message="Windows Installer installed the "
+                 "product. Product Name: AcmeEdit. Product Version: 4.2.1.0.")))
+    kernel = Path(__file__).parents[1] / "fixtures" / "crash.dumps" / "loghub-Linux_2k.log"
+    result = diagnose("software-crash", tmp_path, {"program": "acmeedit", "since": "24h"},
+                      extra=["-p", f"eventlog.source={path}", "-p", f"crashes.source={kernel}"])
+    assert result.serious() == [], result.findings
+    assert result.escalation_to is None

@@ -412,7 +412,10 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None)
     for r in bad:
         echo(f"  {r.step.label}: {r.outcome} — {r.reason}", err=True)
     esc = shown["escalation"]
-    if esc and esc.get("needed"):
+    if esc and esc.get("needed") and esc["to"] == "L1":  # the cause is one L1 fixes
+        echo(f"Next: first line (L1) fixes this on the machine — {esc.get('reason') or ''} "
+             f"(needs: {', '.join(esc['resources']) or 'nothing named'}).", err=True)
+    elif esc and esc.get("needed"):
         echo(f"Next: escalate to {esc['to']} with this bundle "
              f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)
     if not ticket:  # with --ticket, the ticket hook has said what it recorded

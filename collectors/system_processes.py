@@ -168,7 +168,7 @@ def _is_supportkit(proc: Any) -> bool:
     import psutil
 
     try:
-        words = " ".join(proc.cmdline()[:4])
+        words = " ".join(proc.cmdline()[:6])  # python -I -B -m toolkit.run._worker
     except psutil.Error:
         return False
     return "toolkit" in words or "supportkit" in words

@@ -105,3 +105,4 @@ def test_folder_on_the_way_blocks(tmp_path: Path, base: Path, people, scenario) 
     assert f"{outside} may not enter {share}" in text, text
     assert result.escalation_to == "L1"
     assert os.access(target, os.R_OK)  # root may: the answer is the named user's
+

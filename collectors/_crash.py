@@ -1,5 +1,5 @@
 """Pure parsers for crash evidence (crash.dumps): kernel log lines, coredumpctl,
-Windows System-log events, and crash files by name. No I/O here."""
+and crash files by name (Windows System-log events: ``_wincrash``). No I/O here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,11 @@ import signal
 from datetime import datetime, timezone
 from typing import Any
 
+from collectors._wincrash import BUGCHECKS, HARDWARE_SUSPECTS, bugcheck, parse_windows_events
+
+__all__ = ["BUGCHECKS", "HARDWARE_SUSPECTS", "KERNEL_PATTERNS", "bugcheck", "classify_file",
+           "kernel_events", "parse_coredumpctl", "parse_windows_events", "summarise"]
+
 # Kernel log messages that mean the machine (not one program) crashed, hung or
 # saw a hardware error. Group "what" is kept as the event's short description.
 # Formats: Linux kernel/panic.c ("Kernel panic - not syncing"), arch/x86 traps
@@ -17,9 +22,14 @@ from typing import Any
 # mm/oom_kill.c, arch/x86/mm/fault.c ("segfault at"), therm_throt.c.
 KERNEL_PATTERNS: tuple[tuple[str, str], ...] = (
     ("kernel-panic", r"Kernel panic - not syncing: ?(?P<what>.*)"),
+    # A user-space fault the kernel reports (arch/x86/kernel/traps.c, "traps: prog[pid]
+    # general protection fault …"): a program crashed, not the kernel.
+    ("segfault", r"(?P<what>\S+\[\d+\]:? (?:segfault at [0-9a-f]+|general protection fault"
+                 r"|trap [a-z ]+?)(?= ip|\s|$))"),
     ("oops", r"(?P<what>kernel BUG at \S+|BUG: unable to handle [^\n]*|BUG: kernel NULL "
              r"pointer dereference[^\n]*|general protection fault[^\n]*|Unable to handle "
-             r"kernel [^\n]*|Oops(?:: [0-9a-fx]+)? \[#\d+\][^\n]*)"),
+             r"kernel [^\n]*|invalid opcode: [0-9a-f]+ \[#\d+\][^\n]*"
+             r"|Oops(?:: [0-9a-fx]+)? \[#\d+\][^\n]*)"),
     ("lockup", r"(?P<what>(?:watchdog: )?BUG: soft lockup - CPU#\d+ stuck[^\n]*|Watchdog "
                r"detected hard LOCKUP[^\n]*|rcu_\w+ (?:self-)?detected stall[^\n]*)"),
     ("hung-task", r"INFO: task (?P<what>\S+ blocked for more than \d+ seconds)"),
@@ -27,8 +37,8 @@ KERNEL_PATTERNS: tuple[tuple[str, str], ...] = (
             r"Machine Check[^\n]*|EDAC \S+: \d+ (?:CE|UE) [^\n]*)"),
     ("thermal", r"(?P<what>(?:CPU\d+|Package): (?:Core|Package) temperature above "
                 r"threshold, cpu clock throttled[^\n]*)"),
-    ("oom-kill", r"(?P<what>Out of memory: Kill(?:ed)? process \d+ \([^)]*\))"),
-    ("segfault", r"(?P<what>\S+\[\d+\]: segfault at [0-9a-f]+)"),
+    ("oom-kill", r"(?P<what>(?:Memory cgroup out of memory|Out of memory)(?: \([^)]*\))?: "
+                 r"Kill(?:ed)? process \d+ \([^)]*\)[^\n]*)"),
 )
 _KERNEL_RES = [(kind, re.compile(p)) for kind, p in KERNEL_PATTERNS]
 # Line prefixes carrying a time: journalctl -o short-iso, dmesg -T, syslog, dmesg.
@@ -36,36 +46,6 @@ _ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:[+-]\d\d:?\d\
 _DMESG_T = re.compile(r"^\[([A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4})\]")
 _SYSLOG = re.compile(r"^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d)\s")
 _DMESG = re.compile(r"^\[\s*(\d+\.\d+)\]")
-
-# Windows stop codes (bug checks) that most often point at a part, from
-# Microsoft's "Bug check code reference"; others are usually a driver or software.
-BUGCHECKS: dict[int, tuple[str, str]] = {
-    0x0A: ("IRQL_NOT_LESS_OR_EQUAL", "driver"),
-    0x19: ("BAD_POOL_HEADER", "driver or memory"),
-    0x1A: ("MEMORY_MANAGEMENT", "memory"),
-    0x1E: ("KMODE_EXCEPTION_NOT_HANDLED", "driver"),
-    0x3B: ("SYSTEM_SERVICE_EXCEPTION", "driver"),
-    0x50: ("PAGE_FAULT_IN_NONPAGED_AREA", "memory or driver"),
-    0x77: ("KERNEL_STACK_INPAGE_ERROR", "disk"),
-    0x7A: ("KERNEL_DATA_INPAGE_ERROR", "disk"),
-    0x7B: ("INACCESSIBLE_BOOT_DEVICE", "disk or storage driver"),
-    0x7E: ("SYSTEM_THREAD_EXCEPTION_NOT_HANDLED", "driver"),
-    0x9C: ("MACHINE_CHECK_EXCEPTION", "hardware"),
-    0x9F: ("DRIVER_POWER_STATE_FAILURE", "driver"),
-    0xC2: ("BAD_POOL_CALLER", "driver"),
-    0xD1: ("DRIVER_IRQL_NOT_LESS_OR_EQUAL", "driver"),
-    0xEF: ("CRITICAL_PROCESS_DIED", "software or disk"),
-    0xF4: ("CRITICAL_OBJECT_TERMINATION", "disk"),
-    0x101: ("CLOCK_WATCHDOG_TIMEOUT", "cpu"),
-    0x116: ("VIDEO_TDR_FAILURE", "graphics"),
-    0x124: ("WHEA_UNCORRECTABLE_ERROR", "hardware"),
-    0x133: ("DPC_WATCHDOG_VIOLATION", "driver or storage"),
-    0x139: ("KERNEL_SECURITY_CHECK_FAILURE", "driver or memory"),
-    0x154: ("UNEXPECTED_STORE_EXCEPTION", "disk"),
-}
-# Suspects that mean "test or replace a part", not "update a driver".
-HARDWARE_SUSPECTS = ("hardware", "memory", "disk", "cpu")
-
 
 def _line_time(line: str) -> str | None:
     for pattern in (_ISO, _DMESG_T, _SYSLOG):
@@ -76,23 +56,163 @@ def _line_time(line: str) -> str | None:
     return f"{m.group(1)}s after boot" if m else None
 
 
+_PREFILTER = ("panic", "BUG", "Oops", "fault", "LOCKUP", "stall", "blocked for",
+              "Machine Check", "Machine check", "EDAC", "temperature above", "out of memory",
+              "Out of memory", "segfault", "Unable to handle", "traps:", "invalid opcode")
+# Inside an Oops report (arch/x86/kernel/dumpstack.c, show_regs): where it faulted —
+# "RIP: 0010:acme_init+0x15/0x1000 [acme]", 3.x "IP: [<ffff…>] foo+0x16/0x30 [foo]",
+# arm64 "pc : foo+0x16/0x30 [foo]" — the bracket names the module, none means the
+# core kernel; "CPU: 1 PID: 4321 Comm: insmod Tainted: G OE" names the process.
+_FAULT_AT = re.compile(r"(?:\bRIP|\bIP|\bEIP|\bpc) ?: .*?(?P<fn>[\w.]+\+0x[0-9a-f]+/0x[0-9a-f]+)"
+                       r"(?: \[(?P<module>[\w-]+)\])?")
+_COMM = re.compile(r"\bCPU: \d+ (?:UID: \d+ )?PID: (?P<pid>\d+) Comm: (?P<comm>\S+)"
+                   r"(?: (?:Tainted: (?P<taint>[A-Z ]+?)|Not tainted))?(?= \d|\s*$)")
+_END_TRACE = "---[ end trace"
+_REPORT_LINES = 120  # an Oops report with its call trace fits in this many lines
+_OOM = re.compile(r"Kill(?:ed)? process (?P<pid>\d+) \((?P<name>[^)]*)\)"
+                  r"(?:.*?anon-rss:(?P<rss>\d+)kB)?")
+_SEGV = re.compile(r"(?P<name>\S+)\[(?P<pid>\d+)\]:? (?P<how>segfault at [0-9a-f]+|general "
+                   r"protection fault|trap [a-z ]+?)(?= ip|\s|$)")
+_IN_LIB = re.compile(r" in (?P<lib>[^\[\s]+)\[[0-9a-f]+\+[0-9a-f]+\]")
+_TRAP_SIGNALS = {"segfault": "SIGSEGV", "general protection fault": "SIGSEGV",
+                 "trap divide error": "SIGFPE", "trap invalid opcode": "SIGILL",
+                 "trap int3": "SIGTRAP"}
+_MCE_WHERE = re.compile(r"CPU ?(?P<cpu>\d+):? Machine Check(?: Exception)?:? ?\d* ?(?:Bank "
+                        r"(?P<bank>\d+))?")
+_DIMM = re.compile(r"\b(?:on|DIMM|location:) ?(?P<dimm>\S*DIMM\S*|mc#\d+\S*)")
+
+
+def _match(line: str) -> tuple[str, re.Match[str]] | None:
+    if not any(key in line for key in _PREFILTER) and "Hardware Error" not in line:
+        return None  # cheap pre-filter: kernel logs run to hundreds of thousands of lines
+    for kind, pattern in _KERNEL_RES:
+        m = pattern.search(line)
+        if m:
+            return kind, m
+    return None
+
+
+def _detail(event: dict[str, Any], line: str) -> None:
+    """Who and where, from the event's own line: the OOM victim, the crashed program."""
+    if event["kind"] == "oom-kill":
+        m = _OOM.search(line)
+        if m:
+            event.update(pid=int(m["pid"]), exe=m["name"])
+            held = f", holding {int(m['rss']) / 1048576:.1f} GiB" if m["rss"] else ""
+            where = " in its memory cgroup" if "cgroup" in line else ""
+            event["what"] = (f"out of memory{where}: the kernel killed {m['name']} "
+                             f"(pid {m['pid']}{held})")
+    elif event["kind"] == "segfault":
+        m = _SEGV.search(line)
+        if m:
+            how = m["how"].split(" at ")[0]
+            lib = _IN_LIB.search(line)
+            event.update(pid=int(m["pid"]), exe=m["name"], module=lib["lib"] if lib else None,
+                         signal=_TRAP_SIGNALS.get(how, "SIGSEGV"))
+            event["what"] = (f"{m['name']} (pid {m['pid']}) crashed: {how}"
+                             + (f" in {lib['lib']}" if lib else ""))
+    elif event["kind"] == "mce":
+        m = _MCE_WHERE.search(line)
+        dimm = _DIMM.search(line) if "EDAC" in line else None
+        if dimm:
+            event["suspect"] = f"memory module {dimm['dimm']}"
+        elif m:
+            event["suspect"] = "CPU, memory or mainboard" + (
+                f" (CPU {m['cpu']}" + (f", bank {m['bank']})" if m["bank"] else ")"))
+
+
+def _oops_line(event: dict[str, Any], line: str) -> None:
+    """A line inside an open Oops report: where it faulted, which process, taint."""
+    m = _FAULT_AT.search(line)
+    if m and not event.get("function"):
+        event["function"], event["module"] = m["fn"], m["module"]
+    c = _COMM.search(line)
+    if c and event["exe"] is None:
+        event.update(pid=int(c["pid"]), exe=c["comm"])
+        if c["taint"] and ("O" in c["taint"] or "E" in c["taint"]):
+            event["tainted"] = "out-of-tree or unsigned module loaded"
+
+
+def _finish_oops(event: dict[str, Any]) -> None:
+    where = event.pop("function", None)
+    event.pop("tainted", None)
+    module = event.get("module")
+    if where:
+        event["what"] += (f"; faulted in {where} of module {module}" if module
+                          else f"; faulted in {where} (the kernel itself, no module)")
+    if event["exe"]:
+        event["what"] += f"; process {event['exe']} (pid {event['pid']})"
+    event["what"] = event["what"][:300]
+
+
 def kernel_events(text: str) -> list[dict[str, Any]]:
-    """Crash, hang and hardware-error lines in a kernel log (journalctl -k, dmesg, syslog)."""
-    events = []
-    for line in text.splitlines():
-        if "Hardware Error" not in line and not any(
-                key in line for key in ("panic", "BUG", "Oops", "fault", "LOCKUP", "stall",
-                                        "blocked for", "Machine Check", "Machine check",
-                                        "EDAC", "temperature above", "Out of memory",
-                                        "segfault", "Unable to handle")):
-            continue  # cheap pre-filter: kernel logs run to hundreds of thousands of lines
-        for kind, pattern in _KERNEL_RES:
-            m = pattern.search(line)
-            if m:
-                events.append({"kind": kind, "time": _line_time(line),
-                               "what": m.group("what").strip()[:200],
-                               "line": line.strip()[:300]})
-                break
+    """Crash, hang and hardware-error events in a kernel log (journalctl -k, dmesg, syslog).
+
+    One Oops is one event however many of its lines match ("BUG: unable to handle …",
+    "#PF: …", "Oops: 0002 [#1] SMP", a following "Kernel panic - not syncing: Fatal
+    exception"), with the module and function it faulted in (its RIP line) and the
+    process (its CPU/PID/Comm line). Consecutive "[Hardware Error]" lines are one
+    machine check. OOM kills name their victim, segfaults their program.
+    """
+    events: list[dict[str, Any]] = []
+    oops: dict[str, Any] | None = None  # the Oops report being read
+    oops_age = 0
+    last_oops: tuple[dict[str, Any], int] | None = None  # the last one read, and where
+    last_mce = -2
+    for n, line in enumerate(text.splitlines()):
+        if oops is not None:
+            oops_age += 1
+            if _END_TRACE in line or oops_age > _REPORT_LINES:
+                _finish_oops(oops)
+                last_oops, oops = (oops, n), None
+            else:
+                _oops_line(oops, line)
+        if "---[ end Kernel panic" in line:
+            continue  # the closing banner of a panic already counted
+        found = _match(line)
+        if found is None:
+            continue
+        kind, m = found
+        what = m.group("what").replace("[Hardware Error]: ", "").strip()[:200]
+        if kind == "kernel-panic" and "Fatal exception" in what and (
+                oops is not None or (last_oops and n - last_oops[1] <= _REPORT_LINES)):
+            # panic_on_oops, or an Oops in interrupt context: the same crash, once
+            target = oops if oops is not None else last_oops[0]  # type: ignore[index]
+            target["panicked"] = what
+            if oops is None:
+                target["what"] = (target["what"] + f"; then Kernel panic: {what}")[:300]
+            continue
+        if oops is not None and kind == "oops" and not (
+                "[#" in what and oops.get("marked")):
+            oops["marked"] = oops.get("marked") or "[#" in what
+            continue  # "#PF…", "Oops: 0002 [#1]" after "BUG: unable to handle …"
+        if kind == "mce" and "Hardware Error" in line and last_mce == n - 1 and events \
+                and events[-1]["kind"] == "mce":
+            last_mce = n
+            if "Machine Check" in line and not events[-1].get("suspect"):
+                events[-1]["what"] = what
+                _detail(events[-1], line)
+            continue
+        event: dict[str, Any] = {"kind": kind, "time": _line_time(line), "what": what,
+                                 "line": line.strip()[:300], "pid": None, "exe": None,
+                                 "module": None, "suspect": None}
+        if kind == "oops":
+            if oops is not None:
+                _finish_oops(oops)
+            oops, oops_age = event, 0
+            oops["marked"] = "[#" in what
+        else:
+            _detail(event, line)
+        if kind == "mce":
+            last_mce = n
+        events.append(event)
+    if oops is not None:
+        _finish_oops(oops)
+    for e in events:
+        e.pop("marked", None)
+        panic = e.pop("panicked", None)
+        if panic and "Kernel panic" not in e["what"]:
+            e["what"] = (e["what"] + f"; then Kernel panic: {panic}")[:300]
     return events
 
 
@@ -146,53 +266,6 @@ def parse_coredumpctl(data: bytes | str) -> list[dict[str, Any]]:
     return out
 
 
-def bugcheck(code: int) -> dict[str, Any]:
-    name, suspect = BUGCHECKS.get(code, (None, "driver or software"))
-    return {"code": f"0x{code:08X}", "name": name, "suspect": suspect}
-
-
-_EVENT_FIELD = re.compile(r"^\s+(Log Name|Source|Date|Event ID|Level|Computer):\s*(.*)$")
-_BUGCHECK_CODE = re.compile(r"bug ?check[^0-9]*(0x[0-9A-Fa-f]+)", re.IGNORECASE)
-
-
-def parse_windows_events(text: str) -> list[dict[str, Any]]:
-    """Crash events from ``wevtutil qe System /f:text``: BugCheck 1001, Kernel-Power 41, 6008."""
-    if "Event[" not in text or "Event ID:" not in text:
-        raise ValueError("not 'wevtutil qe … /f:text' output: no 'Event[n]:' records")
-    events = []
-    for block in re.split(r"^Event\[\d+\]:\s*$", text, flags=re.MULTILINE)[1:]:
-        fields: dict[str, str] = {}
-        lines = block.splitlines()
-        for i, line in enumerate(lines):
-            m = _EVENT_FIELD.match(line)
-            if m:
-                fields[m.group(1)] = m.group(2).strip()
-            if line.strip().startswith("Description:"):
-                fields["Description"] = " ".join(
-                    [line.split(":", 1)[1].strip(), *[x.strip() for x in lines[i + 1:]]]).strip()
-                break
-        source, event_id = fields.get("Source", ""), fields.get("Event ID", "")
-        desc = fields.get("Description", "")
-        if event_id == "1001" and ("BugCheck" in source or "SystemErrorReporting" in source):
-            m = _BUGCHECK_CODE.search(desc)
-            info = bugcheck(int(m.group(1), 16)) if m else {"code": None, "name": None,
-                                                            "suspect": "unknown"}
-            dump = re.search(r"dump was saved in: (.+?\.DMP)", desc, re.IGNORECASE)
-            what = f"stop code {info['code']}" + (f" {info['name']}" if info["name"] else "")
-            if dump:
-                what += f", dump saved in {dump.group(1)}"
-            events.append({"kind": "bugcheck", "time": fields.get("Date"), **info,
-                           "dump": dump.group(1) if dump else None, "what": what})
-        elif event_id == "41" and "Kernel-Power" in source:
-            events.append({"kind": "unexpected-shutdown", "time": fields.get("Date"),
-                           "what": "rebooted without a clean shutdown (Kernel-Power 41): a "
-                                   "hang, a crash or lost power"})
-        elif event_id == "6008":
-            events.append({"kind": "unexpected-shutdown", "time": fields.get("Date"),
-                           "what": desc[:200] or "the previous shutdown was unexpected"})
-    return events
-
-
 def classify_file(name: str) -> str | None:
     """What a file in a crash folder is, from its name; None for unrelated files."""
     low = name.lower()
@@ -218,7 +291,7 @@ def classify_file(name: str) -> str | None:
 # Every event carries every key (null where it does not apply), so playbook
 # templates can read e.exe or e.suspect without knowing the event's kind.
 EVENT_KEYS = ("kind", "time", "what", "line", "pid", "exe", "signal", "corefile", "size_bytes",
-              "code", "name", "suspect", "dump")
+              "code", "name", "suspect", "dump", "module")
 
 
 def summarise(events: list[dict[str, Any]], files: list[dict[str, Any]],

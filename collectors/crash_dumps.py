@@ -19,9 +19,17 @@ and the commands come from ``toolkit/_platform``):
   (``*.panic``, ``panic-full-*.ips``, ``*.crash``, ``*.ips``, ``*.hang``).
 
 With ``source=FILE``: a saved kernel log (``journalctl -k``, ``dmesg``,
-syslog), ``coredumpctl list`` output (JSON or table) or ``wevtutil qe System
-/f:text`` output; the format is recognised from the content and ``days`` does
-not filter it.
+syslog), ``coredumpctl list`` output (JSON or table) or a ``wevtutil qe
+System`` export — ``/f:text``, or ``/f:xml``/``/f:RenderedXml``/``Get-WinEvent |
+ToXml()`` read by logs.eventlog's XML parser; the format is recognised from the
+content and ``days`` does not filter it.
+
+One crash is one event: an Oops is counted once however many of its lines
+match, with the module it faulted in (``module``) and the process (``exe``);
+a blue screen's BugCheck 1001, Kernel-Power 41 and EventLog 6008 records
+are one ``bugcheck`` with its stop code, name, usual suspect and the driver
+Windows Error Reporting blamed (``module``) where the export has it. OOM kills
+name their victim (``exe``, ``pid``), segfaults their program and library.
 
 Output::
 
@@ -35,7 +43,8 @@ Output::
          "pid": 4242, "exe": "/usr/bin/gedit", "signal": "SIGSEGV", "corefile": "present",
          "size_bytes": 1843200,                                    # core-dump
          "code": "0x00000124", "name": "WHEA_UNCORRECTABLE_ERROR",
-         "suspect": "hardware", "dump": "C:\\Windows\\MEMORY.DMP"  # bugcheck
+         "suspect": "hardware", "dump": "C:\\Windows\\MEMORY.DMP", # bugcheck
+         "module": "acme_wifi" | "usbhub3.sys" | "libxul.so"   # oops, bugcheck, segfault
         }
       ],
       "files": [{"kind": "minidump" | "memory-dump" | "kernel-dump" | "kernel-panic-log"
@@ -69,19 +78,21 @@ from collectors._crash import (
     parse_windows_events,
     summarise,
 )
+from collectors._wincrash import parse_windows_xml
 from toolkit.collector import Collector, Context, Failed, Param
 from toolkit.plans import Plan, number
 from toolkit.schema import INT, STR, arr, enum, nullable, obj, opt
 from toolkit.sources import HEAD, SavedOutput, Source
 
-_EVENT_KINDS = (*(kind for kind, _ in KERNEL_PATTERNS), "core-dump", "bugcheck",
+_EVENT_KINDS = (*dict.fromkeys(kind for kind, _ in KERNEL_PATTERNS), "core-dump", "bugcheck",
                 "unexpected-shutdown")
 _FILE_KINDS = ("minidump", "memory-dump", "kernel-dump", "kernel-panic-log", "kernel-panic",
                "app-crash", "hang")
 _EVENT = obj(kind=enum(*_EVENT_KINDS), time=nullable(STR), what=STR, line=nullable(STR),
              pid=nullable(INT), exe=nullable(STR), signal=nullable(STR),
              corefile=nullable(STR), size_bytes=nullable(INT), code=nullable(STR),
-             name=nullable(STR), suspect=nullable(STR), dump=nullable(STR))
+             name=nullable(STR), suspect=nullable(STR), dump=nullable(STR),
+             module=nullable(STR))
 OUTPUT = obj(
     source=STR, window_days=nullable(INT), since=nullable(STR),
     events=arr(_EVENT),
@@ -104,6 +115,14 @@ def is_windows_events(head: bytes) -> bool:
     return "Event[" in text.lstrip()[:400] and "Event ID:" in text
 
 
+def is_windows_xml(head: bytes) -> bool:
+    """``wevtutil qe System /f:xml`` or ``Get-WinEvent | ToXml()`` (UTF-8 or UTF-16)."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="replace").encode("utf-8")
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t")
+    return text.startswith(("<Event", "<?xml")) and "<Event" in text
+
+
 def is_coredumps(head: bytes) -> bool:
     """``coredumpctl list``: its JSON, or its table (a TIME … COREFILE header)."""
     text = head.decode("utf-8", errors="replace").lstrip()[:400]
@@ -119,6 +138,8 @@ def kernel_log(text: str) -> list[dict[str, Any]]:
 
 def parse_saved(data: bytes) -> tuple[str, list[dict[str, Any]]]:
     """Pure: recognise a saved output and parse it; returns (format, events)."""
+    if is_windows_xml(data[:HEAD]):
+        return "windows-xml", parse_windows_xml(data)
     text = data.decode("utf-8", errors="replace")
     if is_windows_events(data[:HEAD]):
         return "windows-events", parse_windows_events(text)
@@ -135,6 +156,14 @@ def _saved(saved: SavedOutput, kind: str, events: list[dict[str, Any]]) -> dict[
 
 def from_windows_events(saved: SavedOutput) -> dict[str, Any]:
     return _saved(saved, "windows-events", parse_windows_events(saved.text))
+
+
+def from_windows_xml(saved: SavedOutput) -> dict[str, Any]:
+    try:
+        events = parse_windows_xml(saved.data)
+    except ValueError as exc:
+        raise Failed(f"{saved.path}: {exc}") from None
+    return _saved(saved, "windows-xml", events)
 
 
 def from_coredumps(saved: SavedOutput) -> dict[str, Any]:
@@ -269,9 +298,12 @@ COLLECTOR = Collector(
     params=(
         Param("days", "int", 7, "how many days back to look", min=1),
         Param("source", "str", None, "analyse a saved kernel log, 'coredumpctl list' or "
-                                     "'wevtutil qe System /f:text' output instead"),
+                                     "'wevtutil qe System' output (/f:text or /f:xml) "
+                                     "instead"),
     ),
     sources=(
+        Source("windows-xml", from_windows_xml, "wevtutil qe System /f:xml (or /f:RenderedXml, "
+               "Get-WinEvent | ToXml) export", detect=is_windows_xml),
         Source("windows-events", from_windows_events, "wevtutil qe System /f:text output",
                detect=is_windows_events),
         Source("coredumps", from_coredumps, "coredumpctl list output, JSON or table",

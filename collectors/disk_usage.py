@@ -15,13 +15,16 @@ Output::
          "inodes_total": 1310720 | null, "inodes_used": 201312 | null,
          "inodes_free": 1109408 | null, "inodes_percent": 15.4 | null,
          "approximate": false,        # true when read from df -h's rounded sizes
+         "read_only": false | null,   # mounted read-only ("ro"); null from a saved df
          "pseudo": false}             # devfs, autofs maps…: always "full", never a finding
       ],
       "fullest": {"mountpoint": "/", "percent": 30.0} | null
     }
 
 ``percent`` is used / (used + free), as df computes ``Use%``: the space
-reserved for root is not counted as free.
+reserved for root is not counted as free. ``read_only`` comes from the mount
+options: a filesystem the kernel remounted read-only after an error (ext4's
+``errors=remount-ro``) shows here while df still shows it as it was.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ OUTPUT = obj(
         device=STR, mountpoint=STR, fstype=nullable(STR), total_bytes=INT, used_bytes=INT,
         free_bytes=INT, percent=NUM, inodes_total=nullable(INT), inodes_used=nullable(INT),
         inodes_free=nullable(INT), inodes_percent=nullable(NUM), approximate=BOOL,
-        pseudo=BOOL)),
+        pseudo=BOOL, read_only=nullable(BOOL))),
     fullest=nullable(obj(mountpoint=STR, percent=NUM)),
 )
 
@@ -121,6 +124,8 @@ def parse_df(text: str) -> list[dict[str, Any]]:
 
 
 def summarise(filesystems: list[dict[str, Any]], source: str) -> dict[str, Any]:
+    for f in filesystems:
+        f.setdefault("read_only", None)
     real = [f for f in filesystems if not f["pseudo"]]
     fullest = max(real, key=lambda f: f["percent"], default=None)
     return {
@@ -160,6 +165,7 @@ def _live() -> list[dict[str, Any]]:
             **inodes,
             "approximate": False,
             "pseudo": usage.total == 0,
+            "read_only": "ro" in (part.opts or "").split(","),
         })
     return rows
 

@@ -13,7 +13,8 @@ Output::
       "boot_time": "2026-11-20T08:12:03+00:00", "uptime_s": 451234,
       "cpu": {"model": "…" | null, "logical": 8 | null, "physical": 4 | null,
               "usage_pct": 12.5, "load_avg": [0.4, 0.3, 0.2] | null,
-              "load_per_cpu": 0.05 | null},
+              "load_per_cpu": 0.05 | null,
+              "per_core_pct": [97.0, 12.0] | null},   # each logical CPU over the sample
       "memory": {"total_bytes": …, "available_bytes": …, "used_bytes": …, "percent": 41.2},
       "swap": {"total_bytes": …, "used_bytes": …, "percent": 0.0},
       "python": {"version": "3.11.7", "implementation": "CPython", "executable": "…"},
@@ -43,13 +44,21 @@ OUTPUT = obj(
     os=obj(system=STR, name=STR, version=STR, pretty_name=STR, release=STR, machine=STR),
     kernel=STR, boot_time=STR, uptime_s=INT,
     cpu=obj(model=nullable(STR), logical=nullable(INT), physical=nullable(INT), usage_pct=NUM,
-            load_avg=nullable(arr(NUM)), load_per_cpu=nullable(NUM)),
+            load_avg=nullable(arr(NUM)), load_per_cpu=nullable(NUM),
+            per_core_pct=nullable(arr(NUM))),
     memory=obj(total_bytes=INT, available_bytes=INT, used_bytes=INT, percent=NUM),
     swap=obj(total_bytes=INT, used_bytes=INT, percent=NUM),
     python=obj(version=STR, implementation=STR, executable=STR),
     timezone=obj(name=nullable(STR), utc_offset=STR),
     user=nullable(STR), is_admin=BOOL,
 )
+
+
+def _cpu_percent(psutil: Any, sample_s: float) -> dict[str, Any]:
+    """The whole CPU's and each core's busy % over one sample."""
+    cores = psutil.cpu_percent(interval=sample_s, percpu=True)
+    total = round(sum(cores) / len(cores), 1) if cores else 0.0
+    return {"cpu_percent": total, "per_core_pct": [round(c, 1) for c in cores] or None}
 
 
 def parse(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +95,7 @@ def parse(snapshot: dict[str, Any]) -> dict[str, Any]:
             "usage_pct": snapshot["cpu_percent"],
             "load_avg": [round(x, 2) for x in load] if load else None,
             "load_per_cpu": round(load[0] / logical, 2) if load else None,
+            "per_core_pct": snapshot.get("per_core_pct"),
         },
         "memory": {
             "total_bytes": mem["total"],
@@ -136,7 +146,7 @@ def snapshot(sample_s: float) -> dict[str, Any]:
         "cpu_model": _platform.cpu_model(),
         "cpu_count_logical": psutil.cpu_count(logical=True),
         "cpu_count_physical": psutil.cpu_count(logical=False),
-        "cpu_percent": psutil.cpu_percent(interval=sample_s),
+        **_cpu_percent(psutil, sample_s),
         "load_avg": list(load) if load else None,
         "virtual_memory": psutil.virtual_memory()._asdict(),
         "swap_memory": psutil.swap_memory()._asdict(),

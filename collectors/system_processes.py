@@ -20,7 +20,9 @@ Output::
       "top_cpu": [PROCESS, …],           # at most ``top``, busiest first
       "top_memory": [PROCESS, …],        # at most ``top``, largest RSS first
       "busiest": PROCESS | null,         # top_cpu[0]
-      "hidden": 3                        # processes that vanished or could not be read
+      "hidden": 3,                       # processes that vanished or could not be read
+      "own": 4,                          # supportkit's own processes, left out of all lists
+      "per_core": [{"cpu": 0, "processes": [{"pid": 4321, "name": "gzip", "cpu_pct": 49.0}]}]
     }
 
     PROCESS = {"pid": 1234, "name": "firefox", "user": "alice" | null,
@@ -29,13 +31,19 @@ Output::
                "mem_pct": 4.4 | null, "status": "running"}
 
 ``cpu_pct`` is null for a process that started during the sample. On a
-machine with several cores one process may show more than 100 %. Command
+machine with several cores one process may show more than 100 %.
+``per_core`` lists, for each core, the busy processes (≥ 5 %) that last ran
+on it (``psutil.Process.cpu_num``, Linux and FreeBSD) — several programs
+sharing one core show there. supportkit itself (this run, its workers and
+what they started) is never listed: its unreaped workers are not zombies of
+the machine, and its own sampling is not a hog. Command
 lines pass through the bundle's secret redaction like every other text.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Any
 
@@ -45,7 +53,8 @@ from toolkit.schema import INT, NUM, STR, arr, nullable, obj
 from toolkit.sources import SavedOutput, Source
 
 _PROCESS = obj(pid=INT, name=STR, user=nullable(STR), cmdline=STR, cpu_pct=nullable(NUM),
-               rss_bytes=nullable(INT), mem_pct=nullable(NUM), status=nullable(STR))
+               rss_bytes=nullable(INT), mem_pct=nullable(NUM), status=nullable(STR),
+               cpu=nullable(INT))
 OUTPUT = obj(
     source=STR, sample_s=nullable(NUM), cpu_count=nullable(INT),
     memory_total_bytes=nullable(INT),
@@ -53,7 +62,9 @@ OUTPUT = obj(
                disk_sleep=INT, other=INT),
     zombies=arr(obj(pid=INT, name=nullable(STR), ppid=nullable(INT), parent=nullable(STR))),
     top_cpu=arr(_PROCESS), top_memory=arr(_PROCESS), busiest=nullable(_PROCESS), hidden=INT,
+    own=INT, per_core=arr(obj(cpu=INT, processes=arr(obj(pid=INT, name=STR, cpu_pct=NUM)))),
 )
+BUSY_ON_CORE = 5.0  # % of a core: below this a process is not "sharing" it
 
 CMDLINE_CHARS = 160
 # psutil's status names, grouped the way a person reads them.
@@ -80,7 +91,11 @@ def parse(snapshot: dict[str, Any], top: int = 10) -> dict[str, Any]:
         raise ValueError("not a system.processes snapshot: no 'processes' list")
     interval = float(snapshot.get("sample_s") or 0) or None
     mem_total = snapshot.get("memory_total")
-    procs = [p for p in snapshot["processes"] if isinstance(p, dict) and "pid" in p]
+    own = set(snapshot.get("own_pids") or [])
+    # A child of ours (a command a collector ran, exited and not yet reaped when the
+    # snapshot was taken) is ours too, though it was not in the tree when it was listed.
+    procs = [p for p in snapshot["processes"] if isinstance(p, dict) and "pid" in p
+             and p["pid"] not in own and p.get("ppid") not in own]
     names = {p["pid"]: p.get("name") for p in procs}
     counts = dict.fromkeys(("running", "sleeping", "idle", "stopped", "zombie",
                             "disk_sleep", "other"), 0)
@@ -99,6 +114,7 @@ def parse(snapshot: dict[str, Any], top: int = 10) -> dict[str, Any]:
             "mem_pct": round(100.0 * rss / mem_total, 1)
             if rss is not None and mem_total else None,
             "status": p.get("status"),
+            "cpu": p.get("cpu_num") if isinstance(p.get("cpu_num"), int) else None,
         })
     top_cpu = sorted((r for r in rows if r["cpu_pct"] is not None),
                      key=lambda r: (-r["cpu_pct"], r["pid"]))[:top]
@@ -117,7 +133,47 @@ def parse(snapshot: dict[str, Any], top: int = 10) -> dict[str, Any]:
         "top_memory": top_mem,
         "busiest": top_cpu[0] if top_cpu else None,
         "hidden": int(snapshot.get("hidden") or 0),
+        "own": len(own),
+        "per_core": _per_core(rows),
     }
+
+
+def _per_core(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cores: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["cpu"] is not None and (r["cpu_pct"] or 0) >= BUSY_ON_CORE:
+            cores.setdefault(r["cpu"], []).append(
+                {"pid": r["pid"], "name": r["name"], "cpu_pct": r["cpu_pct"]})
+    return [{"cpu": c, "processes": sorted(ps, key=lambda p: (-p["cpu_pct"], p["pid"]))}
+            for c, ps in sorted(cores.items())]
+
+
+def own_pids() -> list[int]:
+    """This run's processes: the topmost supportkit ancestor of this one, and all it
+    started (the runner, its workers — finished but not yet reaped ones too — and their
+    commands)."""
+    import psutil
+
+    top = psutil.Process()
+    try:
+        while True:
+            parent = top.parent()
+            if parent is None or not _is_supportkit(parent):
+                break
+            top = parent
+        return sorted({top.pid, *(c.pid for c in top.children(recursive=True))})
+    except psutil.Error:
+        return [os.getpid()]
+
+
+def _is_supportkit(proc: Any) -> bool:
+    import psutil
+
+    try:
+        words = " ".join(proc.cmdline()[:6])  # python -I -B -m toolkit.run._worker
+    except psutil.Error:
+        return False
+    return "toolkit" in words or "supportkit" in words
 
 
 def _cpu_seconds(proc: Any) -> float | None:
@@ -135,6 +191,8 @@ def snapshot(sample_s: float) -> dict[str, Any]:
     import psutil
 
     attrs = ["pid", "ppid", "name", "username", "cmdline", "status", "memory_info"]
+    if hasattr(psutil.Process, "cpu_num"):  # Linux, FreeBSD
+        attrs.append("cpu_num")
     before: dict[int, tuple[Any, float | None]] = {}
     for proc in psutil.process_iter():
         before[proc.pid] = (proc, _cpu_seconds(proc))
@@ -150,7 +208,8 @@ def snapshot(sample_s: float) -> dict[str, Any]:
                      "cpu_before": old[1] if same and old else None,
                      "cpu_after": _cpu_seconds(proc) if same else None})
     hidden = len(set(before) - {r["pid"] for r in rows})  # exited during the sample
-    return {"sample_s": sample_s, "cpu_count": psutil.cpu_count(logical=True),
+    return {"sample_s": sample_s, "own_pids": own_pids(),
+            "cpu_count": psutil.cpu_count(logical=True),
             "memory_total": psutil.virtual_memory().total, "hidden": hidden,
             "processes": rows}
 

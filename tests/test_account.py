@@ -173,3 +173,28 @@ def test_account_permission_playbook_with_a_missing_path(cli, tmp_path: Path) ->
     doc = json.loads(r.out)
     assert [f["id"] for f in doc["findings"]] == ["path_missing"]
     assert doc["escalation"] is None
+
+
+def test_access_computed_from_acl_for_a_named_user() -> None:
+    """POSIX.1e order: owner, named user (∧ mask), groups (∧ mask), other — getfacl's
+    --omit-header lines as parsed; root gets every read and write."""
+    import grp
+    import pwd
+    from types import SimpleNamespace
+
+    from collectors.account_access import Who, may
+
+    stranger = Who("nobody-like", 424242, frozenset({424242}))
+    st = SimpleNamespace(st_mode=0o40750, st_uid=0, st_gid=0)
+    assert may(stranger, st, None)[0] == 0  # other: ---
+    nobody = pwd.getpwnam("nobody")
+    acl = ["user::rwx", "user:nobody:rwx", "group::r-x", "mask::r-x", "other::---"]
+    bits, rule = may(Who("nobody", nobody.pw_uid, frozenset({nobody.pw_gid})), st, acl)
+    assert bits == 5 and rule == "the ACL entry user:nobody (mask applied)"  # rwx ∧ r-x
+    group = grp.getgrgid(0).gr_name
+    member = Who("member", 424244, frozenset({0}))
+    assert may(member, st, None) == (5, "member is in the owning group: the group's bits")
+    assert may(member, st, [*acl[:2], "group::---", f"group:{group}:r--", "mask::rwx",
+                            "other::---"])[0] == 4
+    assert may(Who("root", 0, frozenset({0})), SimpleNamespace(st_mode=0o100600, st_uid=5,
+                                                               st_gid=5), None)[0] == 6

@@ -138,7 +138,7 @@ def test_run_json_prints_one_document_on_stdout(tmp_path: Path) -> None:
     doc = json.loads(proc.stdout)
     assert {"bundle", "outcome", "findings"} <= set(doc)
     assert Path(doc["bundle"]).parent == tmp_path
-    assert "[2/15]" in proc.stderr  # progress goes to stderr
+    assert "[2/16]" in proc.stderr  # progress goes to stderr
 
 
 def test_default_bundle_folder_is_under_supportkit_home(cli, _isolated_home: Path) -> None:

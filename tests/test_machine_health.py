@@ -197,15 +197,23 @@ def _saved(name: str) -> tuple[str, list[dict[str, Any]]]:
 def test_crash_kernel_journal_constructed() -> None:
     kind, events = _saved("constructed-kernel-journal.txt")
     assert kind == "kernel-log"
+    # One event per incident: the two "[Hardware Error]" lines are one machine check;
+    # "BUG: kernel NULL pointer dereference", "#PF", "Oops: 0000 [#1]" and the
+    # "Kernel panic - not syncing: Fatal exception" that followed are one crash.
     assert [e["kind"] for e in events] == [
-        "mce", "mce", "mce", "hung-task", "thermal", "lockup", "oops", "oops",
-        "kernel-panic", "oom-kill", "segfault"]
+        "mce", "mce", "hung-task", "thermal", "lockup", "oops", "oom-kill", "segfault"]
     assert events[0]["time"] == "2026-11-20T08:10:01+0100"
-    panic = next(e for e in events if e["kind"] == "kernel-panic")
-    assert panic["what"] == "Fatal exception"
+    assert events[0]["suspect"] == "CPU, memory or mainboard (CPU 2, bank 5)"
+    assert "DIMM#0" in events[1]["suspect"]
+    oops = next(e for e in events if e["kind"] == "oops")
+    assert oops["what"].endswith("then Kernel panic: Fatal exception")
+    oom = next(e for e in events if e["kind"] == "oom-kill")
+    assert (oom["exe"], oom["pid"]) == ("java", 4242) and "6.7 GiB" in oom["what"]
+    segv = next(e for e in events if e["kind"] == "segfault")
+    assert (segv["exe"], segv["pid"], segv["module"]) == ("firefox", 5151, "libxul.so")
     result = _crash.summarise(events, [], [], {})
-    assert result["system_crashes"] == 4  # two oops lines, the lockup, the panic
-    assert [e["kind"] for e in result["hardware_signs"]] == ["mce", "mce", "mce", "thermal"]
+    assert result["system_crashes"] == 2  # the lockup, and the oops that panicked
+    assert [e["kind"] for e in result["hardware_signs"]] == ["mce", "mce", "thermal"]
 
 
 def test_crash_dmesg_constructed_and_boot_options_are_not_events() -> None:
@@ -242,12 +250,15 @@ def test_crash_coredumpctl_json_and_table(name: str) -> None:
 def test_crash_windows_events_constructed() -> None:
     kind, events = _saved("constructed-wevtutil-system.txt")
     assert kind == "windows-events"
+    # The Kernel-Power 41 five seconds before the 0x124 is that blue screen's reboot:
+    # one crash, not a crash and an unexpected shutdown.
     assert [(e["kind"], e.get("code"), e.get("suspect")) for e in events] == [
         ("bugcheck", "0x00000124", "hardware"), ("unexpected-shutdown", None, None),
-        ("unexpected-shutdown", None, None), ("bugcheck", "0x0000007A", "disk")]
+        ("bugcheck", "0x0000007A", "disk")]
     assert events[0]["name"] == "WHEA_UNCORRECTABLE_ERROR"
     assert events[0]["dump"] == r"C:\Windows\MEMORY.DMP"
-    assert events[3]["dump"] == r"C:\Windows\Minidump\111826-9843-01.dmp"
+    assert "16:58:03 on 19/11/2026" in events[1]["what"]
+    assert events[2]["dump"] == r"C:\Windows\Minidump\111826-9843-01.dmp"
     assert _crash.bugcheck(0x9F)["suspect"] == "driver"
     assert _crash.bugcheck(0xDEAD)["name"] is None
 

@@ -180,3 +180,40 @@ def test_loaded_playbook_is_immutable(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         pb.steps[0].params["x"] = 1  # type: ignore[index]
     assert [s.id for s in pb.steps] == ["sys", "check_2"]
+
+
+RULES = VALID.replace('  - check: "steps.sys.memory.percent > 101"',
+                      '  - check: "steps.sys.memory.percent >= 0"\n    id: mem') + """\
+  - check: "steps.sys.cpu.logical < 1"
+    id: nothing_fired
+    severity: critical
+    finding: "never"
+  - check: "steps.sys.cpu.logical >= 1"
+    id: cores
+    severity: high
+    finding: "{{ steps.sys.cpu.logical }} cores"
+escalate:
+  - findings: [nothing_fired]
+    to: L2-never
+  - findings: [cores, mem]
+    to: L1
+  - when: "true"
+    to: L2-after
+"""
+
+
+def test_escalation_rules_in_order_with_the_finding_as_reason(tmp_path: Path, cli) -> None:
+    path = _write(tmp_path, "rules", RULES)
+    assert cli("playbook", "lint", str(path)).code == 0
+    r = cli("run", str(path), "--non-interactive", "--json", "--out", str(tmp_path))
+    esc = json.loads(r.out)["escalation"]
+    # the first rule that is due decides; the most severe of its findings is the reason
+    assert (esc["to"], esc["finding"]) == ("L1", "cores")
+    assert esc["reason"].endswith(" cores") and esc["reason"][0].isdigit()
+
+
+def test_escalation_naming_an_unknown_check_is_located(tmp_path: Path, cli) -> None:
+    path = _write(tmp_path, "badrule", RULES.replace("[cores, mem]", "[cores, memm]"))
+    r = cli("playbook", "lint", str(path))
+    assert r.code == 2
+    assert "escalate names no check 'memm' (did you mean 'mem'?)" in r.out

@@ -256,7 +256,9 @@ def test_check_finding_and_escalation(tmp_path: Path, cli) -> None:
     assert doc["findings"][0]["finding"] == "/boot is 96.0% full (42.5 MB free)"
     assert doc["findings"][0]["kb"] == "KB-DISK-001"
     assert doc["escalation"]["needed"] is True
-    assert doc["escalation"]["to"] == "L2-hardware"
+    # a full disk is for L1 to free up, with the finding that fired as the reason
+    assert doc["escalation"]["to"] == "L1" and doc["escalation"]["finding"] == "disk_critical"
+    assert doc["escalation"]["reason"].endswith("/boot is 96.0% full (42.5 MB free)")
     assert doc["escalation"]["findings"] == ["disk_critical"]
 
 

@@ -85,7 +85,9 @@ def show(ref: str, lang: str, as_json: bool) -> None:
                       for i in p.inputs],
            "steps": [{k: v for k, v in s.items() if v not in (None, {}, False)} for s in steps],
            "escalate": {"when": p.escalate.when, "to": p.escalate.to,
-                        "resources": list(p.escalate.resources)} if p.escalate else None}
+                        "resources": list(p.escalate.resources)} if p.escalate else None,
+           "escalations": [{"when": e.when, "to": e.to, "findings": list(e.findings),
+                            "resources": list(e.resources)} for e in p.escalations]}
     if as_json:
         emit_json(doc)
         return
@@ -98,8 +100,9 @@ def show(ref: str, lang: str, as_json: bool) -> None:
                 "collect": lambda s: f"{s.collector} {dict(s.params) or ''}".rstrip(),
                 "check": lambda s: f"{s.expression}  → {s.severity}"}[s.kind](s)
         click.echo(f"  {s.index:>2}. {s.kind:<7} {s.id:<18} {what}")
-    if p.escalate:
-        click.echo(f"  escalate to {p.escalate.to} when {p.escalate.when}")
+    for e in p.escalations:
+        why = ", ".join(e.findings) if e.findings else e.when
+        click.echo(f"  escalate to {e.to} when {why}")
 
 
 @playbook.command(context_settings=CONTEXT_SETTINGS)

@@ -498,11 +498,13 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
                    reason=r.note or i18n.translate(r.reason, lang)), fg=COLOURS[r.outcome])
     esc = shown["escalation"]
     if esc and esc.get("needed"):
-        echo(t("sum.escalate", lang, to=esc["to"],
-               resources=("、" if lang == "zh" else ", ").join(
-                   i18n.translate(r, lang) for r in esc["resources"])
-               or t("sum.no_resources", lang)),
-             fg="yellow")
+        resources = ("、" if lang == "zh" else ", ").join(
+            i18n.translate(r, lang) for r in esc["resources"]) or t("sum.no_resources", lang)
+        if esc["to"] == "L1":  # the cause is one first line fixes on the machine
+            echo(t("sum.l1_fix", lang, reason=esc.get("reason") or "", resources=resources),
+                 fg="yellow")
+        else:
+            echo(t("sum.escalate", lang, to=esc["to"], resources=resources), fg="yellow")
     if not ticket:  # with --ticket, the ticket hook has said what it recorded
         echo(t("sum.keep", lang, path=path))
     say(str(path))

@@ -82,6 +82,7 @@ TEXT = T(str, None)
 NUMBER = T(int, float, name="a number")
 FLAG = T(bool, None)
 ESCALATION = Obj({"needed": FLAG, "to": TEXT, "reason": TEXT, "error": TEXT,
+                  "finding": TEXT,
                   "resources": ListOf(T(str), nullable=True)}, nullable=True)
 FINDING = Obj({"id": TEXT, "step": T(int, None), "severity": T(str), "finding": T(str),
                "recommend": TEXT, "kb": TEXT, "next": TEXT}, required=("severity", "finding"))

@@ -91,6 +91,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sum.escalate": ("Next: escalate to {to} with this bundle (resources: {resources}).",
                      "下一步：带上此证据包升级至 {to}（所需资源：{resources}）。"),
     "sum.no_resources": ("none named", "未指定"),
+    "sum.l1_fix": ("Next: first line (L1) fixes this on the machine — {reason} (needs: "
+                   "{resources}).",
+                   "下一步：由一线（L1）在本机处理——{reason}（所需：{resources}）。"),
     "sum.keep": ("Keep it with the case: supportkit ticket attach TICKET-ID {path}",
                  "请将它附到工单：supportkit ticket attach 工单号 {path}"),
     "sum.bundle": ("Evidence bundle: {path}", "证据包：{path}"),

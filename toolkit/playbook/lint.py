@@ -214,11 +214,21 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
             yield (*loc.where(("steps", i, "next")),
                    f"'next' names no playbook '{target}'{did_you_mean(target, playbook_ids)}")
     esc = data.get("escalate")
-    if isinstance(esc, dict) and isinstance(esc.get("when"), str):
-        yield from check_source(("escalate", "when"), esc["when"], template=False)
-    if isinstance(esc, dict):
-        for path, text in _template_values(esc.get("reason"), ("escalate", "reason")):
+    rules = list(enumerate(esc)) if isinstance(esc, list) else [(None, esc)]
+    check_ids = {str(raw.get("id")) for raw in data.get("steps", [])
+                 if isinstance(raw, dict) and "check" in raw and raw.get("id")}
+    for n, rule in rules:
+        if not isinstance(rule, dict):
+            continue
+        where_: tuple[Any, ...] = ("escalate",) if n is None else ("escalate", n)
+        if isinstance(rule.get("when"), str):
+            yield from check_source((*where_, "when"), rule["when"], template=False)
+        for path, text in _template_values(rule.get("reason"), (*where_, "reason")):
             yield from check_source(path, text, template=True)
+        for k, fid in enumerate(rule.get("findings") or []):
+            if isinstance(fid, str) and fid not in check_ids:
+                yield (*loc.where((*where_, "findings", k)),
+                       f"escalate names no check '{fid}'{did_you_mean(fid, check_ids)}")
     for name, spec in (data.get("inputs") or {}).items():
         if isinstance(spec, dict):
             for path, text in _template_values(spec.get("prompt"), ("inputs", name, "prompt")):

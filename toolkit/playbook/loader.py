@@ -70,7 +70,7 @@ def load(path: Path) -> Playbook:
     if found:
         raise PlaybookInvalid([f"{path}:{line}:{col}: {msg}" for line, col, msg in found])
     data = loc.data
-    esc = data.get("escalate")
+    rules = tuple(_escalation(r) for r in _rules(data.get("escalate")))
     title = Text.of(data["title"])
     assert title is not None
     return Playbook(
@@ -87,6 +87,19 @@ def load(path: Path) -> Playbook:
                            spec.get("from_ticket"))
                      for name, spec in (data.get("inputs") or {}).items()),
         timeout=float(data.get("timeout", DEFAULT_TIMEOUT)),
-        escalate=Escalation(esc["when"], esc["to"], tuple(esc.get("resources", ())),
-                            Text.of(esc.get("reason"))) if esc else None,
+        escalate=rules[0] if rules else None, escalations=rules,
     )
+
+
+def _rules(esc: Any) -> list[dict[str, Any]]:
+    """``escalate:`` is one rule (a mapping) or a list of them, tried in order."""
+    if not esc:
+        return []
+    return list(esc) if isinstance(esc, list) else [esc]
+
+
+def _escalation(rule: dict[str, Any]) -> Escalation:
+    ids = tuple(rule.get("findings", ()))
+    when = rule.get("when") or f"findings | selectattr('id', 'in', {list(ids)!r}) | list"
+    return Escalation(when, rule["to"], tuple(rule.get("resources", ())),
+                      Text.of(rule.get("reason")), ids)

@@ -80,10 +80,15 @@ class Step:
 
 @dataclass(frozen=True)
 class Escalation:
+    """One escalation rule. ``findings``: the finding ids that call for it (its
+    ``when`` is then made from them); the first of those that fired gives the
+    reason when the rule has none of its own."""
+
     when: str
     to: str
     resources: tuple[str, ...] = ()
     reason: Text | None = None
+    findings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,4 +105,5 @@ class Playbook:
     keywords: tuple[str, ...] = ()
     inputs: tuple[Input, ...] = ()
     timeout: float = DEFAULT_TIMEOUT
-    escalate: Escalation | None = None
+    escalate: Escalation | None = None  # the first rule (what older readers show)
+    escalations: tuple[Escalation, ...] = ()  # every rule, in order: the first due decides

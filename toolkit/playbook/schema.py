@@ -44,6 +44,23 @@ FROM_TICKET = {"enum": ["host", "url", "text"],
                               "itself"}
 
 
+ESCALATION: dict[str, Any] = {
+    "type": "object", "required": ["to"], "additionalProperties": False,
+    "anyOf": [{"required": ["when"]}, {"required": ["findings"]}],
+    "properties": {
+        "when": EXPR,
+        "findings": {"type": "array", "minItems": 1, "items": STEP_ID,
+                     "description": "the rule is due when one of these findings fired; the "
+                                    "first that fired is its reason unless 'reason' is set "
+                                    "('finding' names it in the reason template)"},
+        "to": {"type": "string", "minLength": 1,
+               "description": "who acts: L1 (first line fixes it), L2-hardware, "
+                              "L2-development, L2-network, service-owner, …"},
+        "resources": {"type": "array", "items": {"type": "string"}},
+        "reason": TEXT},
+}
+
+
 def _step(kind: str, required: list[str], props: dict[str, Any]) -> dict[str, Any]:
     return {"type": "object", "title": f"{kind} step", "required": [kind, *required],
             "additionalProperties": False, "properties": {**COMMON, **props}}
@@ -113,10 +130,10 @@ SCHEMA: dict[str, Any] = {
         "steps": {"type": "array", "minItems": 1,
                   "items": {"oneOf": [GUIDE, ASK, COLLECT, CHECK]}},
         "escalate": {
-            "type": "object", "required": ["when", "to"], "additionalProperties": False,
-            "properties": {"when": EXPR, "to": {"type": "string", "minLength": 1},
-                           "resources": {"type": "array", "items": {"type": "string"}},
-                           "reason": TEXT},
+            "description": "One rule, or a list of rules tried in order (the first that is "
+                           "due decides the target): each names the findings that call for "
+                           "it, or a 'when' expression",
+            "oneOf": [ESCALATION, {"type": "array", "minItems": 1, "items": ESCALATION}],
         },
     },
 }

@@ -20,7 +20,7 @@ from jinja2 import UndefinedError
 
 from toolkit.errors import BadInput, did_you_mean
 from toolkit.i18n import t, translate
-from toolkit.playbook import Playbook, Step, expr
+from toolkit.playbook import Escalation, Playbook, Step, expr
 from toolkit.playbook.schema import severity_rank
 from toolkit.playbook.trust import powers_of, refusal
 from toolkit.plugins import Registry
@@ -447,21 +447,28 @@ class Runner:
                          _now(), self.staging, dict(self.input_sources))
 
     def _escalation(self) -> dict[str, Any] | None:
-        esc = self.pb.escalate
-        if esc is None:
-            return None
-        try:
-            due = expr.evaluate(esc.when, self.ctx)
-        except Exception as exc:
-            return {"needed": None, "to": esc.to, "error": f"escalate.when failed: {exc}"}
-        if not due:
-            return None
-        reason = ""
-        if esc.reason:
-            try:  # a template: it may name what was found ("loss starts at hop 2")
-                reason = str(expr.render(esc.reason.get(self.lang), self.ctx))
+        """The first escalation rule that is due: its target, and its reason — the
+        rule's own (a template that may name ``finding``) or the text of the first of
+        its findings that fired (findings are sorted most severe first)."""
+        rules = self.pb.escalations or ((self.pb.escalate,) if self.pb.escalate else ())
+        for esc in rules:
+            try:
+                due = expr.evaluate(esc.when, self.ctx)
             except Exception as exc:
-                reason = f"{esc.reason.get(self.lang)} (reason template failed: {exc})"
+                return {"needed": None, "to": esc.to, "error": f"escalate.when failed: {exc}"}
+            if due:
+                return self._escalate_to(esc)
+        return None
+
+    def _escalate_to(self, esc: Escalation) -> dict[str, Any]:
+        fired = next((f for f in self.findings if f["id"] in esc.findings), None)
+        reason = fired["finding"] if fired and not esc.reason else ""
+        if esc.reason:
+            template = esc.reason.get(self.lang)
+            try:  # a template: it may name what was found ("loss starts at hop 2")
+                reason = str(expr.render(template, {**self.ctx, "finding": fired}))
+            except Exception as exc:
+                reason = f"{template} (reason template failed: {exc})"
         return {"needed": True, "to": esc.to, "resources": list(esc.resources),
-                "reason": reason,
+                "reason": reason, "finding": fired["id"] if fired else None,
                 "findings": [f["id"] for f in self.findings]}

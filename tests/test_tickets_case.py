@@ -62,7 +62,7 @@ def test_whole_life_of_a_case(_isolated_home: Path) -> None:
         assert run_process("bundle", "verify", str(stored)).returncode == 0
     (esc,) = case["escalations"]
     assert esc["to"] == "L2-hardware" and esc["by"] == "l1-ann"
-    assert esc["resources"] == ["second-line engineer", "remote session"]  # general playbook
+    assert esc["resources"] == ["second-line engineer", "replacement disk"]  # general: disk
     tried = [t["what"] for t in esc["tried"]]
     assert "Emptied the recycle bin and %TEMP%" in tried
     # general's guide step is an instruction, not a fix attempt: not "tried"
@@ -89,7 +89,7 @@ def test_whole_life_of_a_case(_isolated_home: Path) -> None:
                     "## Environment", "## Already tried", "## Findings", "## Evidence",
                     "## Solution", "## Verification", "## History"):
         assert section in md, section
-    assert "second-line engineer, remote session" in md
+    assert "second-line engineer, replacement disk" in md
     assert "There is not enough space on the disk." in md
     assert all(a["sha256"] in md for a in case["attachments"])
     assert "yes, checked by l2-wu" in md

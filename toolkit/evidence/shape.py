@@ -104,7 +104,8 @@ MANIFEST = Obj({
                      "category": TEXT}, nullable=True),
     "ticket_info": Obj({k: TEXT for k in ("id", "title", "description", "error_message",
                                           "occurred_at", "reported_at", "priority", "status",
-                                          "level", "category")} | {"sla": T(dict, None)},
+                                          "level", "category")} |
+                       {"sla": T(dict, None), "category_title": T(dict, None)},
                        nullable=True),
     "chosen_by": Obj({"symptom": TEXT}, nullable=True),
     "inputs": T(dict, None), "input_sources": T(dict, None),

@@ -21,6 +21,7 @@ def ticket_header(ticket_id: str) -> dict[str, Any] | None:
     from datetime import datetime, timezone
 
     from toolkit.errors import SupportkitError
+    from toolkit.tickets.classify import category_title
     from toolkit.tickets.clocks import sla_state
     from toolkit.tickets.store import default_path, open_store
 
@@ -44,6 +45,8 @@ def ticket_header(ticket_id: str) -> dict[str, Any] | None:
             "level": getattr(t, "level", None), "category": t.category,
             "description": t.description, "error_message": t.error_message,
             "occurred_at": t.occurred_at, "reported_at": t.reported_at,
+            "category_title": {lang: title for lang in ("en", "zh")
+                               if t.category and (title := category_title(t.category, lang))},
             "sla": sla_state(t, datetime.now(timezone.utc))}
 
 

@@ -39,10 +39,15 @@ _ZH_LEVELS = {"高": "high", "中": "medium", "低": "low"}
 
 def _when_text(text: str) -> str:
     """A time as a person says it ("yesterday 14:30", "2h ago", "昨天下午3点", ISO 8601)
-    → ISO 8601 with the offset, or AnswerError with the reason."""
-    from toolkit.run.answers import coerce
+    → ISO 8601 with the offset, or AnswerError with the reason. A time without an
+    offset is in the tickets' time zone (``tickets.timezone``), as --reported-at is."""
+    from datetime import datetime, timezone
 
-    return str(coerce(text, "time"))
+    from toolkit.run.answers import coerce
+    from toolkit.tickets import config, sla
+
+    now = datetime.now(timezone.utc).astimezone(sla.zone(config.load()))
+    return str(coerce(text, "time", now=now))
 
 
 def _interactive(values: dict[str, Any]) -> None:

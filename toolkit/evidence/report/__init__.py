@@ -125,12 +125,12 @@ def _label(value: Any, kind: str, lang: str) -> Any:
     return t(key, lang) if isinstance(value, str) and key in MESSAGES else value
 
 
-def _category(value: Any, lang: str) -> Any:
-    if lang == "en" or not isinstance(value, str):
+def _category(value: Any, lang: str, titles: Any) -> Any:
+    """The ticket's category in ``lang``: its title as the ticket stage wrote it into
+    ``ticket_info.category_title`` (the evidence stage does not read the dictionary)."""
+    if lang == "en" or not isinstance(value, str) or not isinstance(titles, dict):
         return value
-    from toolkit.tickets.classify import category_title
-
-    return category_title(value, lang) or value
+    return titles.get(lang) or value
 
 
 def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
@@ -149,7 +149,8 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     # The page's words come from the catalogue (toolkit/i18n), in the run's language.
     env.globals["_"] = lambda msg_id, **kw: t(msg_id, lang, **kw)
     env.filters["label"] = lambda v, kind: _label(v, kind, lang)
-    env.filters["category"] = lambda v: _category(v, lang)
+    titles = (manifest.get("ticket_info") or {}).get("category_title")
+    env.filters["category"] = lambda v: _category(v, lang, titles)
     env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
     worst = findings[0]["severity"] if findings else None

@@ -412,7 +412,9 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None)
     for r in bad:
         echo(f"  {r.step.label}: {r.outcome} — {r.reason}", err=True)
     esc = shown["escalation"]
-    if esc and esc.get("needed"):
+    if esc and esc.get("needed") and esc["to"] == "L1":
+        echo(f"Next: first line can fix this here: {esc.get('reason') or esc['to']}.", err=True)
+    elif esc and esc.get("needed"):
         echo(f"Next: escalate to {esc['to']} with this bundle "
              f"(resources: {', '.join(esc['resources']) or 'none named'}).", err=True)
     if not ticket:  # with --ticket, the ticket hook has said what it recorded

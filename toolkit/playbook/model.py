@@ -68,6 +68,7 @@ class Step:
     recommend: Text | None = None
     kb: str | None = None
     next: str | None = None  # check: the playbook a finding calls for
+    escalate: str | None = None  # check: who acts when this finding decides the escalation
 
     @property
     def label(self) -> str:

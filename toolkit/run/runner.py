@@ -362,6 +362,10 @@ class Runner:
                     "kb": step.kb,
                     "next": step.next,
                 }
+                if step.escalate:  # a template too: the target may follow what was found
+                    target = str(expr.render(step.escalate, scope)).strip()
+                    if target:
+                        finding["escalate"] = target
                 self.findings.append(finding)
                 rec.fired, rec.result = True, finding
         except UndefinedError as exc:
@@ -449,6 +453,13 @@ class Runner:
             return {"needed": None, "to": esc.to, "error": f"escalate.when failed: {exc}"}
         if not due:
             return None
+        # The most severe finding decides who acts when its check names a target: the
+        # reason is then what it found (its text), not the playbook's general sentence.
+        first = self.findings[0] if self.findings else None
+        if first is not None and first.get("escalate"):
+            return {"needed": True, "to": first["escalate"], "resources": list(esc.resources),
+                    "reason": first["finding"], "decided_by": first["id"],
+                    "findings": [f["id"] for f in self.findings]}
         reason = ""
         if esc.reason:
             try:  # a template: it may name what was found ("loss starts at hop 2")

@@ -121,6 +121,14 @@ class Topology:
         """The client's cable pulled: router1's end of their link goes down, so the
         client's adapter (v1a) stays up without a carrier."""
         self.ns(self.router1, "ip", "link", "set", "v1b", "down")
+        # The kernel settles the client's operational state a moment later (linkwatch).
+        for _ in range(60):
+            state = subprocess.run(["ip", "netns", "exec", self.client, "ip", "-o", "link",
+                                    "show", "v1a"], capture_output=True, text=True,
+                                   timeout=10).stdout
+            if "state DOWN" in state:
+                break
+            time.sleep(0.05)
 
 
 def _ip_checksum(header: bytes) -> int:

@@ -123,6 +123,18 @@ def test_dead_target_behind_live_routers(topo: Topology, tmp_path: Path, scenari
     assert result.escalation_to == "L2-network"
 
 
+def test_dead_gateway(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
+    scenario(PLAYBOOK, "gateway gone (its address removed: no ARP answer)",
+             "target_unreachable", "L2-network")
+    topo.ns(topo.router1, "ip", "addr", "del", f"{ROUTER1}/24", "dev", "v1b")
+    result = _run(topo, tmp_path, check_gateway=True)
+    text = result.text("target_unreachable")
+    assert f"this machine itself ({CLIENT})" in text and "next hop" in text, text
+    assert "100.0% packet loss to the gateway" in result.text("gateway_loss")
+    assert "loss_hop" not in result.findings
+    assert result.escalation_to == "L2-network"
+
+
 def test_no_route_is_a_finding_not_a_crash(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
     scenario(PLAYBOOK, "no route at all (default route removed)", "no_route", "L1")
     topo.ns(topo.client, "ip", "route", "del", "default")
@@ -291,12 +303,12 @@ def test_dns_server_behind_a_firewall(topo: Topology, dns_server: str, tmp_path:
 
 def test_healthy_path(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
     scenario(PLAYBOOK, "none (healthy path through two routers, gateway and port checked)")
-    with subprocess.Popen(["ip", "netns", "exec", topo.server, sys.executable, "-c",
-                           "import socket,time; s=socket.socket(); s.bind(('0.0.0.0', 8080));"
-                           " s.listen(); time.sleep(120)"]) as listener:
-        topo.helpers.append(listener)
-        time.sleep(0.3)
-        result = _run(topo, tmp_path, check_gateway=True, port=8080)
+    topo.helpers.append(subprocess.Popen(  # killed with the topology
+        ["ip", "netns", "exec", topo.server, sys.executable, "-c",
+         "import socket,time; s=socket.socket(); s.bind(('0.0.0.0', 8080)); s.listen();"
+         " time.sleep(600)"]))
+    time.sleep(0.3)
+    result = _run(topo, tmp_path, check_gateway=True, port=8080)
     assert result.serious() == [], result.findings
     assert result.escalation_to is None
     trace = _step(result, "trace")

@@ -167,10 +167,13 @@ def _live() -> list[dict[str, Any]]:
                 addresses.append({"family": "ipv6" if a.family == socket.AF_INET6 else "ipv4",
                                   "address": a.address, "prefixlen": _mask_len(a.netmask)})
         io = counters.get(name)
+        has_flags = bool(flags - {""})
         out.append(_record(
-            name, up=st.isup if st else None,
+            # psutil's isup also needs RUNNING (a carrier): an adapter whose cable is out
+            # would read as switched off, so the UP flag says "administratively up".
+            name, up=("up" in flags) if has_flags else (st.isup if st else None),
             # RUNNING is the driver's "link is up"; psutil gives no flags on Windows.
-            link=("running" in flags) if flags - {""} else None,
+            link=("running" in flags) if has_flags else None,
             loopback="loopback" in flags or name.lower().startswith(("lo", "loopback")),
             mtu=st.mtu if st else None, speed_mbps=(st.speed or None) if st else None,
             duplex=duplex.get(st.duplex) if st else None, mac=mac, addresses=addresses,

@@ -31,6 +31,13 @@ Output::
                   "timestamp": 1587741624.121}]   # saved ping -D outputs only
     }
 
+Live runs add ``unreachable_from`` (``[{"address": "10.200.3.1", "detail":
+"dest unreach host unreachable", "count": 3}]``: who answered "unreachable", so
+a dead host behind a live router is told apart from loss) and, when this host
+could not send at all, ``send_error`` (``"Network is unreachable"``: no route to
+the address; every probe is then an ``error`` "not sent: …", and the step still
+ends ``ok`` so the playbook can say so).
+
 ``loss_pct`` counts echo replies only: a "Destination Host Unreachable"
 answer is a lost probe (Windows ``ping`` counts it as received; its saved
 output is recounted). Saved outputs add ``complete`` (the statistics block
@@ -65,6 +72,8 @@ OUTPUT = obj(
                    address=nullable(STR), ttl=nullable(INT), rtt_ms=nullable(NUM),
                    detail=opt(STR), timestamp=opt(NUM))),
     complete=opt(BOOL), unparsed=opt(arr(STR)),  # saved outputs only
+    unreachable_from=opt(arr(obj(address=STR, detail=STR, count=INT))),  # live only
+    send_error=opt(STR),  # live only: the probes could not be sent at all
 )
 
 METHODS = ("auto", "scapy", "icmp_dgram", "system_ping")
@@ -93,6 +102,7 @@ class _Echo:
         self.sent_at: dict[int, float] = {}
         self.answers: dict[int, dict[str, Any]] = {}
         self.extra: list[dict[str, Any]] = []  # duplicates and ICMP errors
+        self.send_error = ""  # why this host refused to send ("Network is unreachable")
 
     def send(self, seq: int) -> None:
         if self.method == "scapy":
@@ -107,7 +117,13 @@ class _Echo:
             head = struct.pack("!BBHHH", kind, 0, checksum(head + self.payload), self.ident, seq)
             data = head + self.payload
         self.sent_at[seq] = time.monotonic()
-        self.sock.sendto(data, (self.address, 0))
+        try:
+            self.sock.sendto(data, (self.address, 0))
+        except OSError as exc:  # ENETUNREACH: no route; EHOSTUNREACH; ENOBUFS
+            reason = exc.strerror or str(exc)
+            self.send_error = self.send_error or reason
+            self.extra.append({"seq": seq, "status": "error", "address": None, "ttl": None,
+                               "rtt_ms": None, "detail": f"not sent: {reason}"})
 
     def _record(self, seq: int, status: str, src: str, ttl: int | None, now: float,
                 detail: str = "") -> None:
@@ -186,10 +202,13 @@ class _Echo:
     def probes(self) -> list[dict[str, Any]]:
         out = []
         for seq in sorted(self.sent_at):
-            out.append(self.answers.get(seq) or {"seq": seq, "status": "timeout",
-                                                  "address": None, "ttl": None,
-                                                  "rtt_ms": None})
-            out.extend(p for p in self.extra if p["seq"] == seq)
+            extra = [p for p in self.extra if p["seq"] == seq]
+            if seq in self.answers:
+                out.append(self.answers[seq])
+            elif not any(p["status"] == "error" and p["address"] is None for p in extra):
+                out.append({"seq": seq, "status": "timeout", "address": None, "ttl": None,
+                            "rtt_ms": None})
+            out.extend(extra)
         return out
 
 
@@ -211,6 +230,14 @@ def _system_ping(ctx: Context, address: str, family: int, params: dict[str, Any]
         parsed = parse_ping(res.text)
     except ValueError:
         err = err or res.record.error
+        lowered = err.lower()
+        if "network is unreachable" in lowered or "no route to host" in lowered:
+            reason = err.splitlines()[-1].split(": ")[-1].strip()
+            probes = [{"seq": n, "status": "error", "address": None, "ttl": None,
+                       "rtt_ms": None, "detail": f"not sent: {reason}"}
+                      for n in range(1, params["count"] + 1)]
+            return {**ping_summary(probes, params["count"]), "probes": probes,
+                    "send_error": reason}
         if res.record.returncode == 126 or "not permitted" in err.lower() or \
                 "permission" in err.lower():
             raise no_access("ping", f"system ping: {err.splitlines()[-1][:200]}") from None
@@ -276,8 +303,23 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     # Leave a moment before the runner's own deadline to return what was measured.
     echo.run(params["count"], params["interval"], params["timeout"], ctx.deadline - 0.5)
     probes = echo.probes()
-    return {"source": "live", "host": params["host"], "address": address, "method": method,
-            "format": None, **ping_summary(probes, len(echo.sent_at)), "probes": probes}
+    result = {"source": "live", "host": params["host"], "address": address, "method": method,
+              "format": None, **ping_summary(probes, len(echo.sent_at)), "probes": probes,
+              "unreachable_from": unreachable_from(probes)}
+    if echo.send_error:
+        result["send_error"] = echo.send_error
+    return result
+
+
+def unreachable_from(probes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The routers (or this host) that answered "unreachable", with what they said and
+    how often: a dead host behind a live router, not loss on the path."""
+    seen: dict[tuple[str, str], int] = {}
+    for p in probes:
+        if p["status"] == "unreachable" and p.get("address"):
+            key = (str(p["address"]), str(p.get("detail") or "unreachable"))
+            seen[key] = seen.get(key, 0) + 1
+    return [{"address": a, "detail": d, "count": n} for (a, d), n in seen.items()]
 
 
 COLLECTOR = Collector(

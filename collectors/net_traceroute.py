@@ -41,6 +41,18 @@ Output::
     }
 
 Hops after the last one that answered are left out: they all timed out.
+
+``reached`` is true only when the target itself answered. When a router answered
+"unreachable" instead (``!H`` host, ``!N`` network, ``!X`` prohibited…) the path
+ends there: ``unreachable`` names it (``{"ttl": 3, "address": "10.200.2.2",
+"flag": "!H", "meaning": "host unreachable", "count": 4}``), and
+``loss_starts_at`` stays null — that router spends its ICMP rate limit on the
+unreachable replies, so the answers missing near the end are that limit, not
+loss. ``delay_starts_at`` names the hop where round trips jump by 50 ms or more
+and stay up to the end (``{"ttl": 3, "address": "10.200.3.2", "before_ms": 0.1,
+"after_ms": 400.3, "added_ms": 400.2}``; best times per hop), or is null. When
+this host cannot send at all (no route) the step still ends ``ok``, with no hops
+and ``send_error`` saying why (``"Network is unreachable"``).
 """
 
 from __future__ import annotations
@@ -68,6 +80,11 @@ OUTPUT = obj(
     hops=arr(obj(ttl=INT, address=nullable(STR), name=nullable(STR), addresses=arr(STR),
                  rtts_ms=arr(NUM), sent=INT, loss_pct=nullable(NUM), flags=opt(arr(STR)))),
     loss_starts_at=nullable(INT),
+    unreachable=opt(nullable(obj(ttl=INT, address=nullable(STR), flag=STR, meaning=STR,
+                                 count=INT))),
+    delay_starts_at=opt(nullable(obj(ttl=INT, address=nullable(STR), before_ms=NUM,
+                                     after_ms=NUM, added_ms=NUM))),
+    send_error=opt(STR),  # live only
     summary=opt(arr(obj(ttl=INT, address=nullable(STR), sent=INT, received=INT,
                         loss_pct=nullable(NUM), last_ms=nullable(NUM), avg_ms=nullable(NUM),
                         best_ms=nullable(NUM), worst_ms=nullable(NUM),
@@ -115,7 +132,9 @@ class _Tracer:
                 # The kernel's arrival time: replies may wait while a round is sent.
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMPNS, 1)
         self.probes: dict[int, _Probe] = {}
-        self.reached_ttl: int | None = None
+        self.reached_ttl: int | None = None  # where the path ends: the target or "unreachable"
+        self.target_answered = False  # the target itself replied (a router's "!H" is not it)
+        self.send_error = ""  # this host could not send ("Network is unreachable": no route)
 
     def _packet(self, index: int, ttl: int) -> bytes:
         from scapy.layers.inet import ICMP, IP, TCP, UDP
@@ -138,8 +157,12 @@ class _Tracer:
                 index = len(self.probes) + len(batch)
                 batch.append((index, ttl, self._packet(index, ttl)))
         for index, ttl, data in batch:
+            try:
+                self.send_sock.sendto(data, (self.address, 0))
+            except OSError as exc:  # ENETUNREACH: no route at all; nothing more to send
+                self.send_error = exc.strerror or str(exc)
+                return
             self.probes[index] = _Probe(rnd, ttl, time.time())
-            self.send_sock.sendto(data, (self.address, 0))
 
     def _match(self, data: bytes) -> tuple[int, str, str | None, bool] | None:
         """(probe index, replying address, flag, final) for an answer to one of our probes."""
@@ -196,6 +219,8 @@ class _Tracer:
             return
         probe.address, probe.rtt_ms = src, round((now - probe.sent_at) * 1000, 3)
         probe.flag, probe.final = flag, final or flag is not None
+        if final and flag is None:
+            self.target_answered = True
         if probe.final and (self.reached_ttl is None or probe.ttl < self.reached_ttl):
             self.reached_ttl = probe.ttl
 
@@ -227,6 +252,8 @@ class _Tracer:
                     due = max(due, last_send + plan.interval)
                 if rnd < plan.count and now >= due:
                     self.send_round(rnd)
+                    if self.send_error:
+                        return
                     rnd, last_send = rnd + 1, time.time()
                     continue
                 if now >= deadline or (rnd >= plan.count and self._done(now, last_send)):
@@ -266,6 +293,61 @@ class _Tracer:
             if p.rtt_ms is not None:
                 out[p.ttl] = p.rtt_ms
         return out
+
+
+_FLAG_MEANING = {"!N": "network unreachable", "!H": "host unreachable",
+                 "!P": "protocol unreachable", "!F": "fragmentation needed",
+                 "!X": "communication administratively prohibited", "!": "unreachable"}
+
+
+def unreachable(hops: list[dict[str, Any]], reached: bool | None) -> dict[str, Any] | None:
+    """The router that said the target cannot be reached (``!H``, ``!N``…), when the
+    target itself never answered: the end of the path, not a hop that loses packets."""
+    if reached:
+        return None
+    for hop in hops:
+        flags = hop.get("flags") or []
+        if flags:
+            flag = max(set(flags), key=flags.count)
+            return {"ttl": hop["ttl"], "address": hop["address"], "flag": flag,
+                    "meaning": _FLAG_MEANING.get(flag, "unreachable"), "count": len(flags)}
+    return None
+
+
+def path_loss_start(hops: list[dict[str, Any]], reached: bool | None) -> int | None:
+    """``loss_starts_at``, except when a router answers "unreachable" for a target that
+    never answered: that router spends its ICMP rate limit (Linux: a burst of 6, then
+    one a second) on the unreachable replies, so its own and the last hops' missing
+    answers are that limit, not loss on the path."""
+    if unreachable(hops, reached) is not None:
+        return None
+    return loss_starts_at([h for h in hops if not h.get("flags")])
+
+
+DELAY_JUMP_MS = 50.0  # a step smaller than this is queueing noise, not where delay starts
+
+
+def delay_starts_at(hops: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The hop where round trips jump and stay high to the end of the path.
+
+    Each hop's best (lowest) time is used: a router answering its own ICMP slowly
+    shows spikes in its average, never in its best. The hop with the largest
+    step up of at least ``DELAY_JUMP_MS`` that every later hop keeps (half of it
+    at least) is where the delay starts: the link into it, or that router."""
+    # "Unreachable" answers wait for the router's neighbour lookup (ARP: seconds), so
+    # they say nothing about the path's delay.
+    best = [(h["ttl"], h["address"], min(h["rtts_ms"])) for h in hops
+            if h["rtts_ms"] and not h.get("flags")]
+    found: dict[str, Any] | None = None
+    for i, (ttl, address, after) in enumerate(best):
+        before = best[i - 1][2] if i else 0.0
+        jump = after - before
+        if jump < DELAY_JUMP_MS or (found and jump <= found["added_ms"]):
+            continue
+        if all(later >= before + jump / 2 for _, _, later in best[i + 1:]):
+            found = {"ttl": ttl, "address": address, "before_ms": round(before, 1),
+                     "after_ms": round(after, 1), "added_ms": round(jump, 1)}
+    return found
 
 
 def summarise(hops: list[dict[str, Any]], last: dict[int, float]) -> list[dict[str, Any]]:
@@ -353,7 +435,9 @@ def from_traceroute(saved: SavedOutput) -> dict[str, Any]:
     parsed = parse_traceroute(saved.text)
     parsed.pop("format")
     return {"source": saved.path, "method": "saved", "mode": None, **parsed,
-            "loss_starts_at": loss_starts_at(parsed["hops"])}
+            "loss_starts_at": path_loss_start(parsed["hops"], parsed["reached"]),
+            "unreachable": unreachable(parsed["hops"], parsed["reached"]),
+            "delay_starts_at": delay_starts_at(parsed["hops"])}
 
 
 def plan(params: dict[str, Any]) -> plans.Plan:
@@ -393,9 +477,13 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         tracer = _Tracer(address, plan)
         tracer.run(ctx.remaining() - 0.5)  # return what was measured in time
         hops = tracer.hops()
-        result = {**base, "method": "scapy", "mode": plan.mode,
-                  "reached": tracer.reached_ttl is not None, "hops": hops,
-                  "loss_starts_at": loss_starts_at(hops)}
+        reached = tracer.target_answered
+        result = {**base, "method": "scapy", "mode": plan.mode, "reached": reached,
+                  "hops": hops, "loss_starts_at": path_loss_start(hops, reached),
+                  "unreachable": unreachable(hops, reached),
+                  "delay_starts_at": delay_starts_at(hops)}
+        if tracer.send_error:
+            result["send_error"] = tracer.send_error
         if plan.count > 1:
             result["summary"] = summarise(hops, tracer.last_rtts())
         return result
@@ -403,9 +491,10 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
         raise no_access("traceroute with scapy")
     parsed, mode = _system(ctx, address, family, plan)
     hops = parsed["hops"]
-    result = {**base, "method": "system_traceroute", "mode": mode,
-              "reached": bool(parsed["reached"]), "hops": hops,
-              "loss_starts_at": loss_starts_at(hops)}
+    reached = bool(parsed["reached"])
+    result = {**base, "method": "system_traceroute", "mode": mode, "reached": reached,
+              "hops": hops, "loss_starts_at": path_loss_start(hops, reached),
+              "unreachable": unreachable(hops, reached), "delay_starts_at": delay_starts_at(hops)}
     if plan.count > 1:
         result["summary"] = summarise(hops, {})
     return result

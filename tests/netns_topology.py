@@ -11,9 +11,13 @@ Run as a script (root) to build it by hand: ``python tests/netns_topology.py up|
 
 from __future__ import annotations
 
+import heapq
 import os
+import select
+import struct
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 
 CLIENT, ROUTER1, ROUTER2, SERVER = "10.200.1.2", "10.200.1.1", "10.200.2.2", "10.200.3.2"
@@ -28,6 +32,7 @@ def _run(*argv: str) -> None:
 @dataclass
 class Topology:
     tag: str = field(default_factory=lambda: f"sk{os.getpid()}")
+    helpers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def client(self) -> str:
@@ -75,6 +80,10 @@ class Topology:
         self.ns(self.server, "ip", "route", "add", "default", "via", ROUTER2_OUT)
 
     def down(self) -> None:
+        for proc in self.helpers:
+            proc.kill()
+            proc.wait(10)
+        self.helpers.clear()
         for name in self.names():
             subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=30,
                            check=False)
@@ -87,8 +96,76 @@ class Topology:
         self.ns(router, "nft", "add", "rule", "inet", "sktest", "lossy",
                 "numgen", "random", "mod", "100", "lt", str(percent), "drop")
 
+    def delay(self, ms: int) -> None:
+        """Delay by *ms* what router2 forwards towards the server (one way: the
+        server's answers come back at once), without netem: router2 routes the
+        packets from router1 into a tun device, and a process here holds each one
+        for *ms* before handing it back (TTL restored: the detour is invisible)."""
+        tun = "sktd"
+        proc = subprocess.Popen(["ip", "netns", "exec", self.router2, sys.executable,
+                                 os.path.abspath(__file__), "tundelay", tun, str(ms)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(proc)
+        for _ in range(100):
+            if subprocess.run(["ip", "netns", "exec", self.router2, "ip", "link", "show", tun],
+                              capture_output=True, timeout=10).returncode == 0:
+                break
+            time.sleep(0.05)
+        for conf in ("all", tun):
+            self.ns(self.router2, "sysctl", "-qw", f"net.ipv4.conf.{conf}.rp_filter=0")
+        self.ns(self.router2, "ip", "link", "set", tun, "up")
+        self.ns(self.router2, "ip", "route", "add", "10.200.3.0/24", "dev", tun, "table", "100")
+        self.ns(self.router2, "ip", "rule", "add", "iif", "v2b", "lookup", "100")
+
+    def unplug(self) -> None:
+        """The client's cable pulled: router1's end of their link goes down, so the
+        client's adapter (v1a) stays up without a carrier."""
+        self.ns(self.router1, "ip", "link", "set", "v1b", "down")
+        # The kernel settles the client's operational state a moment later (linkwatch).
+        for _ in range(60):
+            state = subprocess.run(["ip", "netns", "exec", self.client, "ip", "-o", "link",
+                                    "show", "v1a"], capture_output=True, text=True,
+                                   timeout=10).stdout
+            if "state DOWN" in state:
+                break
+            time.sleep(0.05)
+
+
+def _ip_checksum(header: bytes) -> int:
+    total = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def tun_delay(name: str, ms: float) -> None:
+    """Hold every packet routed into tun *name* for *ms*, then send it back in."""
+    import fcntl
+
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, 0x400454CA, struct.pack("16sH", name.encode(), 0x0001 | 0x1000))  # TUN, NO_PI
+    queue: list[tuple[float, int, bytes]] = []
+    n = 0
+    while True:
+        wait = max(0.0, queue[0][0] - time.monotonic()) if queue else None
+        ready, _, _ = select.select([fd], [], [], wait)
+        if ready:
+            packet = bytearray(os.read(fd, 65535))
+            if len(packet) >= 20 and packet[0] >> 4 == 4 and packet[8] < 255:
+                packet[8] += 1  # the kernel takes one off again when it forwards it out
+                packet[10:12] = b"\0\0"
+                ihl = (packet[0] & 0x0F) * 4
+                packet[10:12] = struct.pack("!H", _ip_checksum(bytes(packet[:ihl])))
+            n += 1
+            heapq.heappush(queue, (time.monotonic() + ms / 1000, n, bytes(packet)))
+        while queue and queue[0][0] <= time.monotonic():
+            os.write(fd, heapq.heappop(queue)[2])
+
 
 if __name__ == "__main__":
+    if sys.argv[1] == "tundelay":
+        tun_delay(sys.argv[2], float(sys.argv[3]))
+        sys.exit(0)
     topo = Topology(tag=sys.argv[2] if len(sys.argv) > 2 else "skman")
     if sys.argv[1] == "up":
         topo.up()

@@ -57,7 +57,7 @@ def test_misspelt_field_in_a_shipped_playbook_is_named_by_the_real_cli(tmp_path:
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     ping = next(s["id"] for s in data["steps"] if s.get("collect") == "network.ping")
     text = source.read_text(encoding="utf-8")
-    good = f'check: "steps.{ping}.loss_pct >= 100"'
+    good = f'check: "0 < steps.{ping}.loss_pct < 100"'
     assert text.count(good) == 1, "the playbook changed: pick another check to misspell"
     copy = tmp_path / "network-connectivity.yaml"
     copy.write_text(text.replace(good, good.replace("loss_pct", "loss_percent")),

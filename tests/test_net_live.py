@@ -166,3 +166,33 @@ def test_unprivileged_runs_fall_back_or_skip_with_the_fix(topo: Topology) -> Non
         assert out["outcome"] == "skipped", out
         assert "setcap cap_net_raw+ep" in out["reason"]
         assert "ping_group_range" in out["reason"] or "install" in out["reason"]
+
+
+def test_dead_host_is_unreachable_not_reached_and_not_loss(topo: Topology) -> None:
+    # Long enough for router2's neighbour lookup to give up and answer "host unreachable".
+    out = collect(topo, "network.traceroute", f"host={DEAD}", "count=8", "interval=0.5",
+                  "timeout=1")
+    res = out["result"]
+    assert out["outcome"] == "ok" and res["reached"] is False
+    assert res["unreachable"]["flag"] == "!H" and res["unreachable"]["address"] == ROUTER2
+    assert res["loss_starts_at"] is None, json.dumps(res["summary"])
+    assert res["delay_starts_at"] is None  # the slow "unreachable" answers are not delay
+    ping = collect(topo, "network.ping", f"host={DEAD}", "count=3", "interval=0.2",
+                   "timeout=3.5")["result"]
+    assert ping["loss_pct"] == 100.0
+    assert [u["address"] for u in ping["unreachable_from"]] == [ROUTER2]
+
+
+@pytest.mark.parametrize("method", ["scapy", "system_ping"])
+def test_no_route_is_reported_not_a_crash(topo: Topology, method: str) -> None:
+    topo.ns(topo.client, "ip", "route", "del", "default")
+    ping = collect(topo, "network.ping", f"host={SERVER}", "count=2", "interval=0.1",
+                   f"method={method}")
+    assert ping["outcome"] == "ok", ping["reason"]
+    assert ping["result"]["send_error"] == "Network is unreachable"
+    assert ping["result"]["loss_pct"] == 100.0
+    if method == "scapy":
+        trace = collect(topo, "network.traceroute", f"host={SERVER}", "count=2")
+        assert trace["outcome"] == "ok", trace["reason"]
+        assert trace["result"]["send_error"] == "Network is unreachable"
+        assert trace["result"]["hops"] == [] and trace["result"]["reached"] is False

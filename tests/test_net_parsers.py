@@ -121,3 +121,49 @@ def test_collectors_are_registered_and_cheap_to_import() -> None:
 
     names = load().names()
     assert "network.ping" in names and "network.traceroute" in names
+
+
+def _trace_hop(ttl: int, address: str, rtts: list[float], sent: int = 10,
+               flags: list[str] | None = None) -> dict:
+    hop = {"ttl": ttl, "address": address, "addresses": [address] if rtts else [],
+           "rtts_ms": rtts, "sent": sent,
+           "loss_pct": round(100.0 * (sent - len(rtts)) / sent, 1)}
+    if flags:
+        hop["flags"] = flags
+    return hop
+
+
+def test_a_router_answering_unreachable_ends_the_path_and_is_not_loss() -> None:
+    from collectors.net_traceroute import path_loss_start, unreachable
+
+    # A dead host behind router2: its "host unreachable" replies use up its ICMP rate
+    # limit, so its own time-exceeded answers (hop 2) go missing too.
+    hops = [_trace_hop(1, "10.200.1.1", [0.1] * 10),
+            _trace_hop(2, "10.200.2.2", [0.2] * 7),
+            _trace_hop(3, "10.200.2.2", [3000.0] * 2, flags=["!H", "!H"])]
+    assert path_loss_start(hops, reached=False) is None
+    assert unreachable(hops, reached=False) == {
+        "ttl": 3, "address": "10.200.2.2", "flag": "!H", "meaning": "host unreachable",
+        "count": 2}
+    # The same loss on a path whose target answers is loss.
+    reached = [*hops[:2], _trace_hop(3, "10.200.3.2", [0.3] * 6)]
+    assert path_loss_start(reached, reached=True) == 2
+    assert unreachable(reached, reached=True) is None
+
+
+@pytest.mark.parametrize(("rtts", "start"), [
+    ([[0.1], [0.2], [0.3]], None),                       # a fast path
+    ([[0.1], [0.2], [400.1, 401.0]], (3, 399.9)),        # delay into the last hop
+    ([[0.1], [80.0], [81.0], [80.5]], (2, 79.9)),        # a long-haul link at hop 2
+    ([[0.1], [300.0, 0.2], [0.4]], None),                # a router slow to answer itself
+    ([[0.1], [0.2, 900.0], [0.3]], None),                # one slow reply: best times rule
+])
+def test_delay_starts_at_the_hop_where_round_trips_jump_and_stay(rtts: list, start) -> None:  # type: ignore[no-untyped-def]
+    from collectors.net_traceroute import delay_starts_at
+
+    hops = [_trace_hop(n + 1, f"10.0.{n + 1}.1", r, sent=len(r)) for n, r in enumerate(rtts)]
+    found = delay_starts_at(hops)
+    if start is None:
+        assert found is None, found
+    else:
+        assert (found["ttl"], found["added_ms"]) == start

@@ -316,3 +316,37 @@ def test_next_must_name_a_playbook(tmp_path: Path, cli) -> None:
     assert r.code == 2
     assert ("'next' names no playbook 'hardware-failur' (did you mean 'hardware-failure'?)"
             in r.out)
+
+
+def test_the_most_severe_finding_decides_who_acts(tmp_path: Path, cli) -> None:
+    # Checks only (no collector): the 'high' one names its target and wins over the
+    # earlier 'medium' one; its text becomes the reason. A target template that
+    # renders empty falls back to escalate.to and its reason.
+    esc = ("escalate:\n  when: \"findings | list\"\n  to: L2-network\n"
+           "  reason: \"the general reason\"\n")
+    pb = _playbook(tmp_path, """\
+  - check: "true"
+    id: slow
+    severity: medium
+    escalate: L2-network
+    finding: "it is slow"
+  - check: "'refused'"
+    id: port
+    severity: high
+    escalate: "{{ 'service owner' if value == 'refused' else 'L2-network' }}"
+    finding: "port 8443 is {{ value }}: nothing listens"
+""", extra="", name="esc")
+    pb.write_text(pb.read_text(encoding="utf-8") + esc, encoding="utf-8")
+    r, doc = _run(cli, pb, tmp_path / "out")
+    assert r.code == 0, r.err
+    assert doc["escalation"]["to"] == "service owner"
+    assert doc["escalation"]["reason"] == "port 8443 is refused: nothing listens"
+    assert doc["escalation"]["finding"] == "port"
+    assert [f.get("escalate") for f in doc["findings"]] == ["service owner", "L2-network"]
+
+    pb.write_text(pb.read_text(encoding="utf-8").replace(
+        "'service owner' if value == 'refused' else 'L2-network'", "''"), encoding="utf-8")
+    r, doc = _run(cli, pb, tmp_path / "out2")
+    assert doc["escalation"]["to"] == "L2-network"
+    assert doc["escalation"]["reason"] == "the general reason"
+    assert doc["escalation"].get("finding") is None

@@ -91,5 +91,17 @@ def diagnose(playbook: str, tmp: Path, answers: dict[str, Any] | None = None, *,
     result = Diagnosis(json.loads(proc.stdout), proc.returncode, proc.stderr)
     assert not result.failed_steps(), (
         "steps failed: " + "; ".join(f"{k}: {result.steps()[k].get('reason')}"
-                                     for k in result.failed_steps()))
+                                     for k in result.failed_steps()) + _errors(out_dir))
     return result
+
+
+def _errors(out_dir: Path) -> str:
+    """What the bundle's errors/ folder says (a worker's traceback), for the failure."""
+    import zipfile
+
+    texts = []
+    for bundle in sorted(out_dir.glob("*.zip")):
+        with zipfile.ZipFile(bundle) as z:
+            texts += [f"\n--- {n}\n" + z.read(n).decode("utf-8", "replace")[-3000:]
+                      for n in z.namelist() if "/errors/" in n]
+    return "".join(texts)

@@ -77,7 +77,7 @@ def show(ref: str, lang: str, as_json: bool) -> None:
     steps = [{"index": s.index, "id": s.id, "kind": s.kind, "collector": s.collector,
               "params": dict(s.params), "when": s.when, "check": s.expression,
               "severity": s.severity, "text": s.text.get(lang) if s.text else None,
-              "resolves": s.resolves, "kb": s.kb} for s in p.steps]
+              "resolves": s.resolves, "kb": s.kb, "escalate": s.escalate} for s in p.steps]
     doc = {"id": p.id, "version": p.version, "title": p.title.get(lang), "category": p.category,
            "description": p.description.get(lang) if p.description else None,
            "path": str(p.path), "sha256": p.sha256, "timeout": p.timeout,
@@ -98,11 +98,14 @@ def show(ref: str, lang: str, as_json: bool) -> None:
         what = {"guide": lambda s: s.text.get(lang) if s.text else "",
                 "ask": lambda s: s.text.get(lang) if s.text else "",
                 "collect": lambda s: f"{s.collector} {dict(s.params) or ''}".rstrip(),
-                "check": lambda s: f"{s.expression}  → {s.severity}"}[s.kind](s)
+                "check": lambda s: f"{s.expression}  → {s.severity}"
+                + (f" (escalate: {s.escalate})" if s.escalate else "")}[s.kind](s)
         click.echo(f"  {s.index:>2}. {s.kind:<7} {s.id:<18} {what}")
     for e in p.escalations:
         why = ", ".join(e.findings) if e.findings else e.when
-        click.echo(f"  escalate to {e.to} when {why}")
+        click.echo(f"  escalate to {e.to} when {why}"
+                   + (" (or where the most severe finding's check says)"
+                      if not e.findings and any(s.escalate for s in p.steps) else ""))
 
 
 @playbook.command(context_settings=CONTEXT_SETTINGS)

@@ -85,7 +85,8 @@ ESCALATION = Obj({"needed": FLAG, "to": TEXT, "reason": TEXT, "error": TEXT,
                   "finding": TEXT,
                   "resources": ListOf(T(str), nullable=True)}, nullable=True)
 FINDING = Obj({"id": TEXT, "step": T(int, None), "severity": T(str), "finding": T(str),
-               "recommend": TEXT, "kb": TEXT, "next": TEXT}, required=("severity", "finding"))
+               "recommend": TEXT, "kb": TEXT, "next": TEXT,
+               "escalate": TEXT}, required=("severity", "finding"))
 STEP = Obj({"index": T(int), "id": T(str), "kind": T(str), "outcome": T(str),
             "collector": TEXT, "reason": TEXT, "started": TEXT,
             "duration_s": T(int, float, None), "fired": FLAG, "done": FLAG,

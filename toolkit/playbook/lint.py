@@ -173,10 +173,11 @@ def _semantic(data: dict[str, Any], loc: yamlsafe.Located) -> Iterator[tuple[int
         # A check's texts see its result as ``value``: known when the check is a reference.
         value = refs.value_of(raw["check"], outputs) if isinstance(raw.get("check"), str) \
             else None
-        for key in ("finding", "recommend", "guide", "ask", "title"):
+        for key in ("finding", "recommend", "escalate", "guide", "ask", "title"):
             for path, text in _template_values(raw.get(key), base + (key,)):
                 yield from check_source(path, text, template=True,
-                                        value=value if key in ("finding", "recommend") else None)
+                                        value=value if key in ("finding", "recommend",
+                                                               "escalate") else None)
         name = raw.get("collect")
         if not isinstance(name, str):
             continue

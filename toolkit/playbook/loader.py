@@ -61,7 +61,7 @@ def _build_step(raw: dict[str, Any], index: int, line: int) -> Step:
                     timeout=raw.get("timeout"))
     return Step(**common, expression=raw["check"], severity=raw["severity"],
                 text=Text.of(raw["finding"]), recommend=Text.of(raw.get("recommend")),
-                next=raw.get("next"))
+                next=raw.get("next"), escalate=raw.get("escalate"))
 
 
 def load(path: Path) -> Playbook:

@@ -72,6 +72,7 @@ class Step:
     kb: str | None = None
     next: str | None = None  # check: the playbook a finding calls for
     required: bool = False  # ask: an answer is needed
+    escalate: str | None = None  # check: who acts when this finding decides the escalation
 
     @property
     def label(self) -> str:

@@ -94,6 +94,12 @@ CHECK = _step("check", ["severity", "finding"], {
     "kb": KB_ID,
     "next": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$",
              "description": "the playbook to run next when this finding appears"},
+    "escalate": {"type": "string", "minLength": 1,
+                 "description": "who acts when this finding is the most severe one of an "
+                                "escalated run (instead of escalate.to): a team (L2-network), "
+                                "'service owner', or 'L1' for a fix first line makes; the "
+                                "escalation's reason is then this finding's text. A template "
+                                "(sees value): empty means escalate.to"},
 })
 STEP_SCHEMAS = {"guide": GUIDE, "ask": ASK, "collect": COLLECT, "check": CHECK}
 

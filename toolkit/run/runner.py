@@ -364,6 +364,10 @@ class Runner:
                     "kb": step.kb,
                     "next": step.next,
                 }
+                if step.escalate:  # a template too: the target may follow what was found
+                    target = str(expr.render(step.escalate, scope)).strip()
+                    if target:
+                        finding["escalate"] = target
                 self.findings.append(finding)
                 rec.fired, rec.result = True, finding
         except UndefinedError as exc:
@@ -461,6 +465,14 @@ class Runner:
         return None
 
     def _escalate_to(self, esc: Escalation) -> dict[str, Any]:
+        # A rule without findings of its own: the most severe finding decides who acts
+        # when its check names a target (a check's ``escalate:``), and the reason is
+        # then what it found, not the playbook's general sentence.
+        first = self.findings[0] if self.findings else None
+        if not esc.findings and first is not None and first.get("escalate"):
+            return {"needed": True, "to": first["escalate"], "resources": list(esc.resources),
+                    "reason": first["finding"], "finding": first["id"],
+                    "findings": [f["id"] for f in self.findings]}
         fired = next((f for f in self.findings if f["id"] in esc.findings), None)
         reason = fired["finding"] if fired and not esc.reason else ""
         if esc.reason:

@@ -13,7 +13,8 @@ more than a body). Terms:
 
 Query words the index has never seen are corrected to the nearest indexed word
 (edit distance 1, or 2 for long words: "pasword", "outlok", "calender"), which is
-how typos still find their article. Scores are plain BM25 (k1 = 1.2, b = 0.75).
+how typos still find their article. Scores are plain BM25 (b = 0.75; k1 = 1.2 unless
+the index is built with another).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都
                     "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器 "
                     # when and how often: on every kind of ticket
                     "昨天 早上 上午 下午 晚上 刚才 一会儿 一会 会儿 每次 每天 几次 两次 "
-                    "有点 好像 突然 莫名其妙 "
+                    "有点 好像 突然 莫名其妙 有些 一些 点 出 "
                     # question words: that a text asks is no clue to what it asks about
                     # (toolkit/playbook/suggest.py sees how-to questions on its own)
                     "怎么 如何 怎样 怎么样 请问 问下".split())
@@ -140,10 +141,12 @@ class Index:
     docs: dict[str, dict[str, float]] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     df: Counter[str] = field(default_factory=Counter)
+    k1: float = K1  # higher: a term's frequency in a document counts longer
 
     @classmethod
-    def build(cls, documents: dict[str, list[tuple[str, float]]]) -> Index:
-        index = cls()
+    def build(cls, documents: dict[str, list[tuple[str, float]]], k1: float = K1) -> Index:
+        """The index of ``documents``; ``k1``: BM25's term-frequency saturation."""
+        index = cls(k1=k1)
         for doc_id, fields in documents.items():
             tf: dict[str, float] = {}
             for text, weight in fields:
@@ -188,13 +191,13 @@ class Index:
         hits = []
         for doc_id, tf in self.docs.items():
             score, matched = 0.0, []
-            norm = K1 * (1 - B + B * self.lengths[doc_id] / avg)
+            norm = self.k1 * (1 - B + B * self.lengths[doc_id] / avg)
             for term, qtf in query.items():
                 f = tf.get(term)
                 if not f:
                     continue
                 idf = math.log(1 + (n - self.df[term] + 0.5) / (self.df[term] + 0.5))
-                score += qtf * idf * f * (K1 + 1) / (f + norm)
+                score += qtf * idf * f * (self.k1 + 1) / (f + norm)
                 matched.append(term)
             if score > 0:
                 hits.append(Hit(doc_id, round(score, 3), tuple(matched)))

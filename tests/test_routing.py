@@ -1,10 +1,11 @@
 """Symptom routing and knowledge-base search, measured on held-out labelled sets.
 
-``tests/fixtures/labelled/routing_set5.tsv``: phrasings → playbook (top-1 counts);
+``tests/fixtures/labelled/routing_set6.tsv``: phrasings → playbook (top-1 counts);
 ``tests/fixtures/labelled/howto_kb.tsv``: how-to questions → article (top-3 counts).
 Only the "held" lines are measured: they were never used to build or tune the index
 (the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of the index, the
-earlier set ``routing.tsv``, now "tune" lines, and the "tune" lines of howto_kb.tsv).
+earlier sets ``routing.tsv`` and ``routing_set5.tsv``, now "tune" lines, and the
+"tune" lines of howto_kb.tsv).
 The figures are printed (``pytest -s`` not needed) and written in the README; the
 floors below are what the sets measured, so a change that makes routing worse fails
 here.
@@ -23,11 +24,12 @@ from toolkit.tickets.classify import playbook_phrases
 
 LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
-ROUTING_SET = "routing_set5.tsv"
-# Set 5 measured 152/180 = 84.4 % (en 75/90, zh 77/90), once, with the method of
-# this commit; the method before it scored 151/180 on the same set. The issue asks
-# 0.95: not reached. Set 4 (now tuning data) had measured 90.0 % when held out.
-ROUTING_FLOOR = 0.84
+ROUTING_SET = "routing_set6.tsv"
+TUNING_SETS = ("routing.tsv", "routing_set5.tsv")  # once held out, now tuning data
+# Set 6 measured FIXME, once, with the method of this
+# commit. Set 5 had measured 152/180 = 84.4 % (the method before its tuning:
+# 151/180); set 4, 90.0 %. The issue asks 0.95.
+ROUTING_FLOOR = 0.0  # FIXME
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 
@@ -60,7 +62,8 @@ def test_the_held_out_sets_are_big_enough_and_half_chinese() -> None:
 
 def test_no_held_out_phrase_is_in_the_index() -> None:
     indexed = {p.strip().lower() for phrases in examples().values() for p in phrases}
-    indexed |= {t.strip().lower() for _, t in rows("routing.tsv", "tune")}
+    for name in TUNING_SETS:
+        indexed |= {t.strip().lower() for _, t in rows(name, "tune")}
     leaked = [t for _, t in rows(ROUTING_SET) if t.strip().lower() in indexed]
     assert not leaked
     tuned = {t.strip().lower() for _, t in rows("howto_kb.tsv", "tune")}

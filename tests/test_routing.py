@@ -26,10 +26,11 @@ LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
 ROUTING_SET = "routing_set6.tsv"
 TUNING_SETS = ("routing.tsv", "routing_set5.tsv")  # once held out, now tuning data
-# Set 6 measured FIXME, once, with the method of this
-# commit. Set 5 had measured 152/180 = 84.4 % (the method before its tuning:
-# 151/180); set 4, 90.0 %. The issue asks 0.95.
-ROUTING_FLOOR = 0.0  # FIXME
+# Set 6 measured 145/160 = 90.6 % (en 72/80, zh 73/80), once, with the method of
+# this commit (on the same set: the method of set 4's time 139/160, after round 1
+# 144/160). Set 5 had measured 152/180 = 84.4 % (the method before its tuning:
+# 151/180); set 4, 90.0 %. The issue asks 0.95: not reached.
+ROUTING_FLOOR = 0.90
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 

@@ -1,12 +1,14 @@
 """Symptom routing and knowledge-base search, measured on held-out labelled sets.
 
-``tests/fixtures/labelled/routing.tsv``: phrasings → playbook (top-1 counts);
+``tests/fixtures/labelled/routing_set6.tsv``: phrasings → playbook (top-1 counts);
 ``tests/fixtures/labelled/howto_kb.tsv``: how-to questions → article (top-3 counts).
 Only the "held" lines are measured: they were never used to build or tune the index
-(the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of the index, and
-the "tune" lines of howto_kb.tsv). The figures are printed (``pytest -s`` not needed)
-and written in the README; the floors below are what the sets measured, so a change
-that makes routing worse fails here.
+(the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of the index, the
+earlier sets ``routing.tsv`` and ``routing_set5.tsv``, now "tune" lines, and the
+"tune" lines of howto_kb.tsv).
+The figures are printed (``pytest -s`` not needed) and written in the README; the
+floors below are what the sets measured, so a change that makes routing worse fails
+here.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from toolkit.tickets.classify import playbook_phrases
 
 LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
-ROUTING_FLOOR = 0.90  # set 4 measured 144/160 (the issue asks 0.95: not reached yet)
+ROUTING_SET = "routing_set6.tsv"
+TUNING_SETS = ("routing.tsv", "routing_set5.tsv")  # once held out, now tuning data
+# Set 6 measured 145/160 = 90.6 % (en 72/80, zh 73/80), once, with the method of
+# this commit (on the same set: the method of set 4's time 139/160, after round 1
+# 144/160). Set 5 had measured 152/180 = 84.4 % (the method before its tuning:
+# 151/180); set 4, 90.0 %. The issue asks 0.95: not reached.
+ROUTING_FLOOR = 0.90
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 
@@ -43,7 +51,7 @@ def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
 
 
 def test_the_held_out_sets_are_big_enough_and_half_chinese() -> None:
-    routing, howto = rows("routing.tsv"), rows("howto_kb.tsv")
+    routing, howto = rows(ROUTING_SET), rows("howto_kb.tsv")
     assert len(routing) >= 150 and len(howto) >= 60
     zh = sum(bool(HAN.search(t)) for _, t in routing)
     assert zh >= len(routing) / 2
@@ -55,7 +63,9 @@ def test_the_held_out_sets_are_big_enough_and_half_chinese() -> None:
 
 def test_no_held_out_phrase_is_in_the_index() -> None:
     indexed = {p.strip().lower() for phrases in examples().values() for p in phrases}
-    leaked = [t for _, t in rows("routing.tsv") if t.strip().lower() in indexed]
+    for name in TUNING_SETS:
+        indexed |= {t.strip().lower() for _, t in rows(name, "tune")}
+    leaked = [t for _, t in rows(ROUTING_SET) if t.strip().lower() in indexed]
     assert not leaked
     tuned = {t.strip().lower() for _, t in rows("howto_kb.tsv", "tune")}
     assert not [t for _, t in rows("howto_kb.tsv") if t.strip().lower() in tuned]
@@ -64,7 +74,7 @@ def test_no_held_out_phrase_is_in_the_index() -> None:
 def test_routing_top1_on_held_out_phrasings(capsys: pytest.CaptureFixture[str]) -> None:
     books, phrases = all_playbooks(), playbook_phrases()
     misses, by_lang = [], {"en": [0, 0], "zh": [0, 0]}
-    held = rows("routing.tsv")
+    held = rows(ROUTING_SET)
     for label, text in held:
         found = rank(text, books, phrases=phrases)
         got = found[0].playbook if found else None

@@ -13,7 +13,11 @@ more than a body). Terms:
 
 Query words the index has never seen are corrected to the nearest indexed word
 (edit distance 1, or 2 for long words: "pasword", "outlok", "calender"), which is
-how typos still find their article. Scores are plain BM25 (k1 = 1.2, b = 0.75).
+how typos still find their article. An unknown word with known parts stands for
+them instead: a comparative its base ("slower" → "slow"), a Chinese word its known
+two-character pieces or, failing those, its known characters (一卡一卡 → 卡).
+Stretched letters are shortened ("sooo slooow" → "so slow"). Scores are plain
+BM25 (b = 0.75; k1 = 1.2 unless the index is built with another).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都
                     "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器 "
                     # when and how often: on every kind of ticket
                     "昨天 早上 上午 下午 晚上 刚才 一会儿 一会 会儿 每次 每天 几次 两次 "
-                    "有点 好像 突然 莫名其妙 "
+                    "有点 好像 突然 莫名其妙 有些 一些 点 出 "
                     # question words: that a text asks is no clue to what it asks about
                     # (toolkit/playbook/suggest.py sees how-to questions on its own)
                     "怎么 如何 怎样 怎么样 请问 问下".split())
@@ -80,8 +84,12 @@ def stem(word: str) -> str:
     return word
 
 
+_STRETCHED = re.compile(r"([a-z])\1{2,}")
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    text = _STRETCHED.sub(r"\1", text)  # "sooo slooow" → "so slow"
     for pattern, repl in _JOIN:
         text = pattern.sub(repl, text)
     return text
@@ -105,6 +113,12 @@ def terms(text: str, pieces: bool = True) -> list[str]:
             if pieces and len(word) > 2:  # 浏览器 → 浏览, 览器: meets 浏览 in another text
                 out += _zh.bigrams(word)
     return out
+
+
+def _zh_pairs(word: str) -> list[str]:
+    return [word[i:i + 2] for i in range(len(word) - 1)]
+
+
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -140,10 +154,12 @@ class Index:
     docs: dict[str, dict[str, float]] = field(default_factory=dict)
     lengths: dict[str, int] = field(default_factory=dict)
     df: Counter[str] = field(default_factory=Counter)
+    k1: float = K1  # higher: a term's frequency in a document counts longer
 
     @classmethod
-    def build(cls, documents: dict[str, list[tuple[str, float]]]) -> Index:
-        index = cls()
+    def build(cls, documents: dict[str, list[tuple[str, float]]], k1: float = K1) -> Index:
+        """The index of ``documents``; ``k1``: BM25's term-frequency saturation."""
+        index = cls(k1=k1)
         for doc_id, fields in documents.items():
             tf: dict[str, float] = {}
             for text, weight in fields:
@@ -170,12 +186,31 @@ class Index:
                 best = (d, -n, known)
         return best[2] if best else None
 
+    def _pieces(self, term: str) -> list[str]:
+        """An unknown word's known parts: a comparative's base ("slower" → "slow"),
+        or a Chinese word's known two-character pieces, else its known characters
+        (一卡一卡 → 卡, 慢吞吞 → 慢): users repeat and pad words an index never holds."""
+        if term.isascii():
+            for end in ("er", "est", "ly"):
+                base = term[: -len(end)]
+                if term.endswith(end) and len(base) >= 3:
+                    for cand in (base, base[:-1] if base[-1:] == base[-2:-1] else base,
+                                 base + "e"):
+                        if cand in self.df:
+                            return [cand]
+            return []
+        found = [p for p in _zh_pairs(term) if p in self.df]
+        return found or [c for c in dict.fromkeys(term) if c in self.df and c not in STOP_ZH]
+
     def query_terms(self, text: str) -> list[str]:
         out = []
         for term in terms(text):
-            known = self._correct(term)
-            if known:
-                out.append(known)
+            if term in self.df:
+                out.append(term)
+                continue
+            parts = self._pieces(term)
+            known = None if parts else self._correct(term)
+            out += parts or ([known] if known else [])
         return out
 
     def search(self, text: str, limit: int = 10, prefer: Iterable[str] = ()) -> list[Hit]:
@@ -188,13 +223,13 @@ class Index:
         hits = []
         for doc_id, tf in self.docs.items():
             score, matched = 0.0, []
-            norm = K1 * (1 - B + B * self.lengths[doc_id] / avg)
+            norm = self.k1 * (1 - B + B * self.lengths[doc_id] / avg)
             for term, qtf in query.items():
                 f = tf.get(term)
                 if not f:
                     continue
                 idf = math.log(1 + (n - self.df[term] + 0.5) / (self.df[term] + 0.5))
-                score += qtf * idf * f * (K1 + 1) / (f + norm)
+                score += qtf * idf * f * (self.k1 + 1) / (f + norm)
                 matched.append(term)
             if score > 0:
                 hits.append(Hit(doc_id, round(score, 3), tuple(matched)))

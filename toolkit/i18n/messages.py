@@ -91,6 +91,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sum.escalate": ("Next: escalate to {to} with this bundle (resources: {resources}).",
                      "下一步：带上此证据包升级至 {to}（所需资源：{resources}）。"),
     "sum.no_resources": ("none named", "未指定"),
+    "target.service owner": ("the service's owner", "服务负责人"),
     "sum.l1_fix": ("Next: first line (L1) fixes this on the machine — {reason} (needs: "
                    "{resources}).",
                    "下一步：由一线（L1）在本机处理——{reason}（所需：{resources}）。"),

@@ -18,6 +18,8 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 CLIENT, ROUTER1, ROUTER2, SERVER = "10.200.1.2", "10.200.1.1", "10.200.2.2", "10.200.3.2"
@@ -160,6 +162,20 @@ def tun_delay(name: str, ms: float) -> None:
             heapq.heappush(queue, (time.monotonic() + ms / 1000, n, bytes(packet)))
         while queue and queue[0][0] <= time.monotonic():
             os.write(fd, heapq.heappop(queue)[2])
+
+
+@contextmanager
+def running(prefix: str) -> Iterator[Topology]:
+    """The four namespaces, up for the ``with`` block and gone after it (also after a
+    failure); ``prefix`` and this process's id name them, so test files and parallel
+    sessions never share one."""
+    t = Topology(tag=f"{prefix}{os.getpid() % 100000}")
+    t.down()
+    try:
+        t.up()
+        yield t
+    finally:
+        t.down()
 
 
 if __name__ == "__main__":

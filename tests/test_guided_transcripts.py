@@ -13,7 +13,6 @@ clocks paused → back — are tests/test_tickets_transcripts.py.)
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -22,38 +21,13 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
-import pexpect
-
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+import terminal_support
 
 
-class Terminal:
-    """One command on a pty; ``transcript`` is everything it showed, colours and cursor
-    moves removed."""
-
-    def __init__(self, *args: str, cwd: Path | None = None, **env: str) -> None:
-        self.log = io.StringIO()
-        self.child = pexpect.spawn(sys.executable, ["-m", "toolkit", *args],
-                                   env={**os.environ, "LANG": "C.UTF-8", **env},
-                                   encoding="utf-8", timeout=90, dimensions=(50, 200),
-                                   cwd=str(cwd or Path.home()))
-        self.child.logfile_read = self.log
-
-    def answer(self, prompt: str, text: str) -> None:
-        self.child.expect(prompt)
-        self.child.sendline(text)
-
-    def expect(self, pattern: str) -> None:
-        self.child.expect(pattern)
-
-    def end(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
-
-    @property
-    def transcript(self) -> str:
-        return ANSI.sub("", self.log.getvalue()).replace("\r\n", "\n")
+def Terminal(*args: str, cwd: Path | None = None, **env: str) -> terminal_support.Terminal:
+    """A command on a pty in a UTF-8 locale, started from the home folder."""
+    return terminal_support.Terminal(*args, cwd=cwd or Path.home(), timeout=90,
+                                     dimensions=(50, 200), **{"LANG": "C.UTF-8", **env})
 
 
 # ------------------------------------------------------------------ English left in zh

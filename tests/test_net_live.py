@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 
 import pytest
-from netns_topology import DEAD, ROUTER1, ROUTER2, SERVER, Topology
+from netns_topology import DEAD, ROUTER1, ROUTER2, SERVER, Topology, running
 
 pytestmark = pytest.mark.netns
 
@@ -26,13 +26,8 @@ if not all(shutil.which(tool) for tool in ("ip", "nft")):
 
 @pytest.fixture
 def topo() -> Iterator[Topology]:
-    t = Topology(tag=f"sk{os.getpid() % 100000}")
-    t.down()  # a crashed earlier run may have left it behind
-    try:
-        t.up()
+    with running("sk") as t:  # a crashed earlier run's namespaces go first
         yield t
-    finally:
-        t.down()
 
 
 SETPRIV = shutil.which("setpriv") or "setpriv"

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import run_process
 from net_servers import HttpServer, UdpResponder, make_cert, sntp_reply
-from netns_topology import ROUTER1, SERVER, Topology
+from netns_topology import ROUTER1, SERVER, Topology, running
 
 
 def _run_json(*args: str, prefix: list[str] | None = None, env: dict[str, str] | None = None
@@ -102,13 +102,8 @@ needs_netns = pytest.mark.skipif(not all(shutil.which(t) for t in ("ip", "nft"))
 
 @pytest.fixture
 def topo() -> Iterator[Topology]:
-    t = Topology(tag=f"skp{os.getpid() % 100000}")
-    t.down()
-    try:
-        t.up()
+    with running("skp") as t:  # a crashed earlier run's namespaces go first
         yield t
-    finally:
-        t.down()
 
 
 def _in_client(topo: Topology) -> list[str]:

@@ -6,46 +6,14 @@ at the keyboard would type it."""
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
-import pexpect
+from terminal_support import Terminal
 from tickets_support import PLAYBOOK, make_bundle, new_ticket, show
-
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class Terminal:
-    """One command on a pty; ``transcript`` is everything it showed, colours removed."""
-
-    def __init__(self, *args: str, cwd: Path | None = None) -> None:
-        self.log = io.StringIO()
-        self.child = pexpect.spawn(sys.executable, ["-m", "toolkit", *args],
-                                   env=dict(os.environ), encoding="utf-8", timeout=60,
-                                   cwd=str(cwd) if cwd else None)
-        self.child.logfile_read = self.log
-
-    def expect(self, pattern: str) -> None:
-        self.child.expect(pattern)
-
-    def answer(self, prompt: str, text: str) -> None:
-        self.child.expect(prompt)
-        self.child.sendline(text)
-
-    def end(self) -> int:
-        self.child.expect(pexpect.EOF)
-        self.child.close()
-        return int(self.child.exitstatus if self.child.exitstatus is not None else -1)
-
-    @property
-    def transcript(self) -> str:
-        return ANSI.sub("", self.log.getvalue()).replace("\r\n", "\n")
 
 
 def typed(*args: str) -> tuple[int, str]:

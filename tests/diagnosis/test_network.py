@@ -9,7 +9,6 @@ the cause, words of its text, and who must act; the healthy path raises nothing.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from typing import Any
 
 import pytest
 from harness import Diagnosis, diagnose
-from netns_topology import CLIENT, DEAD, ROUTER1, ROUTER2, SERVER, Topology
+from netns_topology import CLIENT, DEAD, ROUTER1, ROUTER2, SERVER, Topology, running
 
 pytestmark = [
     pytest.mark.netns,
@@ -33,13 +32,8 @@ PLAYBOOK = "network-connectivity"
 
 @pytest.fixture
 def topo() -> Iterator[Topology]:
-    t = Topology(tag=f"skd{os.getpid() % 100000}")
-    t.down()
-    try:
-        t.up()
+    with running("skd") as t:  # a crashed earlier run's namespaces go first
         yield t
-    finally:
-        t.down()
 
 
 def _run(topo: Topology, tmp: Path, **answers: Any) -> Diagnosis:

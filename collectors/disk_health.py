@@ -248,7 +248,7 @@ def plan(params: dict[str, Any]) -> Plan:
     notes = [] if named else ["'smartctl -x -j DEVICE' for each disk the scan finds and the OS "
                               "lists (with -d TYPE where the scan names one)"]
     if params.get("kernel_log") is not False:
-        commands += [list(c) for c in getattr(_platform, "KERNEL_LOG_COMMANDS", ())]
+        commands += [list(c) for c in _platform.KERNEL_LOG_COMMANDS or ()]
         notes.append("the kernel log: each command in turn until one answers")
     return Plan(commands=commands, notes=notes)
 

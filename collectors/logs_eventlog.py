@@ -286,7 +286,7 @@ def from_events_xml(saved: SavedOutput) -> Parsed:
 
 
 def plan(params: dict[str, Any]) -> Plan:
-    argv_of = getattr(_platform, "eventlog_argv", None)
+    argv_of = _platform.eventlog_argv
     if argv_of is None:
         return Plan(notes=["the Windows event log exists only on Windows: the step is skipped "
                            "unless source= names a saved export"])
@@ -305,7 +305,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     count = max(1, int(params.get("max_entries") or 1))
     more_before = False
     overflow = None
-    argv_of = getattr(_platform, "eventlog_argv", None)
+    argv_of = _platform.eventlog_argv
     if argv_of is None:
         raise Skipped("the Windows event log exists only on Windows — give a saved "
                       "export with source=")

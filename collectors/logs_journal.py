@@ -157,7 +157,7 @@ def from_journal_json(saved: SavedOutput) -> Parsed:
 
 
 def plan(params: dict[str, Any]) -> Plan:
-    argv_of = getattr(_platform, "journal_argv", None)
+    argv_of = _platform.journal_argv
     if argv_of is None:
         return Plan(notes=["this system has no systemd journal: the step is skipped"])
     notes = []
@@ -181,11 +181,11 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     since, until = _window(params, time.time())
     count = max(1, int(params.get("max_entries") or 1))
     query = _query(params)
-    argv_of = getattr(_platform, "journal_argv", None)
+    argv_of = _platform.journal_argv
     if argv_of is None:
         raise Skipped("this system has no systemd journal")
     ctx.require("journalctl", "systemd")
-    present = getattr(_platform, "journal_present", None)
+    present = _platform.journal_present
     if not query["file"] and present is not None and not present():
         raise Skipped(NO_JOURNAL)
     # one more than asked: whether older entries in the window were left out

@@ -108,7 +108,7 @@ def from_ndjson(saved: SavedOutput) -> Parsed:
 
 
 def plan(params: dict[str, Any]) -> Plan:
-    argv_of = getattr(_platform, "unified_log_argv", None)
+    argv_of = _platform.unified_log_argv
     if argv_of is None:
         return Plan(notes=["the unified log exists only on macOS: the step is skipped unless "
                            "source= names a saved output"])
@@ -126,7 +126,7 @@ def gather(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     now = time.time()
     since, until = _window(params, now)
     level = str(params.get("level") or "default")
-    argv_of = getattr(_platform, "unified_log_argv", None)
+    argv_of = _platform.unified_log_argv
     if argv_of is None:
         raise Skipped("the unified log exists only on macOS — give a saved "
                       "'log show --style ndjson' output with source=")

@@ -464,7 +464,6 @@ def _article(article_id: str, lang: str) -> str:
 
 def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
              lang: str) -> None:
-    from toolkit.i18n.messages import MESSAGES
     from toolkit.run.ui import COLOURS, use_colour
 
     def echo(text: str, **style: Any) -> None:
@@ -505,9 +504,9 @@ def _summary(result: Any, shown: dict[str, Any], path: Path, ticket: str | None,
             echo(t("sum.l1_fix", lang, reason=esc.get("reason") or "", resources=resources),
                  fg="yellow")
         else:
-            to = t(f"target.{esc['to']}", lang) if f"target.{esc['to']}" in MESSAGES \
-                else esc["to"]  # a team name (L2-network) stays as the playbook gives it
-            echo(t("sum.escalate", lang, to=to, resources=resources), fg="yellow")
+            # a team name (L2-network) stays as the playbook gives it
+            echo(t("sum.escalate", lang, to=i18n.label("target", esc["to"], lang),
+                   resources=resources), fg="yellow")
     if not ticket:  # with --ticket, the ticket hook has said what it recorded
         echo(t("sum.keep", lang, path=path))
     say(str(path))

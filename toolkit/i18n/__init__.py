@@ -41,6 +41,15 @@ def t(msg_id: str, lang: str = "en", **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def label(kind: str, value: Any, lang: str) -> Any:
+    """A machine word (an outcome, a status, an escalation target…) as the catalogue
+    words it, ``{kind}.{value}``; a value the catalogue does not know is shown as it is."""
+    from toolkit.i18n.messages import MESSAGES
+
+    key = f"{kind}.{value}"
+    return t(key, lang) if isinstance(value, str) and key in MESSAGES else value
+
+
 @lru_cache(maxsize=1)
 def _templates() -> tuple[tuple[re.Pattern[str], str], ...]:
     from toolkit.i18n.collectors_zh import COLLECTOR_REASONS

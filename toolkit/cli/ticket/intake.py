@@ -157,12 +157,9 @@ def new(store_path: Path | None, by: str | None, as_json: bool, no_collect: bool
 def _label(kind: str, value: str | None, lang: str) -> str:
     """A category's, subcategory's or priority's name for a person: the id itself in
     English (what scripts and flags use), the catalogue's word in Chinese."""
-    from toolkit.i18n import t
-    from toolkit.i18n.messages import MESSAGES
+    from toolkit.i18n import label
 
-    if not value:
-        return ""
-    return t(f"{kind}.{value}", lang) if f"{kind}.{value}" in MESSAGES else value
+    return label(kind, value, lang) if value else ""
 
 
 def _category(t: Any, lang: str) -> str:

@@ -116,13 +116,10 @@ def _duration(seconds: Any, lang: str = "en") -> str:
 
 
 def _label(value: Any, kind: str, lang: str) -> Any:
-    """A machine word (an outcome, a verdict, a status…) as the catalogue words it,
-    ``{kind}.{value}``; a value the catalogue does not know is shown as it is."""
-    from toolkit.i18n import t
-    from toolkit.i18n.messages import MESSAGES
+    """A machine word (an outcome, a verdict, a status…) in ``lang`` (i18n.label)."""
+    from toolkit.i18n import label
 
-    key = f"{kind}.{value}"
-    return t(key, lang) if isinstance(value, str) and key in MESSAGES else value
+    return label(kind, value, lang)
 
 
 def _category(value: Any, lang: str, titles: Any) -> Any:

@@ -15,7 +15,11 @@ an mtr-style ``summary`` is added. Routers limit the ICMP errors they send
 ten rounds inside that budget with room to spare, and a round never follows
 the previous one sooner than ``interval`` — a process starved of CPU does
 not catch up in a burst. Replies already received when the trace ends are
-read before anything is counted as lost.
+read before anything is counted as lost. When neither the target nor an
+"unreachable" answered, one last probe goes to the first hop that stayed
+silent and is waited for up to ``LAST_WORD_WAIT`` (4 s): the last router has
+spent its ICMP budget on the rounds and only says "host unreachable" once it
+gives up resolving the address (ARP: about 3 s).
 
 Without raw sockets the system ``traceroute``/``tracert`` is run and parsed
 (an ICMP trace that the system tool may not send unprivileged is retried in
@@ -92,6 +96,9 @@ OUTPUT = obj(
 )
 
 UDP_BASE = 33434  # traceroute's customary first destination port
+# How long a router takes to give up on an address nobody has (ARP or neighbour
+# discovery: three solicitations a second apart) and answer "host unreachable".
+LAST_WORD_WAIT = 4.0
 # ICMP destination-unreachable codes as traceroute prints them.
 _UNREACH_FLAGS = {0: "!N", 1: "!H", 2: "!P", 4: "!F", 9: "!X", 10: "!X", 13: "!X"}
 
@@ -241,6 +248,7 @@ class _Tracer:
         start = time.time()
         deadline = start + budget
         rnd, last_send = 0, start
+        last_word: int | None = None  # the TTL of the one last probe, once sent
         try:
             while True:
                 now = time.time()
@@ -256,8 +264,19 @@ class _Tracer:
                         return
                     rnd, last_send = rnd + 1, time.time()
                     continue
-                if now >= deadline or (rnd >= plan.count and self._done(now, last_send)):
+                finished = self._done(now, last_send) if last_word is None \
+                    else self.reached_ttl is not None
+                if now >= deadline or (rnd >= plan.count and finished):
                     self._drain()
+                    if last_word is None and self.reached_ttl is None and deadline - now > 1:
+                        # Nothing said where the path ends: ask the first silent hop once
+                        # more, now that the routers' ICMP budgets have refilled, and
+                        # wait as long as a router takes to give up on the address.
+                        last_word = self._last_word(rnd)
+                        if last_word is not None:
+                            last_send, deadline = time.time(), min(deadline, time.time()
+                                                                   + LAST_WORD_WAIT)
+                            continue
                     return
                 wake = due if rnd < plan.count else now + 0.05
                 ready, _, _ = select.select(self.socks, [], [], max(0.0, min(wake, deadline)
@@ -267,6 +286,21 @@ class _Tracer:
         finally:
             for sock in (self.send_sock, *self.socks):
                 sock.close()
+
+    def _last_word(self, rnd: int) -> int | None:
+        """Send one probe to the first hop that never answered; its TTL, or None when
+        every hop answered or none did (no router to hear from)."""
+        answered = {p.ttl for p in self.probes.values() if p.address is not None}
+        if not answered or max(answered) >= self.plan.max_hops:
+            return None
+        ttl = max(answered) + 1
+        index = len(self.probes)
+        try:
+            self.send_sock.sendto(self._packet(index, ttl), (self.address, 0))
+        except OSError:
+            return None
+        self.probes[index] = _Probe(rnd, ttl, time.time())
+        return ttl
 
     def _drain(self) -> None:
         """Read the replies that have already arrived: they are answers, not loss."""

@@ -91,7 +91,9 @@ class Topology:
                            check=False)
 
     def drop(self, router: str, percent: int) -> None:
-        """Drop a share of the packets a router forwards (nftables, random)."""
+        """Drop a share of the packets a router forwards (nftables, random). Both ways:
+        a hop behind it answers a probe with p = (1 - share)², so at 30 % a hop stays
+        silent for all of ten rounds about once in 800 traces (at 40 %: once in 80)."""
         self.ns(router, "nft", "add", "table", "inet", "sktest")
         self.ns(router, "nft", "add", "chain", "inet", "sktest", "lossy",
                 "{ type filter hook forward priority 0 ; }")

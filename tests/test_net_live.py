@@ -70,14 +70,18 @@ def test_traceroute_lists_routers_and_server(topo: Topology, mode: str) -> None:
     assert all(h["loss_pct"] == 0.0 for h in res["hops"])
 
 
-def test_traceroute_to_dead_address_ends_after_one_timeout(topo: Topology) -> None:
+def test_traceroute_to_dead_address_ends_after_one_timeout_and_the_last_word(
+        topo: Topology) -> None:
     out = collect(topo, "network.traceroute", f"host={DEAD}", "timeout=1.5")
     res = out["result"]
     assert out["outcome"] == "ok" and res["reached"] is False
-    assert addresses(res) == [ROUTER1, ROUTER2]
+    # router2 gives up on the address's ARP only after the 1.5 s: its "host unreachable"
+    # comes for the one last probe, sent to the first hop that stayed silent.
+    assert addresses(res) == [ROUTER1, ROUTER2, ROUTER2]
+    assert res["unreachable"]["address"] == ROUTER2 and res["unreachable"]["flag"] == "!H"
     # Not a speed test (that is benchmarks/bench_traceroute.py): one TTL after another
     # would wait 1.5 s for each of the silent TTLs, many times this bound.
-    assert out["duration_s"] < 1.5 * 5, "probes were not sent in parallel"
+    assert out["duration_s"] < 1.5 + 4 + 2, "probes were not sent in parallel"
 
 
 def test_traceroute_system_fallback_parses(topo: Topology) -> None:
@@ -112,9 +116,9 @@ def test_ping_fallback_methods_agree(topo: Topology, method: str) -> None:
 
 
 def test_loss_at_a_router_shows_from_the_next_hop_on(topo: Topology) -> None:
-    # router1 drops 40% of what it forwards: hop 1 (router1 itself) answers
+    # router1 drops 30% of what it forwards: hop 1 (router1 itself) answers
     # every probe; router2 and the server lose probes or replies.
-    topo.drop(topo.router1, 40)
+    topo.drop(topo.router1, 30)
     out = collect(topo, "network.traceroute", f"host={SERVER}", "count=10")
     res = out["result"]
     rows = {r["ttl"]: r for r in res["summary"]}

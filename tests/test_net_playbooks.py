@@ -113,7 +113,7 @@ def _in_client(topo: Topology) -> list[str]:
 @pytest.mark.netns
 @needs_netns
 def test_connectivity_names_the_hop_where_loss_starts(topo: Topology, tmp_path: Path) -> None:
-    topo.drop(topo.router1, 40)
+    topo.drop(topo.router1, 30)
     answers = tmp_path / "answers.json"
     answers.write_text(json.dumps({"target": SERVER, "check_gateway": True}))
     out = _run_json("run", "network-connectivity", "--non-interactive", "--json", "--answers",

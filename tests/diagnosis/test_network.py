@@ -70,8 +70,8 @@ def test_loss_at_hop_1(topo: Topology, tmp_path: Path, scenario) -> None:  # typ
 
 
 def test_loss_at_hop_2(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
-    scenario(PLAYBOOK, "router1 drops 40% of what it forwards (hop 2)", "loss_hop", "L2-network")
-    topo.drop(topo.router1, 40)
+    scenario(PLAYBOOK, "router1 drops 30% of what it forwards (hop 2)", "loss_hop", "L2-network")
+    topo.drop(topo.router1, 30)
     result = _run(topo, tmp_path, check_gateway=True)
     text = result.text("loss_hop")
     assert text.startswith(f"Loss starts at hop 2 ({ROUTER2})"), text
@@ -82,8 +82,8 @@ def test_loss_at_hop_2(topo: Topology, tmp_path: Path, scenario) -> None:  # typ
 
 
 def test_loss_at_hop_3(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]
-    scenario(PLAYBOOK, "router2 drops 40% of what it forwards (hop 3)", "loss_hop", "L2-network")
-    topo.drop(topo.router2, 40)
+    scenario(PLAYBOOK, "router2 drops 30% of what it forwards (hop 3)", "loss_hop", "L2-network")
+    topo.drop(topo.router2, 30)
     result = _run(topo, tmp_path)
     assert result.text("loss_hop").startswith(f"Loss starts at hop 3 ({SERVER})")
     assert result.escalation_to == "L2-network"
@@ -104,6 +104,20 @@ def test_dead_host_is_not_loss(topo: Topology, tmp_path: Path, scenario) -> None
     assert result.escalation_to == "service owner"
     assert result.escalation_reason == text
     assert "loss" not in result.escalation_reason.replace("100% loss", "")
+
+
+def test_dead_host_behind_a_router_out_of_icmp_budget(topo: Topology, tmp_path: Path,
+                                                     scenario) -> None:  # type: ignore[no-untyped-def]
+    scenario(PLAYBOOK, "dead host, router2 rate-limits ICMP to one per 3 s (budget spent on the "
+             "rounds)", "target_unreachable", "service owner")
+    # Its "time exceeded" answers to the rounds use up the budget before its ARP for the
+    # address gives up: the "host unreachable" comes only for the trace's last probe.
+    topo.ns(topo.router2, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=3000")
+    result = _run(topo, tmp_path, target=DEAD)
+    text = result.text("target_unreachable")
+    assert "host unreachable" in text and ROUTER2 in text, text
+    _no_loss_blamed(result)
+    assert result.escalation_to == "service owner"
 
 
 def test_dead_target_behind_live_routers(topo: Topology, tmp_path: Path, scenario) -> None:  # type: ignore[no-untyped-def]

@@ -1,11 +1,12 @@
 """Symptom routing and knowledge-base search, measured on held-out labelled sets.
 
-``tests/fixtures/labelled/routing_set6.tsv``: phrasings → playbook (top-1 counts);
-``tests/fixtures/labelled/howto_kb.tsv``: how-to questions → article (top-3 counts).
-Only the "held" lines are measured: they were never used to build or tune the index
-(the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of the index, the
-earlier sets ``routing.tsv`` and ``routing_set5.tsv``, now "tune" lines, and the
-"tune" lines of howto_kb.tsv).
+``tests/fixtures/labelled/routing_set7.tsv``: phrasings → playbook (top-1 counts: the
+playbook ``supportkit run --symptom`` would pick, the general triage when nothing
+matches); ``tests/fixtures/labelled/howto_kb.tsv``: how-to questions → article
+(top-3 counts). Only the "held" lines are measured: they were never used to build or
+tune the index (the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of
+the index, which holds the earlier sets ``routing.tsv``, ``routing_set5.tsv`` and
+``routing_set6.tsv``, now "tune" lines, and the "tune" lines of howto_kb.tsv).
 The figures are printed (``pytest -s`` not needed) and written in the README; the
 floors below are what the sets measured, so a change that makes routing worse fails
 here.
@@ -24,13 +25,13 @@ from toolkit.tickets.classify import playbook_phrases
 
 LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
-ROUTING_SET = "routing_set6.tsv"
-TUNING_SETS = ("routing.tsv", "routing_set5.tsv")  # once held out, now tuning data
-# Set 6 measured 145/160 = 90.6 % (en 72/80, zh 73/80), once, with the method of
-# this commit (on the same set: the method of set 4's time 139/160, after round 1
-# 144/160). Set 5 had measured 152/180 = 84.4 % (the method before its tuning:
-# 151/180); set 4, 90.0 %. The issue asks 0.95: not reached.
-ROUTING_FLOOR = 0.90
+ROUTING_SET = "routing_set7.tsv"
+TUNING_SETS = ("routing.tsv", "routing_set5.tsv", "routing_set6.tsv")  # once held out
+# Set 7 measured 157/170 = 92.4 % (en 78/85, zh 79/85), once, with the method of this
+# commit (sets 4-6 in the index, naive Bayes beside BM25); the method before it
+# measured 151/170 = 88.8 % on the same set. Set 6 had measured 90.6 %, set 5 84.4 %,
+# set 4 90.0 %, each with the method of its time. The issue asks 0.95: not reached.
+ROUTING_FLOOR = 0.92
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 
@@ -77,7 +78,7 @@ def test_routing_top1_on_held_out_phrasings(capsys: pytest.CaptureFixture[str]) 
     held = rows(ROUTING_SET)
     for label, text in held:
         found = rank(text, books, phrases=phrases)
-        got = found[0].playbook if found else None
+        got = found[0].playbook if found else "general"  # what 'run' falls back to
         lang = "zh" if HAN.search(text) else "en"
         by_lang[lang][1] += 1
         if got == label:

@@ -18,6 +18,11 @@ them instead: a comparative its base ("slower" → "slow"), a Chinese word its k
 two-character pieces or, failing those, its known characters (一卡一卡 → 卡).
 Stretched letters are shortened ("sooo slooow" → "so slow"). Scores are plain
 BM25 (b = 0.75; k1 = 1.2 unless the index is built with another).
+
+``NaiveBayes`` is the other half for labelled texts: a multinomial naive Bayes
+over the same terms, whose class probabilities tell how much a text's words as a
+whole look like those of each label's examples (BM25 ranks by the rarest words
+shared; the two err on different texts).
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ get got getting keep keeps kept still again now when what which who would could 
 will shall do does did doing done have has had having if then than but about into out up
 one mine us can not after before since only always even though like
 anything ever computer pc laptop machine
-today yesterday tomorrow morning afternoon evening tonight week day days hour hours
+recently lately today yesterday tomorrow morning afternoon evening tonight week day days hour hours
 minute minutes second seconds twice times time every few last
 how where what why""".split())
 STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都 就 很 和 与 或 请 一下 一个 "
@@ -58,7 +63,7 @@ STOP_ZH = frozenset("的 了 我 你 他 她 是 在 吗 呢 啊 吧 呀 也 都
                     "老 总是 "
                     "一直 现在 今天 怎么办 帮忙 麻烦 谢谢 您好 你好 电脑 笔记本 机器 "
                     # when and how often: on every kind of ticket
-                    "昨天 早上 上午 下午 晚上 刚才 一会儿 一会 会儿 每次 每天 几次 两次 "
+                    "最近 昨天 早上 上午 下午 晚上 刚才 一会儿 一会 会儿 每次 每天 几次 两次 "
                     "有点 好像 突然 莫名其妙 有些 一些 点 出 "
                     # question words: that a text asks is no clue to what it asks about
                     # (toolkit/playbook/suggest.py sees how-to questions on its own)
@@ -236,3 +241,42 @@ class Index:
         order = {p: i for i, p in enumerate(prefer)}
         hits.sort(key=lambda h: (-h.score, order.get(h.id, len(order)), h.id))
         return hits[:limit]
+
+
+@dataclass
+class NaiveBayes:
+    """Multinomial naive Bayes over ``terms``, with additive smoothing ``alpha``."""
+
+    counts: dict[str, Counter[str]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    vocabulary: set[str] = field(default_factory=set)
+    alpha: float = 0.5
+
+    @classmethod
+    def build(cls, labelled: dict[str, list[str]], alpha: float = 0.5) -> NaiveBayes:
+        """From ``{label: [text, …]}``; labels without a text are left out."""
+        model = cls(alpha=alpha)
+        for label, texts in labelled.items():
+            counts: Counter[str] = Counter()
+            for text in texts:
+                counts.update(terms(text))
+            if counts:
+                model.counts[label] = counts
+                model.totals[label] = sum(counts.values())
+                model.vocabulary |= set(counts)
+        return model
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """Each label's probability for ``text`` (uniform priors), or ``{}`` when none
+        of its terms was ever seen."""
+        seen = [t for t in terms(text) if t in self.vocabulary]
+        if not seen:
+            return {}
+        size = self.alpha * len(self.vocabulary)
+        logp = {label: sum(math.log((counts[t] + self.alpha) / (self.totals[label] + size))
+                           for t in seen)
+                for label, counts in self.counts.items()}
+        top = max(logp.values())
+        weights = {label: math.exp(v - top) for label, v in logp.items()}
+        total = sum(weights.values())
+        return {label: w / total for label, w in weights.items()}

@@ -1,12 +1,13 @@
 """Symptom routing and knowledge-base search, measured on held-out labelled sets.
 
-``tests/fixtures/labelled/routing_set7.tsv``: phrasings → playbook (top-1 counts: the
+``tests/fixtures/labelled/routing_set8.tsv``: phrasings → playbook (top-1 counts: the
 playbook ``supportkit run --symptom`` would pick, the general triage when nothing
 matches); ``tests/fixtures/labelled/howto_kb.tsv``: how-to questions → article
 (top-3 counts). Only the "held" lines are measured: they were never used to build or
 tune the index (the tuning phrasings are ``toolkit/playbook/examples.tsv``, part of
-the index, which holds the earlier sets ``routing.tsv``, ``routing_set5.tsv`` and
-``routing_set6.tsv``, now "tune" lines, and the "tune" lines of howto_kb.tsv).
+the index, which holds the earlier sets ``routing.tsv``, ``routing_set5.tsv``,
+``routing_set6.tsv`` and ``routing_set7.tsv``, now "tune" lines; and the "tune"
+lines of howto_kb.tsv).
 The figures are printed (``pytest -s`` not needed) and written in the README; the
 floors below are what the sets measured, so a change that makes routing worse fails
 here.
@@ -25,13 +26,14 @@ from toolkit.tickets.classify import playbook_phrases
 
 LABELLED = Path(__file__).parent / "fixtures" / "labelled"
 HAN = re.compile(r"[\u3400-\u9fff]")
-ROUTING_SET = "routing_set7.tsv"
-TUNING_SETS = ("routing.tsv", "routing_set5.tsv", "routing_set6.tsv")  # once held out
-# Set 7 measured 157/170 = 92.4 % (en 78/85, zh 79/85), once, with the method of this
-# commit (sets 4-6 in the index, naive Bayes beside BM25); the method before it
-# measured 151/170 = 88.8 % on the same set. Set 6 had measured 90.6 %, set 5 84.4 %,
-# set 4 90.0 %, each with the method of its time. The issue asks 0.95: not reached.
-ROUTING_FLOOR = 0.92
+ROUTING_SET = "routing_set8.tsv"
+TUNING_SETS = ("routing.tsv", "routing_set5.tsv", "routing_set6.tsv", "routing_set7.tsv")
+# Set 8 measured 172/180 = 95.6 % (en 87/90, zh 85/90), once, with the method of this
+# commit: sets 4-7 and 600 phrasings written for training in the index, naive Bayes
+# beside BM25; 160/167 = 95.8 % without its 13 lines close to an indexed phrasing.
+# Earlier sets, each with the method of its time: set 7 92.4 %, set 6 90.6 %, set 5
+# 84.4 %, set 4 90.0 %.
+ROUTING_FLOOR = 0.95
 KB_FLOOR = 0.95  # set 3 measured 58/60
 
 
@@ -86,9 +88,29 @@ def test_routing_top1_on_held_out_phrasings(capsys: pytest.CaptureFixture[str]) 
         else:
             misses.append((text, label, got))
     ok = len(held) - len(misses)
+    # Writers of the training phrasings and of the set can meet on a wording: the figure
+    # is also given without the held-out lines that come close to an indexed one.
+    indexed = [p.strip().lower() for ps in examples().values() for p in ps]
+    near = {text for _, text in held if _close(text.strip().lower(), indexed)}
+    far_ok = sum(1 for label, text in held if text not in near) - \
+        sum(1 for text, _, _ in misses if text not in near)
     report(capsys, f"routing top-1 (held out): {ok}/{len(held)} = {ok / len(held):.1%} "
-           f"(en {by_lang['en'][0]}/{by_lang['en'][1]}, zh {by_lang['zh'][0]}/{by_lang['zh'][1]})")
+           f"(en {by_lang['en'][0]}/{by_lang['en'][1]}, zh {by_lang['zh'][0]}/{by_lang['zh'][1]}); "
+           f"without the {len(near)} lines within a 0.75 difflib ratio of an indexed phrasing: "
+           f"{far_ok}/{len(held) - len(near)} = {far_ok / (len(held) - len(near)):.1%}")
     assert ok / len(held) >= ROUTING_FLOOR, misses
+
+
+def _close(text: str, indexed: list[str]) -> bool:
+    from difflib import SequenceMatcher
+
+    matcher = SequenceMatcher(None, "", text, autojunk=False)
+    for other in indexed:
+        matcher.set_seq1(other)  # seq2 (the held-out text) is analysed once
+        if matcher.real_quick_ratio() >= 0.75 and matcher.quick_ratio() >= 0.75 \
+                and matcher.ratio() >= 0.75:
+            return True
+    return False
 
 
 def test_kb_top3_on_held_out_questions(capsys: pytest.CaptureFixture[str]) -> None:

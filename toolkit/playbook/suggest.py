@@ -109,6 +109,25 @@ _SAME = tuple((re.compile(p), w) for p, w in (
     (r"\b(?:no|not enough|low|out of|ran out of|running out of)\s+(?:free\s+|disk\s+)?"
      r"(?:space|storage|room)", " diskfull "),
     (r"\benospc\b", " diskfull "),
+    # a mount point said to be full ("/boot is full", "/var filled up")
+    (r"(?:^|\s)/[a-z0-9_./-]*\s+(?:is\s+|got\s+|has\s+)?(?:almost\s+|nearly\s+|completely\s+)?"
+     r"(?:full|filled|out of space)", " diskfull "),
+    # memory, not the disk, is full ("RAM is maxed", 内存占满)
+    (r"(?:内存|\bram\b|\bmemory\b)[^,.，。]{0,12}?(?:占满|满了|爆满|快满|full|maxed|used up|"
+     r"(?:completely|almost|all)\s+used|at 100|100 ?%)", " memfull "),
+    # the network's speed, not the machine's ("downloads crawl", 网速慢, 网页要半天)
+    (r"\b(?:download|upload|internet|network|connection|bandwidth|wifi|speed ?test|web ?page)"
+     r"\w*\b[^.?!]{0,25}?\b(?:slow|crawl|terrible|sluggish|lag)\w*", " netslow "),
+    (r"\b(?:slow|sluggish|laggy)\s+(?:internet|network|connection|wifi|download|upload)",
+     " netslow "),
+    (r"网速|网络?(?:很|特别|超级|非常|太)?慢|(?:下载|上传)(?:速度)?(?:很|特别|超级|非常|太)?慢"
+     r"|网页.{0,6}(?:半天|好久|很久)", " netslow "),
+    # a program that will not start (not the machine: "Outlook won't open", 微信打不开)
+    (r"\b(?:outlook|excel|word|powerpoint|teams|zoom|chrome|firefox|edge|safari|app|application"
+     r"|program|software|client)\b[^.?!]{0,20}?\b(?:won'?t|doesn'?t|does not|will not|can'?t|"
+     r"cannot|fails? to|refuses to)\s+(?:start|open|launch|load|run)", " appnostart "),
+    (r"[a-z]{3,}\s*(?:一打开就|打不开|启动不了|无法启动|开不了|起不来)|(?:无法启动|打不开)\s*"
+     r"(?:microsoft\s*)?[a-z]{3,}", " appnostart "),
     (r"\b(?:freez|hang|stutter|lag|stall|stuck|pause)\w*\b.{0,25}?\b(?:a |few |couple of |\d+ )?"
      r"(?:second|sec)s?\b", " briefhang "),
     (r"(?:卡住|卡|停|顿)(?:一下|几秒|个?几秒钟?|一两秒)", " 卡顿 "),

@@ -56,7 +56,7 @@ def test_report_sections_and_safety(tmp_path: Path, cli) -> None:
     assert "<svg" in html  # ping and traceroute pictures
     assert "183.62.140.253" in html and "533</strong> failed authentications" in html
     # The verdict line comes before the per-collector sections.
-    assert html.index("worst: critical") < html.index("<h2>disk.usage")
+    assert html.index("worst: critical") < html.index("<code>disk.usage</code>")
 
 
 def test_report_has_the_ticket_header_when_the_run_belongs_to_a_ticket(tmp_path: Path,
@@ -92,7 +92,7 @@ def test_report_labels_follow_the_run_language(tmp_path: Path, cli) -> None:
         top = zf.namelist()[0].split("/")[0]
         html = zf.read(f"{top}/report.html").decode()
     for label in ("<h2>发现项</h2>", "<h2>未执行（无人值守运行）</h2>", "<h2>步骤</h2>",
-                  "最严重：严重", "<td>检查 disk_failing</td>",
+                  "最严重：严重", "<td>检查 <code>disk_failing</code></td>",
                   "升级至 <strong>L2-hardware</strong>", "<th>结论</th>",
                   "<h2>问题</h2>", '<span class="meta">用户的描述</span> “硬盘有咔哒声”'):
         assert label in html, label

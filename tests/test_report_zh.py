@@ -15,6 +15,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import run_process
 from test_guided_transcripts import english_left
 
@@ -24,9 +25,12 @@ _NAMES = {"hostname", "pretty_name", "name", "release", "kernel", "machine", "mo
           "run_id", "bundle_id", "system", "version", "shell", "home", "boot_time"}
 
 
-# Besides english_left's own allow-list: what a report shows that is data in any language.
-ALSO = {"utc", "uid", "gid", "inode", "inodes", "sha", "gzip", "rtt"}
+# Besides english_left's own allow-list: what a report shows that is data in any language
+# (units, formats, the example program names of software-crash's question, TCP states).
+ALSO = {"utc", "uid", "gid", "inode", "inodes", "sha", "gzip", "rtt", "ca", "pem", "acmeedit",
+        "nginx", "refused", "filtered", "unreachable"}
 _REPORT_DATA = [
+    re.compile(r"\b[a-z]+\.[a-z]+(?:_[a-z]+)*\b"),  # collector names (account.auth_failures)
     re.compile(r"\b\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:\d\d)?)?"),
     re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b"),  # step ids (disk_failing, guide_1)
     re.compile(r"\bL[12]\b"),  # support levels
@@ -100,6 +104,24 @@ def test_a_chinese_runs_report_has_no_english_prose(tmp_path: Path) -> None:
     again = run_process("bundle", "report", str(bundle), "--out", str(tmp_path / "r.html"))
     assert again.returncode == 0, again.stderr
     left = leaks(page_text((tmp_path / "r.html").read_text(encoding="utf-8"), names))
+    assert left == [], "\n".join(left)
+
+
+@pytest.mark.parametrize("playbook", ["software-crash", "account-permission",
+                                      "network-connectivity", "data-sync"])
+def test_every_section_of_a_chinese_report_is_chinese(tmp_path: Path, playbook: str) -> None:
+    # Logs, crash records, failed logins, ping and trace, TLS and TCP: each collector's
+    # section, the skipped steps' reasons, the inputs and the escalation, in a zh run.
+    # Loopback only: the host to reach and the sync endpoint are 127.0.0.1.
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"target": "127.0.0.1", "endpoint": "https://127.0.0.1/"}),
+                       encoding="utf-8")
+    run = run_process("run", playbook, "--lang", "zh", "--non-interactive", "--answers",
+                      str(answers), "--out", str(tmp_path / "out"), "--json")
+    assert run.returncode in (0, 3), run.stderr
+    page, names = _bundle(Path(json.loads(run.stdout)["bundle"]))
+    assert '<html lang="zh">' in page
+    left = leaks(page_text(page, names))
     assert left == [], "\n".join(left)
 
 

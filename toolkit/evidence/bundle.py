@@ -316,6 +316,9 @@ def _fill(out: _ZipOut, req: BundleRequest, host: dict[str, Any], run_id: str,
         "lang": req.lang,
         "inputs": run.inputs,
         "input_sources": run.input_sources,
+        # each input's question in the run's language: the report names inputs by them
+        "input_prompts": {spec.name: spec.prompt.get(req.lang) for spec in pb.inputs
+                          if spec.name in run.inputs},
         "outcome": run.outcome,
         "resolved_by": run.resolved_by,
         "tried": run.tried(),

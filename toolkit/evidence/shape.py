@@ -109,7 +109,7 @@ MANIFEST = Obj({
                        {"sla": T(dict, None), "category_title": T(dict, None)},
                        nullable=True),
     "chosen_by": Obj({"symptom": TEXT}, nullable=True),
-    "inputs": T(dict, None), "input_sources": T(dict, None),
+    "inputs": T(dict, None), "input_sources": T(dict, None), "input_prompts": T(dict, None),
     "tried": ListOf(Obj({"step": T(str), "instruction": TEXT, "done": FLAG, "fixed": FLAG}),
                     nullable=True),
     "escalation": ESCALATION,

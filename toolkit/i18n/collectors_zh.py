@@ -37,6 +37,13 @@ COLLECTOR_TITLES: dict[str, tuple[str, str]] = {
     "system.updates": ("Recent software changes", "最近的软件变更"),
 }
 
+
+def collector_title(name: str, lang: str) -> str:
+    """A collector as a person knows it ("Log files", 日志文件); its name otherwise."""
+    en, zh = COLLECTOR_TITLES.get(name, (name, name))
+    return zh if lang == "zh" else en
+
+
 COLLECTOR_REASONS: tuple[tuple[str, str], ...] = (
     # the framework (toolkit/collector.py, toolkit/run/isolation.py)
     ("{command} not installed: {hint}", "未安装 {command}：{hint}"),

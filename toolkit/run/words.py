@@ -11,18 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.i18n import t, translate
-from toolkit.i18n.collectors_zh import COLLECTOR_TITLES
+from toolkit.i18n.collectors_zh import collector_title
 from toolkit.playbook import Playbook, Step, expr
 
 
 def _short(text: str, limit: int = 60) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1].rstrip() + "…"
-
-
-def collector_title(name: str, lang: str) -> str:
-    en, zh = COLLECTOR_TITLES.get(name, (name, name))
-    return zh if lang == "zh" else en
 
 
 def label(step: Step, lang: str, shown: str = "") -> str:

@@ -137,6 +137,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from toolkit.i18n import t, translate
+    from toolkit.i18n.collectors_zh import collector_title
 
     env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
@@ -153,6 +154,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     worst = findings[0]["severity"] if findings else None
     env.globals["zh"] = lang == "zh"
     env.filters["tr"] = lambda v: translate(v, lang)  # collector prose, through the catalogue
+    env.filters["collector_title"] = lambda v: collector_title(str(v), lang)
     html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
         sections=SECTIONS, plain=plain)

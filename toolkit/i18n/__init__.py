@@ -87,7 +87,7 @@ def translate(text: Any, lang: str, _depth: int = 0) -> str:
         return text
     for pat, zh in _templates():
         m = pat.fullmatch(text)
-        if m:
+        if m and all(_balanced(v) for v in m.groupdict().values()):
             params = {k: translate(v, lang, _depth + 1) for k, v in m.groupdict().items()}
             return zh.format(**params)
     for sep, joined in ((" — ", "——"), ("; ", "；")):
@@ -97,6 +97,20 @@ def translate(text: Any, lang: str, _depth: int = 0) -> str:
             if done != parts:
                 return joined.join(done)
     return text
+
+
+def _balanced(part: str) -> bool:
+    """Whether a part a template took for one placeholder keeps its brackets whole: a
+    cut through "(…)" means another template fits the text better."""
+    depth = 0
+    for ch in part:
+        if ch in "(（":
+            depth += 1
+        elif ch in ")）":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def known(text: str) -> bool:

@@ -153,6 +153,18 @@ COLLECTOR_REASONS: tuple[tuple[str, str], ...] = (
     ("self-test log: {kind} test {status} at {hours} h{more}",
      "自检日志：{kind} 自检 {status}，于 {hours} 小时{more}"),
     ("self-test log: {status} at {hours} h{more}", "自检日志：{status}，于 {hours} 小时{more}"),
+    (", first bad LBA {lba}", "，首个坏块 LBA {lba}"),
+    ("SMART overall-health self-assessment: FAILED — the drive predicts its own failure",
+     "SMART 整体健康自评：未通过——硬盘预测自身即将损坏"),
+    # smartctl's own names of self-tests and their results (ATA self-test log)
+    ("Short offline", "简短离线"), ("Extended offline", "扩展离线"),
+    ("Conveyance offline", "运输离线"), ("Selective offline", "选择性离线"),
+    ("Short captive", "简短前台"), ("Extended captive", "扩展前台"),
+    ("Completed: read failure", "已完成：读取失败"),
+    ("Completed: electrical failure", "已完成：电气故障"),
+    ("Completed: servo/seek failure", "已完成：伺服/寻道故障"),
+    ("Completed: unknown failure", "已完成：未知故障"),
+    ("Completed: handling damage??", "已完成：疑似搬运损伤"),
     ("available_spare = {spare}% is below the threshold {threshold}%: the drive is out of "
      "spare blocks", "available_spare = {spare}%，低于阈值 {threshold}%：硬盘的备用块已耗尽"),
     ("available_spare = {spare}% is close to the threshold {threshold}%",
@@ -224,6 +236,36 @@ COLLECTOR_REASONS: tuple[tuple[str, str], ...] = (
      "log show 失败（{code}）：{err}——请以管理员身份运行以读取全部条目"),
     ("days must be 1 or more, not {days}", "days 必须至少为 1，而不是 {days}"),
     ("no question given — pass it as query=", "未提供问题——请用 query= 指定"),
+    # logs.files: why a file was skipped, or kept whole (shown in the report's table)
+    ("no lines in the time window", "时间窗口内没有日志行"),
+    ("no lines in the time window matching grep", "时间窗口内没有与 grep 匹配的日志行"),
+    ("its lines carry no time and it was last modified {when}, outside the window",
+     "其中的行没有时间，且最后修改于 {when}，在时间窗口之外"),
+    ("its lines carry no time, so since/until could not cut it: it was modified {when}, "
+     "inside the window, and is kept whole up to max_bytes (newest part) — lines older than "
+     "the window may be in it",
+     "其中的行没有时间，since/until 无法截取：它修改于 {when}，在时间窗口之内，因此按 max_bytes "
+     "整体保留（最新部分）——其中可能有早于时间窗口的行"),
+    ("max_total_bytes already used by newer files", "max_total_bytes 已被较新的文件用完"),
+    ("permission denied — run as administrator or root, or copy the file somewhere readable "
+     "and give that path", "权限不足——请以管理员或 root 身份运行，或把文件复制到可读取的位置后"
+     "给出该路径"),
+    ("not read: {exc}", "未读取：{exc}"),
+    ("cannot read it: {exc}", "无法读取：{exc}"),
+    ("binary file (NUL bytes in its first 8 KB) — not a text log",
+     "二进制文件（前 8 KB 中有 NUL 字节）——不是文本日志"),
+    ("binary file (control bytes in its first 8 KB) — not a text log",
+     "二进制文件（前 8 KB 中有控制字节）——不是文本日志"),
+    # logs.journal, logs.eventlog, logs.macos: a cut output, a shutdown's detail
+    ("the command printed more than supportkit keeps of one output — narrow since/until or "
+     "lower max_entries", "命令的输出超过了 supportkit 对单个输出的保留上限——请缩小 since/until "
+     "范围或调低 max_entries"),
+    ("rebooted without cleanly shutting down first", "未正常关机就重新启动了"),
+    ("the previous shutdown was unexpected", "上一次关机是意外关机"),
+    # account.auth_failures: which part of the log was read
+    ("the whole file", "整个文件"),
+    ("last {hours} h", "最近 {hours} 小时"),
+    ("last {n} bytes of the file", "文件的最后 {n} 字节"),
     # services and packages
     ("systemd is not running on this machine (PID 1 is '{init}'): there are no systemd "
      "services to check — containers and sandboxes often run without an init system",

@@ -115,6 +115,17 @@ def _duration(seconds: Any, lang: str = "en") -> str:
     return t("duration.days", lang, n=f"{s / 86400:.0f}")
 
 
+def _size(value: Any, binary: bool, lang: str) -> str:
+    """Jinja's filesizeformat, with its one English word ("0 Bytes") in ``lang``; kB, MB…
+    are units in any language."""
+    from jinja2.filters import do_filesizeformat
+
+    text = do_filesizeformat(value, binary)
+    if lang == "zh" and text.endswith(("Bytes", "Byte")):
+        return text.rsplit(" ", 1)[0] + " 字节"
+    return text
+
+
 def _label(value: Any, kind: str, lang: str) -> Any:
     """A machine word (an outcome, a verdict, a status…) in ``lang`` (i18n.label)."""
     from toolkit.i18n import label
@@ -155,6 +166,7 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     env.globals["zh"] = lang == "zh"
     env.filters["tr"] = lambda v: translate(v, lang)  # collector prose, through the catalogue
     env.filters["collector_title"] = lambda v: collector_title(str(v), lang)
+    env.filters["filesizeformat"] = lambda v, binary=False: _size(v, binary, lang)
     html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
         sections=SECTIONS, plain=plain)

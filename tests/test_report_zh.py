@@ -158,11 +158,6 @@ def test_a_chinese_report_on_real_logs_and_disks_is_chinese(tmp_path: Path,
     page, names = _bundle(Path(json.loads(run.stdout)["bundle"]))
     assert '<html lang="zh">' in page
     left = leaks(page_text(page, names))
-    # Known, and not the report's: playbooks/account-permission.yaml's zh finding puts
-    # steps.auth.window ("the whole file") in as the collector wrote it. Only that line
-    # passes here; the section below it says the same window in Chinese.
-    if playbook == "account-permission":
-        left = [line for line in left if not line.startswith("['the', 'whole', 'file']: 登录失败")]
     assert left == [], "\n".join(left)
 
 

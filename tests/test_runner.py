@@ -57,6 +57,22 @@ def test_hung_collector_is_cut_and_bundle_still_verifies(tmp_path: Path, cli, pl
     assert cli("bundle", "verify", doc["bundle"]).code == 0
 
 
+def test_a_collector_calling_sys_exit_fails_with_where_it_was_called(tmp_path: Path, cli,
+                                                                    plugins) -> None:
+    # Before: "worker exited with code 1 without a result", and an empty log.
+    plugins("sk_testcollectors")
+    pb = _playbook(tmp_path, "  - collect: tests.exits\n  - collect: tests.echo\n")
+    r, doc = _run(cli, pb, tmp_path / "out")
+    assert r.code == 3
+    zf, top, manifest = _zip(doc["bundle"])
+    step = manifest["steps"][0]
+    assert step["outcome"] == "failed"
+    assert "collector called sys.exit(1)" in step["reason"], step["reason"]
+    trace = zf.read(f"{top}/errors/01-tests.exits.txt").decode()
+    assert "sys.exit(1)" in trace
+    assert manifest["steps"][1]["outcome"] == "ok"
+
+
 def test_crash_traceback_goes_to_errors_not_terminal(tmp_path: Path, cli, plugins) -> None:
     plugins("sk_testcollectors")
     pb = _playbook(tmp_path, "  - collect: tests.crash\n  - collect: tests.echo\n")

@@ -19,6 +19,10 @@ def crash(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     raise RuntimeError("planted crash in tests.crash")
 
 
+def exits(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    sys.exit(1)  # as a library may do, silently
+
+
 def skip(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     raise Skipped("frobnicator not installed: apt install frobnicator")
 
@@ -42,6 +46,7 @@ SECONDS = Param("seconds", "float", 1000.0, "how long")
 COLLECTORS = [
     Collector("tests.sleep", "sleeps", sleep, params=(SECONDS,)),
     Collector("tests.crash", "raises", crash),
+    Collector("tests.exits", "calls sys.exit(1)", exits),
     Collector("tests.skip", "skips", skip),
     Collector("tests.hang_command", "runs a command that hangs", hang_command,
               params=(SECONDS,)),

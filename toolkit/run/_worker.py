@@ -88,6 +88,12 @@ def main() -> int:
         payload = {"outcome": "failed", "reason": str(exc), "result": {}}
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:
+        # A library that calls sys.exit() must not end the worker without a word:
+        # the step fails with where it was called.
+        payload = {"outcome": "failed", "result": {}, "traceback": traceback.format_exc(),
+                   "reason": f"collector called sys.exit({exc.code!r}) "
+                             "(traceback under errors/ in the bundle)"}
     except Exception as exc:
         payload = {"outcome": "failed", "result": {}, "traceback": traceback.format_exc(),
                    "reason": f"collector crashed: {type(exc).__name__}: {exc} "

@@ -273,14 +273,19 @@ def reopen(ticket_id: str, reason: str, by: str | None, store_path: Path | None,
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), metavar="FILE",
               help="Write to FILE instead of stdout.")
+@click.option("--lang", type=click.Choice(["en", "zh"]),
+              help="Language of the md and html exports (default: the ticket's, from the "
+                   "script of its title, description and error message); json is the same "
+                   "in every language.")
 @store_option
-def export(ticket_id: str, fmt: str, out: Path | None, store_path: Path | None) -> None:
+def export(ticket_id: str, fmt: str, out: Path | None, lang: str | None,
+           store_path: Path | None) -> None:
     """The escalation package, for pasting into any tracker."""
-    from toolkit.tickets.export import render
+    from toolkit.tickets.export import render, ticket_lang
 
     store = _open(store_path)
     t = store.get(ticket_id)
-    text = render(t, fmt)
+    text = render(t, fmt, lang=lang or ticket_lang(t))
     if out is None:  # a terminal, most often: the ticket's text must not drive it
         sys.stdout.write(escape_json_text(text) if fmt == "json" else term(text, multiline=True))
         return

@@ -288,7 +288,7 @@ def test_seek_path_equals_read_through_on_ordered_real_log(tmp_path: Path,
 
 
 def test_report_section_shows_error_and_warning_patterns_with_values(tmp_path: Path) -> None:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from toolkit.evidence import report
 
     ssh, zk = copy(tmp_path, "OpenSSH_2k.log"), copy(tmp_path, "Zookeeper_2k.log")
     notime = tmp_path / "plain.out"
@@ -296,9 +296,7 @@ def test_report_section_shows_error_and_warning_patterns_with_values(tmp_path: P
     touch(notime)
     result, _ = run(tmp_path, paths=[str(ssh), str(zk), str(notime)],
                      since="2000-01-01")
-    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.get_template("sections/logs.files.html.j2").render(r=result)
+    html = report.environment().get_template("sections/logs.files.html.j2").render(r=result)
     errors, warnings = html.index("Recurring error"), html.index("Recurring warning")
     assert errors < warnings < html.index("File</th>")
     # which users and which hosts: the values of the variables, beside their pattern

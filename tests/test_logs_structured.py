@@ -312,8 +312,8 @@ def test_software_crash_playbook_bundle_and_report(tmp_path: Path, cli: Any,
     assert cli("bundle", "verify", out["bundle"]).code == 0
     with zipfile.ZipFile(out["bundle"]) as zf:
         html = zf.read(next(n for n in zf.namelist() if n.endswith("report.html"))).decode()
-    journal_at = html.index("<h2>logs.journal")
-    files_at = html.index("<h2>logs.files")
+    journal_at = html.index("<code>logs.journal</code>")
+    files_at = html.index("<code>logs.files</code>")
     # each log section opens with its severity chart, then the recurring errors
     for start in (files_at, journal_at):
         section = html[start:]
@@ -329,13 +329,11 @@ def test_software_crash_playbook_bundle_and_report(tmp_path: Path, cli: Any,
     (logs_macos.COLLECTOR, "logs.macos/log-show.ndjson")])
 def test_structured_log_sections_render_summary_first(tmp_path: Path, collector: Collector,
                                                       fixture: str) -> None:
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from toolkit.evidence import report
 
     result, _ = run(collector, tmp_path, source=str(FIXTURES / fixture))
     result["sources"][0]["name"] = "<b>evil</b>"  # bundle data is untrusted
-    env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
-    html = env.get_template(f"sections/{collector.name}.html.j2").render(r=result)
+    html = report.environment().get_template(f"sections/{collector.name}.html.j2").render(r=result)
     assert html.index("<svg") < html.index("Recurring error") < html.index("Read</th>")
     assert "<b>evil</b>" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
     if "system" in fixture:

@@ -141,10 +141,10 @@ def _category(value: Any, lang: str, titles: Any) -> Any:
     return titles.get(lang) or value
 
 
-def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
-           results: dict[str, Any], plain: bool = False) -> str:
-    """The page. ``plain`` leaves out the per-collector sections and the machine at a
-    glance, which read deep into the results (see ``render_bundle``)."""
+def environment(lang: str = "en", category_titles: Any = None) -> Any:
+    """The templates' Jinja environment for a page in ``lang``: autoescaped, with the
+    catalogue (``_``, ``label``, ``tr``) and the page's filters. ``render`` uses it,
+    and so can anything that renders one section on its own."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     from toolkit.i18n import t, translate
@@ -153,20 +153,27 @@ def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
     env = Environment(loader=PackageLoader("toolkit.evidence.report", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True))
     env.tests["bundle_member"] = is_bundle_member
-    lang = manifest.get("lang") or "en"
     env.filters["duration"] = lambda v: _duration(v, lang)
     # The page's words come from the catalogue (toolkit/i18n), in the run's language.
     env.globals["_"] = lambda msg_id, **kw: t(msg_id, lang, **kw)
     env.filters["label"] = lambda v, kind: _label(v, kind, lang)
-    titles = (manifest.get("ticket_info") or {}).get("category_title")
-    env.filters["category"] = lambda v: _category(v, lang, titles)
+    env.filters["category"] = lambda v: _category(v, lang, category_titles)
     env.globals["bar"] = _bar
     env.filters["pretty"] = lambda v: json.dumps(v, indent=2, ensure_ascii=False)[:200_000]
-    worst = findings[0]["severity"] if findings else None
     env.globals["zh"] = lang == "zh"
     env.filters["tr"] = lambda v: translate(v, lang)  # collector prose, through the catalogue
     env.filters["collector_title"] = lambda v: collector_title(str(v), lang)
     env.filters["filesizeformat"] = lambda v, binary=False: _size(v, binary, lang)
+    return env
+
+
+def render(manifest: dict[str, Any], findings: list[dict[str, Any]],
+           results: dict[str, Any], plain: bool = False) -> str:
+    """The page. ``plain`` leaves out the per-collector sections and the machine at a
+    glance, which read deep into the results (see ``render_bundle``)."""
+    lang = manifest.get("lang") or "en"
+    env = environment(lang, (manifest.get("ticket_info") or {}).get("category_title"))
+    worst = findings[0]["severity"] if findings else None
     html = env.get_template("report.html.j2").render(
         m=manifest, findings=findings, results=results, worst=worst, colours=SEVERITY_COLOURS,
         sections=SECTIONS, plain=plain)

@@ -211,19 +211,8 @@ def sections(t: Ticket, now: datetime | None = None, lang: str = "en") -> list[S
     return out
 
 
-_ENV_LABELS = {"collected_by": "Collected by", "hostname": "Host", "device": "Device",
-               "source": "Taken from", "bundle": "Bundle", "collected_at": "Collected at",
-               "os": "OS",
-               "os_version": "OS version", "kernel": "Kernel", "machine": "Architecture",
-               "cpu": "CPU", "cpus": "CPUs (logical)", "memory_bytes": "Memory",
-               "python": "Python", "timezone": "Time zone", "user": "User",
-               "boot_time": "Booted", "error": "Not collected"}
-
-
 def _env_label(key: str, lang: str) -> str:
-    """An environment fact's label (the catalogue's "env.*" in other languages)."""
-    if lang == "en":
-        return _ENV_LABELS.get(key, key)
+    """An environment fact's label, the catalogue's "env.*" (the key when it has none)."""
     return str(label("env", key, lang))
 
 

@@ -195,21 +195,22 @@ def rank(symptom: str, playbooks: list[Playbook], lang: str = "en",
     assert isinstance(index, Index) and isinstance(near, Index)
     assert isinstance(model, NaiveBayes)
     titles = {pb.id: pb.title.get(lang) for pb in playbooks}
-    hits = index.search(_fold(symptom), limit=len(playbooks))
+    folded = _fold(symptom)
+    hits = index.search(folded, limit=len(playbooks))
     if KNN and hits:
         # The playbooks' BM25, each relative to the best, plus LAM × how close the
         # nearest labelled phrasing of that playbook comes among the KNN nearest
         # (relative to the nearest of all): a phrasing close to one a user once wrote
         # counts, and one odd word shared with a long document counts less.
         votes: dict[str, float] = {}
-        close = near.search(_fold(symptom), limit=KNN)
+        close = near.search(folded, limit=KNN)
         if close:
             top_near = close[0].score
             for h in close:
                 book = h.id.split("\t")[0]
                 votes[book] = max(votes.get(book, 0.0), h.score / top_near)
         top = hits[0].score
-        likely = model.probabilities(_fold(symptom)) if MU else {}
+        likely = model.probabilities(folded) if MU else {}
         merged = {h.id: h.score / top + LAM * votes.get(h.id, 0.0)
                   + MU * likely.get(h.id, 0.0) for h in hits}
         hits = sorted((Hit(h.id, round(merged[h.id], 3), h.matched) for h in hits),

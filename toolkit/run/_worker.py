@@ -88,16 +88,13 @@ def main() -> int:
         payload = {"outcome": "failed", "reason": str(exc), "result": {}}
     except KeyboardInterrupt:
         return 130
-    except SystemExit as exc:
-        # A library that calls sys.exit() must not end the worker without a word:
+    except (SystemExit, Exception) as exc:
+        # A library that calls sys.exit() must not end the worker without a word either:
         # the step fails with where it was called.
+        what = f"collector called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) \
+            else f"collector crashed: {type(exc).__name__}: {exc}"
         payload = {"outcome": "failed", "result": {}, "traceback": traceback.format_exc(),
-                   "reason": f"collector called sys.exit({exc.code!r}) "
-                             "(traceback under errors/ in the bundle)"}
-    except Exception as exc:
-        payload = {"outcome": "failed", "result": {}, "traceback": traceback.format_exc(),
-                   "reason": f"collector crashed: {type(exc).__name__}: {exc} "
-                             "(traceback under errors/ in the bundle)"}
+                   "reason": f"{what} (traceback under errors/ in the bundle)"}
     finally:
         ctx.close()
     payload["commands"] = [c.as_dict() for c in ctx.commands]

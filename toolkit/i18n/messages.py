@@ -182,7 +182,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rp.loss_starts": ("loss starts at hop {n}", "从第 {n} 跳开始丢包"),
     "rp.unreachable": ("hop {n} ({address}) answers “{meaning}”",
                        "第 {n} 跳（{address}）回答“{meaning}”"),
-    "rp.method": ("measured with {method}", "测量方式：{method}"),
+    "rp.method": ("measured with ", "测量方式："),  # followed by the method's name
     "rp.saved": ("Read from a saved output: {source} — not from this machine.",
                  "读取自保存的输出：{source}——并非来自本机。"),
     "rp.not_member": ("(not a file of this bundle: no link)", "（不是此证据包中的文件：无链接）"),
